@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from paraph.models import Account, ApiKey
+
+
+def by_email(session: Session, email: str) -> Account | None:
+    return session.scalars(sa.select(Account).where(sa.func.lower(Account.email_address) == email.lower())).first()
+
+
+def by_account_id(session: Session, account_id: str) -> Account | None:
+    return session.scalars(sa.select(Account).where(Account.account_id == account_id)).first()
+
+
+def primary_key(session: Session, account: Account) -> ApiKey | None:
+    return session.scalars(
+        sa.select(ApiKey)
+        .where(ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.is_primary.desc(), ApiKey.id)
+    ).first()
+
+
+def active_keys(session: Session, account: Account) -> list[ApiKey]:
+    return list(
+        session.scalars(
+            sa.select(ApiKey).where(ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None)).order_by(ApiKey.id)
+        )
+    )

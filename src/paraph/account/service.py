@@ -1,0 +1,98 @@
+"""Accounts and their API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from paraph import audit
+from paraph.account import repository
+from paraph.callbacks import endpoints as callback_endpoints
+from paraph.errors import BadRequest, NotFound
+from paraph.models import Account, ApiApp, ApiKey
+from paraph.runtime import runtime_of
+from paraph.security import constant_time_equals, hash_password, new_api_key, new_hex_id
+
+
+@dataclass(slots=True)
+class NewAccount:
+    account: Account
+    api_key: str
+
+
+def create_account(
+    session: Session,
+    email: str,
+    *,
+    password: str | None = None,
+    locale: str | None = None,
+    created_by_app: ApiApp | None = None,
+) -> NewAccount:
+    if repository.by_email(session, email) is not None:
+        raise BadRequest("An account with this email address already exists.", error_path="email_address")
+    account = Account(
+        account_id=new_hex_id(20),
+        email_address=email,
+        password_hash=hash_password(password) if password else None,
+        locale=locale or "en-US",
+        created_by_app_id=created_by_app.id if created_by_app else None,
+    )
+    session.add(account)
+    session.flush()
+    key = add_api_key(session, account, name="Default", primary=True)
+    audit.record(session, "cli:account:created", account_id=account.id, actor_email=email)
+    return NewAccount(account, key)
+
+
+def add_api_key(session: Session, account: Account, *, name: str, primary: bool = False) -> str:
+    keys = runtime_of(session).keys
+    value = new_api_key()
+    if primary:
+        for existing in repository.active_keys(session, account):
+            existing.is_primary = False
+    session.add(
+        ApiKey(
+            account_id=account.id,
+            name=name,
+            lookup=keys.lookup(value),
+            encrypted_key=keys.encrypt(value),
+            suffix=value[-4:],
+            is_primary=primary,
+        )
+    )
+    session.flush()
+    return value
+
+
+def primary_api_key(session: Session, account: Account) -> str:
+    """The key ``event_hash`` is computed with: the primary key, or the oldest active one."""
+    row = repository.primary_key(session, account)
+    if row is None:
+        raise BadRequest("The account has no active API key.")
+    return runtime_of(session).keys.decrypt(row.encrypted_key)
+
+
+def get_account(session: Session, caller: Account, account_id: str | None, email: str | None) -> Account:
+    """GET /account: the caller's own account. Naming another account is a 404: Paraph has no teams."""
+    if account_id is not None and not constant_time_equals(account_id, caller.account_id):
+        raise NotFound("Account not found.", error_path="account_id")
+    if account_id is None and email is not None and email.lower() != caller.email_address.lower():
+        raise NotFound("Account not found.", error_path="email_address")
+    return caller
+
+
+def update_account(
+    session: Session, account: Account, *, callback_url: str | None, locale: str | None, fields_set: set[str]
+) -> Account:
+    if "locale" in fields_set and locale:
+        account.locale = locale
+    if "callback_url" in fields_set:
+        account.callback_url = callback_url or None
+        callback_endpoints.url_saved(session, account, None, account.callback_url)
+    audit.record(session, "api:account:updated", account_id=account.id, data={"fields": sorted(fields_set)})
+    return account
+
+
+def verify_account(session: Session, email: str) -> Account | None:
+    return repository.by_email(session, email)

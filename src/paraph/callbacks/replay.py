@@ -1,0 +1,69 @@
+"""Resend one event, replay a range: how an integrator reconciles after an outage."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from paraph.api_app import repository as apps
+from paraph.callbacks import repository
+from paraph.callbacks.service import add_deliveries, wake
+from paraph.db import utcnow
+from paraph.errors import BadRequest, Conflict, NotFound
+from paraph.models import Account, ApiApp, CallbackDelivery, CallbackEvent
+from paraph.models.callback import DeliveryState
+
+
+def _requeue(d: CallbackDelivery) -> None:
+    if d.body_json is None:
+        raise Conflict("The payload of this event was pruned after the retention period; it cannot be resent.")
+    d.state = DeliveryState.PENDING
+    d.attempt_count = 0
+    d.next_attempt_at = utcnow()
+    d.locked_until = None
+    d.locked_by = None
+
+
+def resend(session: Session, account: Account, event_id: str) -> CallbackEvent:
+    """Deliver the event again. An event that went nowhere (no URL was set) goes to today's URLs."""
+    event = repository.get_event(session, account, event_id)
+    if event is None:
+        raise NotFound("No event with that id.")
+    if event.deliveries:
+        for d in event.deliveries:
+            _requeue(d)
+        wake(session)
+    else:
+        app: ApiApp | None = session.get(ApiApp, event.api_app_id) if event.api_app_id else None
+        targets: list[ApiApp | None] = []
+        if account.callback_url and event.event_type != "account_confirmed":
+            targets.append(None)
+        if app is not None and app.callback_url:
+            targets.append(app)
+        if not targets:
+            raise BadRequest("No callback URL is set to send this event to.")
+        add_deliveries(session, event, account, app, targets)
+    session.flush()
+    session.expire(event)
+    found = repository.get_event(session, account, event_id)
+    assert found is not None
+    return found
+
+
+def replay(
+    session: Session, account: Account, *, since: dt.datetime | None, until: dt.datetime | None, state: str
+) -> int:
+    if state not in ("failed", "held", "delivered", "pending"):
+        raise BadRequest("state must be failed, held, delivered or pending", error_path="state")
+    rows = repository.deliveries_in_range(session, account, state, since, until)
+    for d in rows:
+        if d.body_json is not None:
+            _requeue(d)
+    if rows:
+        wake(session)
+    return sum(1 for d in rows if d.state == DeliveryState.PENDING)
+
+
+def app_or_none(session: Session, account: Account, client_id: str | None) -> ApiApp | None:
+    return apps.get_owned(session, account, client_id) if client_id else None

@@ -1,0 +1,109 @@
+"""Settings: the only code that reads the environment.
+
+Every setting is an environment variable prefixed ``PARAPH_``. The defaults run Paraph with no configuration
+at all: SQLite and local files under ``./var``, a secret key generated into the data directory.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_RETRY_DELAYS = "300,900,2700,8100,24300,72900"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARAPH_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./var"), description="Where SQLite, documents, mail and keys live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default a SQLite file in the data dir. PostgreSQL: postgresql+psycopg://...",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="The public origin of every URL Paraph hands out."
+    )
+    secret_key: str | None = Field(
+        default=None, description="Encrypts API keys and signs tokens; generated into the data dir if unset."
+    )
+    # Callbacks
+    callback_retry_delays: str = Field(
+        default=DEFAULT_RETRY_DELAYS, description="Seconds between a failed attempt and the next, comma-separated."
+    )
+    callback_timeout: float = Field(default=30.0, description="Seconds before a callback attempt times out.")
+    callback_allow_private: bool = Field(
+        default=False, description="Allow http and loopback/private callback URLs (local development)."
+    )
+    callback_disable_after: int = Field(
+        default=5, description="Consecutive failed events after which an endpoint is disabled (events held)."
+    )
+    callback_retention_days: int = Field(default=30, description="Days delivered payloads are kept.")
+    callback_concurrency: int = Field(default=100, description="Callback POSTs in flight per worker process.")
+    # Mail
+    smtp_url: str | None = Field(
+        default=None, description="smtp://[user:pass@]host:port[?starttls=1]; unset: .eml files in DATA_DIR/mail."
+    )
+    mail_from: str = Field(default="Paraph <noreply@paraph.local>", description="From header of outgoing mail.")
+    # API
+    rate_limit_per_hour: int = Field(
+        default=0, description="Requests per hour per account; 0 disables throttling (headers are still sent)."
+    )
+    max_files: int = Field(default=20, description="Files per signature request.")
+    max_file_bytes: int = Field(default=40 * 1024 * 1024, description="Bytes per uploaded or fetched file.")
+    max_pages: int = Field(default=500, description="Pages per document.")
+    sign_url_ttl_minutes: int = Field(default=60, description="Minutes an embedded sign URL stays valid.")
+    seal_pkcs12: Path | None = Field(default=None, description="PKCS#12 file sealing final documents.")
+    seal_pkcs12_password: str | None = Field(default=None, description="Password of the PKCS#12 file.")
+    workers: int = Field(default=1, description="Background worker loops `paraph serve` runs in-process.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @property
+    def retry_delays(self) -> list[float]:
+        return [float(x) for x in self.callback_retry_delays.split(",") if x.strip()]
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'paraph.sqlite3').resolve()}"
+
+    @property
+    def effective_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        return _secret_from_file(self.data_dir.resolve())
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+@functools.cache
+def _secret_from_file(data_dir: Path) -> str:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made earlier, or by a process starting beside this one
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def settings_help() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for each setting, for --help and the README."""
+    rows = []
+    for name, info in Settings.model_fields.items():
+        default = info.default
+        rows.append((f"PARAPH_{name.upper()}", "" if default is None else str(default), info.description or ""))
+    return rows

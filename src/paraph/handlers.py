@@ -1,0 +1,64 @@
+"""Glue between HTTP handlers and services: one request is one unit of work, run off the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from anyio import to_thread
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+
+from paraph.auth import authenticate
+from paraph.models import Account, ApiKey
+from paraph.runtime import Runtime
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class ApiContext:
+    session: Session
+    runtime: Runtime
+    account: Account
+    api_key: ApiKey
+    ip_address: str | None
+    user_agent: str | None
+
+
+def runtime(request: Request) -> Runtime:
+    rt = request.app.state.runtime
+    assert isinstance(rt, Runtime)
+    return rt
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def api_call(request: Request, fn: Callable[[ApiContext], T], *, write: bool | None = None) -> T:
+    """Authenticate the API key and run ``fn`` in one transaction, in a worker thread."""
+    rt = runtime(request)
+    authorization = request.headers.get("authorization")
+    is_write = request.method not in ("GET", "HEAD") if write is None else write
+    ip = client_ip(request)
+    ua = request.headers.get("user-agent")
+
+    def run() -> T:
+        with rt.unit_of_work(write=is_write) as session:
+            account, key = authenticate(session, rt.keys, authorization)
+            return fn(ApiContext(session, rt, account, key, ip, ua))
+
+    return await to_thread.run_sync(run)
+
+
+async def in_uow(request: Request, fn: Callable[[Session], T], *, write: bool = True) -> T:
+    """Run ``fn`` in one transaction without API authentication (pages, public endpoints)."""
+    rt = runtime(request)
+
+    def run() -> T:
+        with rt.unit_of_work(write=write) as session:
+            return fn(session)
+
+    return await to_thread.run_sync(run)

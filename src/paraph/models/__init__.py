@@ -1,0 +1,19 @@
+"""ORM models, one module per aggregate. Importing this package registers every table on ``Base.metadata``."""
+
+from paraph.models.account import Account, ApiKey
+from paraph.models.api_app import ApiApp
+from paraph.models.audit import AuditEvent
+from paraph.models.callback import CallbackAttempt, CallbackDelivery, CallbackEndpoint, CallbackEvent
+from paraph.models.job import Job
+
+__all__ = [
+    "Account",
+    "ApiApp",
+    "ApiKey",
+    "AuditEvent",
+    "CallbackAttempt",
+    "CallbackDelivery",
+    "CallbackEndpoint",
+    "CallbackEvent",
+    "Job",
+]

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from paraph.db import Base, JSONType, UTCDateTime, utcnow
+from paraph.models.account import Account
+
+
+class ApiApp(Base):
+    __tablename__ = "api_apps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    domains: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    callback_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    client_secret: Mapped[str] = mapped_column(sa.String(64))
+    oauth: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    white_labeling_options: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    owner: Mapped[Account] = relationship(foreign_keys=[account_id])

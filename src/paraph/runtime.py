@@ -1,0 +1,121 @@
+"""The process-wide objects every request and job needs, built once from Settings."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from paraph.config import Settings
+from paraph.db import Database
+from paraph.security import KeyBox
+
+T = TypeVar("T")
+PDF_TIMEOUT_SECONDS = 120
+
+if TYPE_CHECKING:
+    from paraph.callbacks.guard import Resolver
+    from paraph.storage import Storage
+
+
+class Wakeup:
+    """In-process wake-up for workers: set after a commit that left work behind, so a worker in this process
+    starts at once instead of waiting out its poll interval. Other processes learn of work through
+    LISTEN/NOTIFY on PostgreSQL, and by polling as the fallback."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, fn: Callable[[], None]) -> Callable[[], None]:
+        with self._lock:
+            self._listeners.append(fn)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if fn in self._listeners:
+                    self._listeners.remove(fn)
+
+        return unsubscribe
+
+    def wake(self) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for fn in listeners:
+            fn()
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        settings.ensure_dirs()
+        self.settings = settings
+        self.db = Database(settings.effective_database_url)
+        self.keys = KeyBox(settings.effective_secret_key)
+        self.wakeup = Wakeup()
+        self._resolver: Resolver | None = None
+        self._pdf_pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    @property
+    def resolver(self) -> Resolver:
+        """Resolves callback and file_url hosts; tests replace it with a stub (no DNS traffic)."""
+        if self._resolver is None:
+            from paraph.callbacks.guard import SystemResolver
+
+            self._resolver = SystemResolver()
+        return self._resolver
+
+    @resolver.setter
+    def resolver(self, value: Resolver) -> None:
+        self._resolver = value
+
+    @cached_property
+    def storage(self) -> Storage:
+        from paraph.storage import make_storage
+
+        return make_storage(self.settings)
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
+        """A transaction; workers are woken after a commit that queued work (``session.info["wake"]``)."""
+        with self.db.unit_of_work(write=write) as session:
+            session.info["runtime"] = self
+            yield session
+            wake = bool(session.info.get("wake"))
+        if wake:
+            self.wakeup.wake()
+
+    def run_pdf(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run PDF work in a worker process: pypdfium2 is not thread-safe, and a pathological file must not
+        take the server down with it."""
+        with self._pool_lock:
+            if self._pdf_pool is None:
+                self._pdf_pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))
+            pool = self._pdf_pool
+        try:
+            return pool.submit(fn, *args).result(timeout=PDF_TIMEOUT_SECONDS)
+        except BrokenProcessPool:
+            with self._pool_lock:
+                self._pdf_pool = None
+            raise
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pdf_pool is not None:
+                self._pdf_pool.shutdown(wait=False, cancel_futures=True)
+                self._pdf_pool = None
+        self.db.dispose()
+
+
+def runtime_of(session: Session) -> Runtime:
+    rt = session.info.get("runtime")
+    if not isinstance(rt, Runtime):
+        raise RuntimeError("session was not opened through Runtime.unit_of_work")
+    return rt

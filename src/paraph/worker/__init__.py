@@ -1,0 +1,1 @@
+"""Background work: callback deliveries and jobs, claimed from the database with a lease."""

@@ -1,0 +1,245 @@
+"""The worker: callback delivery and job loops on one asyncio loop, woken without waiting out a poll.
+
+``paraph serve`` runs it inside the web server's loop; ``paraph worker`` runs it alone (scale-out). On
+SIGTERM it stops claiming, lets in-flight sends finish (bounded by the callback timeout) and records them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+
+from anyio import to_thread
+from sqlalchemy.engine import make_url
+
+from paraph.callbacks import delivery
+from paraph.callbacks.http import CallbackSender
+from paraph.callbacks.signing import encode_callback_json, standard_webhook_headers
+from paraph.runtime import Runtime
+from paraph.worker import jobs, periodic
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        deliveries: bool = True,
+        run_jobs: bool = True,
+        job_loops: int | None = None,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.rt = runtime
+        self.settings = runtime.settings
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.deliveries = deliveries
+        self.run_jobs = run_jobs
+        self.job_loops = job_loops if job_loops is not None else max(1, runtime.settings.workers)
+        self.poll_interval = poll_interval
+        self._stopping = asyncio.Event()
+        self._wake_deliveries = asyncio.Event()
+        self._wake_jobs = asyncio.Event()
+        self._flush = asyncio.Event()
+        self._outcomes: list[delivery.Outcome] = []
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._sender: CallbackSender | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._listener: threading.Thread | None = None
+        self._listener_stop = threading.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(self._wake_all)
+
+        self._unsubscribe = self.rt.wakeup.subscribe(wake)
+        self._start_pg_listener()
+        tasks: list[asyncio.Task[None]] = []
+        if self.deliveries:
+            self._sender = CallbackSender(
+                timeout=self.settings.callback_timeout,
+                allow_private=self.settings.callback_allow_private,
+                resolver=self.rt.resolver,
+                limit=self.settings.callback_concurrency,
+            )
+            tasks.append(asyncio.create_task(self._delivery_loop(), name="paraph-deliveries"))
+            tasks.append(asyncio.create_task(self._flush_loop(), name="paraph-flush"))
+        if self.run_jobs:
+            for i in range(self.job_loops):
+                tasks.append(asyncio.create_task(self._job_loop(), name=f"paraph-jobs-{i}"))
+            tasks.append(asyncio.create_task(self._periodic_loop(), name="paraph-periodic"))
+        try:
+            await self._stopping.wait()
+        finally:
+            for t in tasks:
+                if t.get_name() != "paraph-flush":
+                    t.cancel()
+            await asyncio.gather(*[t for t in tasks if t.get_name() != "paraph-flush"], return_exceptions=True)
+            await self._drain()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self._sender is not None:
+                await self._sender.close()
+            if self._unsubscribe:
+                self._unsubscribe()
+            self._listener_stop.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _wake_all(self) -> None:
+        self._wake_deliveries.set()
+        self._wake_jobs.set()
+
+    async def _drain(self) -> None:
+        if self._inflight:
+            await asyncio.wait(list(self._inflight), timeout=self.settings.callback_timeout + 5)
+        await self._flush_now()
+
+    # -- deliveries ------------------------------------------------------------------------------------
+
+    async def _delivery_loop(self) -> None:
+        limit = self.settings.callback_concurrency
+        while not self._stopping.is_set():
+            self._wake_deliveries.clear()
+            free = limit - len(self._inflight)
+            claimed: list[delivery.Claimed] = []
+            if free > 0:
+                try:
+                    claimed = await to_thread.run_sync(self._claim_deliveries, free)
+                except Exception:
+                    log.exception("claiming deliveries failed")
+                    await asyncio.sleep(self.poll_interval)
+            for c in claimed:
+                task = asyncio.create_task(self._send(c))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+            if not claimed or free <= 0:
+                await self._wait(self._wake_deliveries, self.poll_interval)
+
+    def _claim_deliveries(self, limit: int) -> list[delivery.Claimed]:
+        with self.rt.unit_of_work() as session:
+            return delivery.claim(session, self.worker_id, min(limit, 500), self.settings)
+
+    async def _send(self, c: delivery.Claimed) -> None:
+        started = dt.datetime.now(dt.UTC)
+        result = await send_claimed(self._sender, c)
+        self._outcomes.append(delivery.Outcome(c, result, started))
+        self._flush.set()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._flush.wait()
+            await asyncio.sleep(0.005)  # let a burst of completions share one transaction
+            self._flush.clear()
+            await self._flush_now()
+
+    async def _flush_now(self) -> None:
+        batch, self._outcomes = self._outcomes, []
+        if not batch:
+            return
+        try:
+            await to_thread.run_sync(self._record, batch)
+        except Exception:
+            # Leases expire and the events go out again: at-least-once, never lost.
+            log.exception("recording %d callback attempts failed", len(batch))
+        self._wake_deliveries.set()
+
+    def _record(self, batch: list[delivery.Outcome]) -> None:
+        with self.rt.unit_of_work() as session:
+            delivery.record(session, batch, self.settings)
+
+    # -- jobs ------------------------------------------------------------------------------------------
+
+    async def _job_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wake_jobs.clear()
+            try:
+                ran = await to_thread.run_sync(self._run_one_job)
+            except Exception:
+                log.exception("job loop failed")
+                ran = False
+            if not ran:
+                await self._wait(self._wake_jobs, self.poll_interval)
+
+    def _run_one_job(self) -> bool:
+        with self.rt.unit_of_work() as session:
+            claimed = jobs.claim(session, self.worker_id)
+        if not claimed:
+            return False
+        job = claimed[0]
+        try:
+            with self.rt.unit_of_work() as session:
+                jobs.run(session, job)
+        except Exception as exc:
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            with self.rt.unit_of_work() as session:
+                jobs.failed(session, job, exc)
+        return True
+
+    async def _periodic_loop(self) -> None:
+        while not self._stopping.is_set():
+            for task in periodic.due():
+                try:
+                    await to_thread.run_sync(lambda t=task: t.run(self.rt))
+                except Exception:
+                    log.exception("periodic task %s failed", task.name)
+            await self._wait(asyncio.Event(), periodic.TICK_SECONDS)
+
+    # -- waking ----------------------------------------------------------------------------------------
+
+    async def _wait(self, event: asyncio.Event, timeout: float) -> None:
+        stop = asyncio.create_task(self._stopping.wait())
+        ev = asyncio.create_task(event.wait())
+        try:
+            await asyncio.wait([stop, ev], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            ev.cancel()
+
+    def _start_pg_listener(self) -> None:
+        url = make_url(self.rt.db.url)
+        if not url.drivername.startswith("postgresql"):
+            return
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        from paraph.callbacks.service import NOTIFY_CHANNEL
+
+        def listen() -> None:
+            import psycopg
+
+            while not self._listener_stop.is_set():
+                try:
+                    with psycopg.connect(dsn, autocommit=True) as conn:
+                        conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                        while not self._listener_stop.is_set():
+                            for _ in conn.notifies(timeout=1.0, stop_after=1):
+                                self.rt.wakeup.wake()
+                except Exception:
+                    log.warning("LISTEN connection lost; polling until it is back", exc_info=True)
+                    self._listener_stop.wait(2.0)
+
+        self._listener = threading.Thread(target=listen, name="paraph-listen", daemon=True)
+        self._listener.start()
+
+
+async def send_claimed(sender: CallbackSender | None, c: delivery.Claimed) -> "AttemptResult":  # noqa: UP037
+    from paraph.callbacks.http import AttemptResult
+
+    if sender is None or not c.url:
+        return AttemptResult(False, None, 0, "", "no callback URL is set for this endpoint", transient=False)
+    body, content_type = encode_callback_json(c.body_json)
+    ts = int(dt.datetime.now(dt.UTC).timestamp())
+    headers = {"Content-Type": content_type, **standard_webhook_headers(c.secret, c.webhook_id, ts, body)}
+    return await sender.post(c.url, body, headers)

@@ -1,0 +1,190 @@
+"""Fixtures: real SQLite and PostgreSQL, Paraph served by uvicorn on a loopback port, the official SDK."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import uvicorn
+
+from paraph.app import create_app
+from paraph.config import Settings
+from paraph.migrate import upgrade
+from paraph.runtime import Runtime
+from tests.pgcluster import Cluster, free_port
+from tests.receiver import Receiver, ReceiverServer
+from tests.stubs import StubResolver
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+# -- databases -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """An admin URL of a PostgreSQL server: PARAPH_TEST_DATABASE_URL, or a throwaway cluster."""
+    given = os.environ.get("PARAPH_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    cluster = Cluster()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server_url: str) -> str:
+    """A migrated template database, cloned for every test (CREATE DATABASE ... TEMPLATE)."""
+    name = f"paraph_tpl_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    upgrade(sa.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False))
+    return name
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tpl") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test, on each backend."""
+    if request.param == "sqlite":
+        tpl: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "paraph.sqlite3"
+        shutil.copy(tpl, path)
+        yield f"sqlite:///{path}"
+        return
+    server = request.getfixturevalue("pg_server_url")
+    template = request.getfixturevalue("pg_template")
+    name = f"paraph_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as c:
+        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+
+
+# -- Paraph ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings for its server."""
+    return {}
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, port: int, settings_overrides: dict[str, Any]) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "var",
+        "database_url": db_url,
+        "base_url": f"http://127.0.0.1:{port}",
+        "secret_key": "test-secret-key-" + uuid.uuid4().hex,
+        "callback_allow_private": True,
+        "callback_timeout": 5.0,
+        "callback_retry_delays": "1,1,1",
+    }
+    values.update(settings_overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = Runtime(settings)
+    rt.resolver = StubResolver()
+    yield rt
+    rt.close()
+
+
+@dataclass
+class Server:
+    url: str
+    runtime: Runtime
+
+    @property
+    def api(self) -> str:
+        return self.url + "/v3"
+
+
+@pytest.fixture
+def server(runtime: Runtime, port: int) -> Iterator[Server]:
+    """Paraph under uvicorn on a loopback port, with its in-process worker."""
+    app = create_app(runtime=runtime)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio", lifespan="on")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("Paraph did not start")
+        time.sleep(0.02)
+    yield Server(f"http://127.0.0.1:{port}", runtime)
+    srv.should_exit = True
+    thread.join(30)
+
+
+@dataclass
+class AccountInfo:
+    account_id: str
+    email: str
+    api_key: str
+    password: str
+
+
+def make_account(rt: Runtime, email: str | None = None, password: str = "S3cret-pass") -> AccountInfo:
+    from paraph.account.service import create_account
+
+    email = email or f"dev-{uuid.uuid4().hex[:8]}@example.com"
+    with rt.unit_of_work() as session:
+        created = create_account(session, email, password=password)
+        return AccountInfo(created.account.account_id, email, created.api_key, password)
+
+
+@pytest.fixture
+def account(runtime: Runtime) -> AccountInfo:
+    return make_account(runtime)
+
+
+@pytest.fixture
+def sdk(server: Server, account: AccountInfo) -> Iterator[Any]:
+    """The official dropbox-sign SDK pointed at Paraph, only its host changed."""
+    import dropbox_sign
+
+    cfg = dropbox_sign.Configuration(host=server.api, username=account.api_key)
+    cfg.proxy = None
+    with dropbox_sign.ApiClient(cfg) as client:
+        yield client
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    srv = ReceiverServer()
+    state = srv.start()
+    yield state
+    srv.stop()
