@@ -88,8 +88,8 @@ def test_it_accepts_the_legacy_post_with_bracket_style_form(server: Server, acco
         "POST",
         "/account",
         account.api_key,
-        fields={"callback_url": "http://127.0.0.1:9/legacy", "locale": "de-DE"},
-        encode_multipart=False,
+        body="callback_url=http%3A%2F%2F127.0.0.1%3A9%2Flegacy&locale=de-DE",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert resp.status == 200, resp.data
     assert json.loads(resp.data)["account"]["locale"] == "de-DE"

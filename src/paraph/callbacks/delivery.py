@@ -32,6 +32,7 @@ class Claimed:
     webhook_id: str
     secret: str
     event_created_at: dt.datetime
+    locked_by: str | None
 
 
 def lease_seconds(settings: Settings) -> float:
@@ -74,13 +75,14 @@ def load(session: Session, ids: list[int]) -> list[Claimed]:
             CallbackEvent.event_id,
             CallbackEndpoint.secret,
             CallbackEvent.created_at,
+            CallbackDelivery.locked_by,
         )
         .join(CallbackEndpoint, CallbackEndpoint.id == CallbackDelivery.endpoint_id)
         .join(CallbackEvent, CallbackEvent.id == CallbackDelivery.event_id)
         .where(CallbackDelivery.id.in_(ids))
         .order_by(CallbackDelivery.id)
     ).all()
-    return [Claimed(r[0], r[1], r[2], r[3] or "", r[4], r[5], r[6]) for r in rows]
+    return [Claimed(r[0], r[1], r[2], r[3] or "", r[4], r[5], r[6], r[7]) for r in rows]
 
 
 @dataclass(slots=True)
@@ -96,16 +98,18 @@ def record(session: Session, outcomes: list[Outcome], settings: Settings) -> Non
         return
     delays = settings.retry_delays
     now = utcnow()
-    deliveries = {
-        d.id: d
-        for d in session.scalars(
-            sa.select(CallbackDelivery).where(CallbackDelivery.id.in_([o.claimed.delivery_id for o in outcomes]))
-        )
-    }
+    # Row locks on PostgreSQL: a resend committed while this attempt was in flight must not be overwritten
+    # (SQLite serializes writers with BEGIN IMMEDIATE already).
+    lock = is_postgres(session)
+    dq = (
+        sa.select(CallbackDelivery)
+        .where(CallbackDelivery.id.in_([o.claimed.delivery_id for o in outcomes]))
+        .order_by(CallbackDelivery.id)
+    )
+    deliveries = {d.id: d for d in session.scalars(dq.with_for_update() if lock else dq)}
     endpoint_ids = {o.claimed.endpoint_id for o in outcomes}
-    eps = {
-        e.id: e for e in session.scalars(sa.select(CallbackEndpoint).where(CallbackEndpoint.id.in_(endpoint_ids)))
-    }
+    eq = sa.select(CallbackEndpoint).where(CallbackEndpoint.id.in_(endpoint_ids)).order_by(CallbackEndpoint.id)
+    eps = {e.id: e for e in session.scalars(eq.with_for_update() if lock else eq)}
     for o in outcomes:
         d = deliveries.get(o.claimed.delivery_id)
         if d is None:
@@ -123,6 +127,8 @@ def record(session: Session, outcomes: list[Outcome], settings: Settings) -> Non
                 error=r.error,
             )
         )
+        if d.locked_by != o.claimed.locked_by or d.state != DeliveryState.PENDING:
+            continue  # resent or replayed while this attempt was in flight: the new round decides
         d.attempt_count += 1
         d.locked_until = None
         d.locked_by = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from paraph.api_app import repository as apps
@@ -15,14 +16,28 @@ from paraph.models import Account, ApiApp, CallbackDelivery, CallbackEvent
 from paraph.models.callback import DeliveryState
 
 
-def _requeue(d: CallbackDelivery) -> None:
-    if d.body_json is None:
-        raise Conflict("The payload of this event was pruned after the retention period; it cannot be resent.")
-    d.state = DeliveryState.PENDING
-    d.attempt_count = 0
-    d.next_attempt_at = utcnow()
-    d.locked_until = None
-    d.locked_by = None
+def _requeue(session: Session, deliveries: list[CallbackDelivery]) -> int:
+    """Put deliveries back in line for a fresh round of attempts. One UPDATE that sets every column, so a
+    worker recording an attempt at the same moment cannot leave a half-merged row behind."""
+    if any(d.body_json is None for d in deliveries):
+        raise Conflict("The payload of this event was pruned after the retention period; it cannot be sent.")
+    ids = [d.id for d in deliveries]
+    if not ids:
+        return 0
+    session.execute(
+        sa.update(CallbackDelivery)
+        .where(CallbackDelivery.id.in_(ids))
+        .values(
+            state=DeliveryState.PENDING,
+            attempt_count=0,
+            next_attempt_at=utcnow(),
+            locked_until=None,
+            locked_by=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    wake(session)
+    return len(ids)
 
 
 def resend(session: Session, account: Account, event_id: str) -> CallbackEvent:
@@ -31,9 +46,7 @@ def resend(session: Session, account: Account, event_id: str) -> CallbackEvent:
     if event is None:
         raise NotFound("No event with that id.")
     if event.deliveries:
-        for d in event.deliveries:
-            _requeue(d)
-        wake(session)
+        _requeue(session, list(event.deliveries))
     else:
         app: ApiApp | None = session.get(ApiApp, event.api_app_id) if event.api_app_id else None
         targets: list[ApiApp | None] = []
@@ -45,7 +58,7 @@ def resend(session: Session, account: Account, event_id: str) -> CallbackEvent:
             raise BadRequest("No callback URL is set to send this event to.")
         add_deliveries(session, event, account, app, targets)
     session.flush()
-    session.expire(event)
+    session.expire_all()
     found = repository.get_event(session, account, event_id)
     assert found is not None
     return found
@@ -57,12 +70,7 @@ def replay(
     if state not in ("failed", "held", "delivered", "pending"):
         raise BadRequest("state must be failed, held, delivered or pending", error_path="state")
     rows = repository.deliveries_in_range(session, account, state, since, until)
-    for d in rows:
-        if d.body_json is not None:
-            _requeue(d)
-    if rows:
-        wake(session)
-    return sum(1 for d in rows if d.state == DeliveryState.PENDING)
+    return _requeue(session, [d for d in rows if d.body_json is not None])
 
 
 def app_or_none(session: Session, account: Account, client_id: str | None) -> ApiApp | None:

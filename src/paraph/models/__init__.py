@@ -4,6 +4,8 @@ from paraph.models.account import Account, ApiKey
 from paraph.models.api_app import ApiApp
 from paraph.models.audit import AuditEvent
 from paraph.models.callback import CallbackAttempt, CallbackDelivery, CallbackEndpoint, CallbackEvent
+from paraph.models.dashboard import DashboardSession
+from paraph.models.inspector import InspectedRequest
 from paraph.models.job import Job
 
 __all__ = [
@@ -15,5 +17,7 @@ __all__ = [
     "CallbackDelivery",
     "CallbackEndpoint",
     "CallbackEvent",
+    "DashboardSession",
+    "InspectedRequest",
     "Job",
 ]

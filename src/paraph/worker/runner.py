@@ -95,6 +95,8 @@ class Worker:
             if self._unsubscribe:
                 self._unsubscribe()
             self._listener_stop.set()
+            if self._listener is not None:
+                await asyncio.to_thread(self._listener.join, 3.0)
 
     def stop(self) -> None:
         self._stopping.set()
