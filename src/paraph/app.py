@@ -71,7 +71,9 @@ class RateLimitHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None, run_worker: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, run_worker: bool = True
+) -> FastAPI:
     rt = runtime or Runtime(settings or Settings())
 
     @contextlib.asynccontextmanager
@@ -156,5 +158,6 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return ApiJSONResponse(
-            {"error": {"error_msg": "An unexpected error occurred.", "error_name": "unknown"}}, status_code=500
+            {"error": {"error_msg": "An unexpected error occurred.", "error_name": "unknown"}},
+            status_code=500,
         )

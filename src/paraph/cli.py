@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start")
-    serve.add_argument("--no-worker", action="store_true", help="serve only; leave background work to `paraph worker`")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="serve only; leave background work to `paraph worker`"
+    )
     sub.add_parser("worker", help="run background work only (callback delivery and jobs), for scale-out")
     sub.add_parser("migrate", help="apply database migrations")
     account = sub.add_parser("account", help="manage accounts")
@@ -138,7 +140,9 @@ def _account_create(settings: Settings, email: str, password: str | None, as_jso
     if as_json:
         print(json.dumps(out))
     else:
-        print(f"account_id: {out['account_id']}\nemail:      {out['email_address']}\napi_key:    {out['api_key']}")
+        print(
+            f"account_id: {out['account_id']}\nemail:      {out['email_address']}\napi_key:    {out['api_key']}"
+        )
     return 0
 
 

@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     )
     # Callbacks
     callback_retry_delays: str = Field(
-        default=DEFAULT_RETRY_DELAYS, description="Seconds between a failed attempt and the next, comma-separated."
+        default=DEFAULT_RETRY_DELAYS,
+        description="Seconds between a failed attempt and the next, comma-separated.",
     )
     callback_timeout: float = Field(default=30.0, description="Seconds before a callback attempt times out.")
     callback_allow_private: bool = Field(
@@ -46,12 +47,16 @@ class Settings(BaseSettings):
     callback_concurrency: int = Field(default=100, description="Callback POSTs in flight per worker process.")
     # Mail
     smtp_url: str | None = Field(
-        default=None, description="smtp://[user:pass@]host:port[?starttls=1]; unset: .eml files in DATA_DIR/mail."
+        default=None,
+        description="smtp://[user:pass@]host:port[?starttls=1]; unset: .eml files in DATA_DIR/mail.",
     )
-    mail_from: str = Field(default="Paraph <noreply@paraph.local>", description="From header of outgoing mail.")
+    mail_from: str = Field(
+        default="Paraph <noreply@paraph.local>", description="From header of outgoing mail."
+    )
     # API
     rate_limit_per_hour: int = Field(
-        default=0, description="Requests per hour per account; 0 disables throttling (headers are still sent)."
+        default=0,
+        description="Requests per hour per account; 0 disables throttling (headers are still sent).",
     )
     max_files: int = Field(default=20, description="Files per signature request.")
     max_file_bytes: int = Field(default=40 * 1024 * 1024, description="Bytes per uploaded or fetched file.")
@@ -105,5 +110,7 @@ def settings_help() -> list[tuple[str, str, str]]:
     rows = []
     for name, info in Settings.model_fields.items():
         default = info.default
-        rows.append((f"PARAPH_{name.upper()}", "" if default is None else str(default), info.description or ""))
+        rows.append(
+            (f"PARAPH_{name.upper()}", "" if default is None else str(default), info.description or "")
+        )
     return rows

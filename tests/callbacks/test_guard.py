@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 import aiohttp
 import pytest
 from aiohttp import web
-from tests.stubs import StubResolver
 
 from paraph.callbacks.guard import (
     GuardedResolver,
@@ -23,6 +22,7 @@ from paraph.callbacks.guard import (
     is_public_address,
     validate_url,
 )
+from tests.stubs import StubResolver
 
 # -- validate_url ----------------------------------------------------------------------------------------
 
@@ -198,9 +198,7 @@ STUB_TABLE = {
 
 
 def check(url: str, *, allow_private: bool = False, stub: StubResolver | None = None) -> ResolvedTarget:
-    return asyncio.run(
-        check_destination(url, allow_private=allow_private, resolver=stub or StubResolver(STUB_TABLE))
-    )
+    return asyncio.run(check_destination(url, allow_private=allow_private, resolver=stub or StubResolver(STUB_TABLE)))
 
 
 @pytest.mark.parametrize(
@@ -323,9 +321,7 @@ def test_it_connects_to_the_checked_address_with_the_original_host_name() -> Non
     async def main() -> None:
         async with loopback_server() as (port, seen):
             stub = StubResolver({"callback.test": ["127.0.0.1"]})
-            target = await check_destination(
-                f"http://callback.test:{port}/cb", allow_private=True, resolver=stub
-            )
+            target = await check_destination(f"http://callback.test:{port}/cb", allow_private=True, resolver=stub)
             assert target.addresses == ["127.0.0.1"]
             # DNS now answers differently (a rebinding attempt: nothing listens on 127.0.0.2); the pinned
             # connection still goes where the check looked, without asking again.

@@ -23,10 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from multidict import CIMultiDictProxy
 from standardwebhooks.webhooks import Webhook
-from tests.stubs import StubResolver
 
 from paraph.callbacks.http import AttemptResult, CallbackSender
 from paraph.callbacks.signing import encode_callback_body, new_webhook_secret, standard_webhook_headers
+from tests.stubs import StubResolver
 
 ACK = "Hello API Event Received"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -169,9 +169,7 @@ def test_it_posts_a_form_that_an_aiohttp_receiver_reads_with_request_post() -> N
             return await post_once(sender(), r.url + "/cb")
 
     assert asyncio.run(main()).ok
-    assert [json.loads(f["json"]) for f in forms] == [
-        {"event": {"event_type": "callback_test", "event_time": "1"}}
-    ]
+    assert [json.loads(f["json"]) for f in forms] == [{"event": {"event_type": "callback_test", "event_time": "1"}}]
 
 
 def test_it_counts_a_json_quoted_acknowledgement() -> None:
@@ -225,9 +223,7 @@ def test_it_serves_many_concurrent_posts_from_one_checked_answer() -> None:
         try:
             async with receiver(answer()) as r:
                 body, headers, _secret = signed_body()
-                good = await asyncio.gather(
-                    *(permissive.post(r.url + "/cb", body, headers) for _ in range(50))
-                )
+                good = await asyncio.gather(*(permissive.post(r.url + "/cb", body, headers) for _ in range(50)))
                 bad = await asyncio.gather(
                     *(s.post(f"http://refused.test:{r.port}/cb", body, headers) for _ in range(50))
                 )
@@ -272,9 +268,7 @@ def test_it_does_not_follow_a_redirect() -> None:
     result, r = deliver(handle, path="/cb")
     assert not result.ok
     assert result.status_code == 302
-    assert (
-        result.error is not None and "redirects are not followed" in result.error and "/moved" in result.error
-    )
+    assert result.error is not None and "redirects are not followed" in result.error and "/moved" in result.error
     assert result.transient
     assert [s.path for s in r.seen] == ["/cb"]
 
@@ -391,9 +385,7 @@ def self_signed(tmp: Path, host: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     (tmp / "cert.pem").write_bytes(cert_pem)
     (tmp / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")

@@ -17,7 +17,6 @@ from dropbox_sign.models.event_callback_request import EventCallbackRequest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from starlette.datastructures import Headers
 from starlette.formparsers import MultiPartParser
-from tests.reference import reference_dir
 
 from paraph.callbacks.signing import (
     callback_json,
@@ -27,6 +26,7 @@ from paraph.callbacks.signing import (
     new_webhook_secret,
     standard_webhook_headers,
 )
+from tests.reference import reference_dir
 
 # The API key the official Python SDK's EventCallbackHelper tests use (quoted in CALLBACKS.md).
 SDK_TEST_KEY = "324e3b0840f065eb51f3fd63231d0d33daa35d4ed10d27718839e81737065782"

@@ -25,7 +25,9 @@ def set_callback(base: str, acct: AccountInfo, url: str | None) -> None:
     assert status == 200, body
 
 
-def emit_events(rt: Runtime, acct: AccountInfo, n: int, event_type: EventType = EventType.SIGNATURE_REQUEST_SENT) -> list[str]:
+def emit_events(
+    rt: Runtime, acct: AccountInfo, n: int, event_type: EventType = EventType.SIGNATURE_REQUEST_SENT
+) -> list[str]:
     """Service-level emits, as signature requests will make them, each its own transaction."""
     ids = []
     for i in range(n):

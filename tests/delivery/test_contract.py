@@ -12,7 +12,7 @@ from dropbox_sign.models import EventCallbackRequest
 from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import AccountInfo, Server
-from tests.delivery.helpers import call, emit_events, events, set_callback, wait_until
+from tests.delivery.helpers import call, emit_events, events, set_callback
 from tests.receiver import Receiver
 
 
@@ -58,9 +58,15 @@ def test_it_sends_to_the_account_and_the_app_each_with_its_own_metadata(
     server: Server, account: AccountInfo, receiver: Receiver, sdk: Any
 ) -> None:
     set_callback(server.url, account, receiver.url + "/account")
-    app = dropbox_sign.ApiAppApi(sdk).api_app_create(
-        models.ApiAppCreateRequest(name="App", domains=["example.com"], callback_url=receiver.url + "/app")
-    ).api_app
+    app = (
+        dropbox_sign.ApiAppApi(sdk)
+        .api_app_create(
+            models.ApiAppCreateRequest(
+                name="App", domains=["example.com"], callback_url=receiver.url + "/app"
+            )
+        )
+        .api_app
+    )
     from paraph.account import repository as accounts
     from paraph.api_app import repository as apps
     from paraph.callbacks.events import EventType
@@ -69,9 +75,15 @@ def test_it_sends_to_the_account_and_the_app_each_with_its_own_metadata(
     with server.runtime.unit_of_work() as session:
         acct = accounts.by_account_id(session, account.account_id)
         assert acct is not None
-        emit(session, acct, EventType.SIGNATURE_REQUEST_SIGNED, api_app=apps.by_client_id(session, app.client_id),
-             object_kind="signature_request", object_json={"signature_request_id": "a" * 40},
-             related_signature_id="b" * 32)
+        emit(
+            session,
+            acct,
+            EventType.SIGNATURE_REQUEST_SIGNED,
+            api_app=apps.by_client_id(session, app.client_id),
+            object_kind="signature_request",
+            object_json={"signature_request_id": "a" * 40},
+            related_signature_id="b" * 32,
+        )
     to_account = parse(receiver.wait_for(1, path="/account")[0])
     to_app = parse(receiver.wait_for(1, path="/app")[0])
     assert to_account.event.event_metadata.reported_for_app_id is None
@@ -84,10 +96,18 @@ def test_it_sends_to_the_account_and_the_app_each_with_its_own_metadata(
     assert to_account.event.event_time == to_app.event.event_time
 
 
-def test_it_reports_account_confirmed_to_the_app(server: Server, account: AccountInfo, receiver: Receiver, sdk: Any) -> None:
-    app = dropbox_sign.ApiAppApi(sdk).api_app_create(
-        models.ApiAppCreateRequest(name="App", domains=["example.com"], callback_url=receiver.url + "/app")
-    ).api_app
+def test_it_reports_account_confirmed_to_the_app(
+    server: Server, account: AccountInfo, receiver: Receiver, sdk: Any
+) -> None:
+    app = (
+        dropbox_sign.ApiAppApi(sdk)
+        .api_app_create(
+            models.ApiAppCreateRequest(
+                name="App", domains=["example.com"], callback_url=receiver.url + "/app"
+            )
+        )
+        .api_app
+    )
     set_callback(server.url, account, receiver.url + "/account")
     dropbox_sign.AccountApi(sdk).account_create(
         models.AccountCreateRequest(
@@ -115,7 +135,9 @@ def _secret_of(server: Server, client_id: str) -> str:
 
 def test_it_answers_a_callback_test_at_once(server: Server, account: AccountInfo, receiver: Receiver) -> None:
     set_callback(server.url, account, receiver.url + "/t")
-    status, body = call(server.url, "POST", "/paraph/v1/callbacks/test", account.api_key, json={"target": "account"})
+    status, body = call(
+        server.url, "POST", "/paraph/v1/callbacks/test", account.api_key, json={"target": "account"}
+    )
     assert status == 200, body
     assert body["result"]["ok"] is True
     assert body["result"]["status_code"] == 200
@@ -123,7 +145,9 @@ def test_it_answers_a_callback_test_at_once(server: Server, account: AccountInfo
     cb = parse(receiver.received[0])
     assert cb.event.event_type == "callback_test"
     receiver.behaviour.status = 500
-    status, body = call(server.url, "POST", "/paraph/v1/callbacks/test", account.api_key, json={"target": "account"})
+    status, body = call(
+        server.url, "POST", "/paraph/v1/callbacks/test", account.api_key, json={"target": "account"}
+    )
     assert status == 200
     assert body["result"]["ok"] is False
     assert body["result"]["status_code"] == 500

@@ -65,7 +65,7 @@ def wait_http(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - loopback
+            urllib.request.urlopen(url, timeout=1)
             return
         except urllib.error.HTTPError:
             return  # any HTTP answer means it is serving
@@ -92,8 +92,9 @@ def test_it_loses_no_event_when_killed_mid_burst(
 
         account = repository.by_account_id(session, acct.account_id)
         assert account is not None
-        service.update_account(session, account, callback_url=receiver.url + "/burst", locale=None,
-                               fields_set={"callback_url"})
+        service.update_account(
+            session, account, callback_url=receiver.url + "/burst", locale=None, fields_set={"callback_url"}
+        )
     receiver.behaviour.delay = 0.02
     server = start(["serve", "--port", str(port), "--no-migrate"], env)
     try:
@@ -124,8 +125,9 @@ def test_it_shares_work_between_workers_without_double_sends(
 
         account = repository.by_account_id(session, acct.account_id)
         assert account is not None
-        service.update_account(session, account, callback_url=receiver.url + "/w", locale=None,
-                               fields_set={"callback_url"})
+        service.update_account(
+            session, account, callback_url=receiver.url + "/w", locale=None, fields_set={"callback_url"}
+        )
     workers = [start(["worker"], env) for _ in range(3)]
     try:
         time.sleep(1.5)

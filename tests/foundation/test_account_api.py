@@ -97,16 +97,30 @@ def test_it_accepts_the_legacy_post_with_bracket_style_form(server: Server, acco
 
 def test_it_refuses_private_callback_urls_unless_allowed(server: Server, account: AccountInfo) -> None:
     server.runtime.settings.callback_allow_private = False
-    for url in ("http://127.0.0.1:9/x", "https://localhost/x", "https://10.1.2.3/x", "https://private.example.com/"):
+    for url in (
+        "http://127.0.0.1:9/x",
+        "https://localhost/x",
+        "https://10.1.2.3/x",
+        "https://private.example.com/",
+    ):
         resp = raw(server, "PUT", "/account", account.api_key, json={"callback_url": url})
         assert resp.status == 400, url
         assert json.loads(resp.data)["error"]["error_path"] == "callback_url"
-    resp = raw(server, "PUT", "/account", account.api_key, json={"callback_url": "https://public.example.com/cb"})
+    resp = raw(
+        server, "PUT", "/account", account.api_key, json={"callback_url": "https://public.example.com/cb"}
+    )
     assert resp.status == 200, resp.data
 
 
 def test_it_answers_bad_json_with_400_not_500(server: Server, account: AccountInfo) -> None:
     for body in (b"{not json", b"[1,2]", b"\xff\xfe"):
-        resp = raw(server, "PUT", "/account", account.api_key, body=body, headers={"Content-Type": "application/json"})
+        resp = raw(
+            server,
+            "PUT",
+            "/account",
+            account.api_key,
+            body=body,
+            headers={"Content-Type": "application/json"},
+        )
         assert resp.status == 400, body
         assert json.loads(resp.data)["error"]["error_name"] == "bad_request"

@@ -38,7 +38,14 @@ def test_it_creates_an_account_and_prints_json(db_url: str, tmp_path: Path) -> N
 def test_it_lists_every_setting_in_help() -> None:
     done = run_cli("--help", env=dict(os.environ))
     assert done.returncode == 0
-    for name in ("PARAPH_DATA_DIR", "PARAPH_DATABASE_URL", "PARAPH_BASE_URL", "PARAPH_SECRET_KEY",
-                 "PARAPH_CALLBACK_RETRY_DELAYS", "PARAPH_CALLBACK_TIMEOUT", "PARAPH_CALLBACK_ALLOW_PRIVATE",
-                 "PARAPH_SMTP_URL"):
+    for name in (
+        "PARAPH_DATA_DIR",
+        "PARAPH_DATABASE_URL",
+        "PARAPH_BASE_URL",
+        "PARAPH_SECRET_KEY",
+        "PARAPH_CALLBACK_RETRY_DELAYS",
+        "PARAPH_CALLBACK_TIMEOUT",
+        "PARAPH_CALLBACK_ALLOW_PRIVATE",
+        "PARAPH_SMTP_URL",
+    ):
         assert name in done.stdout

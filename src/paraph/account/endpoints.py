@@ -72,8 +72,12 @@ async def account_create(request: Request) -> Response:
         if req.client_id:
             app = apps.get_owned(ctx.session, ctx.account, req.client_id)
             if app is None or not constant_time_equals(req.client_secret or "", app.client_secret):
-                raise BadRequest("client_id and client_secret do not match an API app of yours.", error_path="client_id")
-        created = service.create_account(ctx.session, req.email_address, locale=req.locale, created_by_app=app)
+                raise BadRequest(
+                    "client_id and client_secret do not match an API app of yours.", error_path="client_id"
+                )
+        created = service.create_account(
+            ctx.session, req.email_address, locale=req.locale, created_by_app=app
+        )
         if app is not None:
             # Paraph confirms accounts at once (no confirmation mail), so the app hears of it now.
             callbacks.emit(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from paraph.callbacks.http import AttemptResult
 from paraph.config import Settings
-from paraph.db import is_postgres, utcnow
+from paraph.db import Base, is_postgres, utcnow
 from paraph.models import CallbackAttempt, CallbackDelivery, CallbackEndpoint, CallbackEvent
 from paraph.models.callback import DeliveryState
 from paraph.worker import jobs
@@ -33,6 +33,13 @@ class Claimed:
     secret: str
     event_created_at: dt.datetime
     locked_by: str | None
+    attempt_count: int
+
+
+def _table(model: type[Base]) -> sa.Table:
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
 
 
 def lease_seconds(settings: Settings) -> float:
@@ -76,13 +83,14 @@ def load(session: Session, ids: list[int]) -> list[Claimed]:
             CallbackEndpoint.secret,
             CallbackEvent.created_at,
             CallbackDelivery.locked_by,
+            CallbackDelivery.attempt_count,
         )
         .join(CallbackEndpoint, CallbackEndpoint.id == CallbackDelivery.endpoint_id)
         .join(CallbackEvent, CallbackEvent.id == CallbackDelivery.event_id)
         .where(CallbackDelivery.id.in_(ids))
         .order_by(CallbackDelivery.id)
     ).all()
-    return [Claimed(r[0], r[1], r[2], r[3] or "", r[4], r[5], r[6], r[7]) for r in rows]
+    return [Claimed(r[0], r[1], r[2], r[3] or "", r[4], r[5], r[6], r[7], r[8]) for r in rows]
 
 
 @dataclass(slots=True)
@@ -93,59 +101,102 @@ class Outcome:
 
 
 def record(session: Session, outcomes: list[Outcome], settings: Settings) -> None:
-    """Write the attempts and move each delivery on: delivered, retry later, or failed for good."""
+    """Write the attempts and move each delivery on: delivered, retry later, or failed for good.
+
+    Core statements in batches (this is the hot path). Each delivery update is conditional on the lease this
+    attempt held (``locked_by``) and on the delivery still being pending, so an attempt that was resent or
+    replayed while in flight does not overwrite the new round (PostgreSQL re-checks the condition on the
+    newest row version; SQLite serializes writers).
+    """
     if not outcomes:
         return
     delays = settings.retry_delays
     now = utcnow()
-    # Row locks on PostgreSQL: a resend committed while this attempt was in flight must not be overwritten
-    # (SQLite serializes writers with BEGIN IMMEDIATE already).
-    lock = is_postgres(session)
-    dq = (
-        sa.select(CallbackDelivery)
-        .where(CallbackDelivery.id.in_([o.claimed.delivery_id for o in outcomes]))
-        .order_by(CallbackDelivery.id)
+    conn = session.connection()
+    conn.execute(
+        sa.insert(_table(CallbackAttempt)),
+        [
+            {
+                "delivery_id": o.claimed.delivery_id,
+                "url": o.claimed.url or "",
+                "started_at": o.started_at,
+                "latency_ms": o.result.latency_ms,
+                "status_code": o.result.status_code,
+                "ok": o.result.ok,
+                "body_excerpt": o.result.body_excerpt,
+                "error": o.result.error,
+            }
+            for o in outcomes
+        ],
     )
-    deliveries = {d.id: d for d in session.scalars(dq.with_for_update() if lock else dq)}
-    endpoint_ids = {o.claimed.endpoint_id for o in outcomes}
-    eq = sa.select(CallbackEndpoint).where(CallbackEndpoint.id.in_(endpoint_ids)).order_by(CallbackEndpoint.id)
-    eps = {e.id: e for e in session.scalars(eq.with_for_update() if lock else eq)}
-    for o in outcomes:
-        d = deliveries.get(o.claimed.delivery_id)
-        if d is None:
-            continue
-        r = o.result
-        session.add(
-            CallbackAttempt(
-                delivery_id=d.id,
-                url=o.claimed.url or "",
-                started_at=o.started_at,
-                latency_ms=r.latency_ms,
-                status_code=r.status_code,
-                ok=r.ok,
-                body_excerpt=r.body_excerpt,
-                error=r.error,
+    t = _table(CallbackDelivery)
+    held_this_lease = sa.and_(
+        t.c.id == sa.bindparam("b_id"),
+        t.c.locked_by == sa.bindparam("b_lb"),
+        t.c.state == DeliveryState.PENDING,
+    )
+    delivered = [o for o in outcomes if o.result.ok]
+    by_lease: dict[str | None, list[int]] = {}
+    for o in delivered:
+        by_lease.setdefault(o.claimed.locked_by, []).append(o.claimed.delivery_id)
+    for lease, ids in by_lease.items():  # one statement per worker lease: a batch is usually one
+        conn.execute(
+            sa.update(t)
+            .where(t.c.id.in_(ids), t.c.locked_by == lease, t.c.state == DeliveryState.PENDING)
+            .values(
+                state=DeliveryState.DELIVERED,
+                delivered_at=now,
+                attempt_count=t.c.attempt_count + 1,
+                locked_until=None,
+                locked_by=None,
             )
         )
-        if d.locked_by != o.claimed.locked_by or d.state != DeliveryState.PENDING:
-            continue  # resent or replayed while this attempt was in flight: the new round decides
-        d.attempt_count += 1
-        d.locked_until = None
-        d.locked_by = None
-        ep = eps[o.claimed.endpoint_id]
-        if r.ok:
-            d.state = DeliveryState.DELIVERED
-            d.delivered_at = now
-            ep.consecutive_failures = 0
+    if delivered:
+        e = _table(CallbackEndpoint)
+        conn.execute(
+            sa.update(e)
+            .where(e.c.id.in_({o.claimed.endpoint_id for o in delivered}), e.c.consecutive_failures != 0)
+            .values(consecutive_failures=0)
+        )
+    retry, final = [], []
+    for o in outcomes:
+        if o.result.ok:
             continue
-        retries_used = d.attempt_count - 1
-        if not r.transient or retries_used >= len(delays):
-            d.state = DeliveryState.FAILED
-            d.next_attempt_at = None
-            _count_failed_event(session, ep, settings)
+        retries_used = o.claimed.attempt_count  # attempts before this one
+        if not o.result.transient or retries_used >= len(delays):
+            final.append(o)
         else:
-            delay = delays[retries_used] * (1 + random.uniform(0, 0.1))  # noqa: S311 - jitter, not security
-            d.next_attempt_at = now + dt.timedelta(seconds=delay)
+            delay = delays[retries_used] * (1 + random.uniform(0, 0.1))
+            retry.append((o, now + dt.timedelta(seconds=delay)))
+    if retry:
+        conn.execute(
+            sa.update(t)
+            .where(held_this_lease)
+            .values(
+                next_attempt_at=sa.bindparam("b_next", type_=t.c.next_attempt_at.type),
+                attempt_count=t.c.attempt_count + 1,
+                locked_until=None,
+                locked_by=None,
+            ),
+            [{"b_id": o.claimed.delivery_id, "b_lb": o.claimed.locked_by, "b_next": at} for o, at in retry],
+        )
+    for o in final:
+        hit = conn.execute(
+            sa.update(t)
+            .where(held_this_lease)
+            .values(
+                state=DeliveryState.FAILED,
+                next_attempt_at=None,
+                attempt_count=t.c.attempt_count + 1,
+                locked_until=None,
+                locked_by=None,
+            ),
+            {"b_id": o.claimed.delivery_id, "b_lb": o.claimed.locked_by},
+        )
+        if hit.rowcount:
+            ep = session.get(CallbackEndpoint, o.claimed.endpoint_id, with_for_update=is_postgres(session))
+            if ep is not None:
+                _count_failed_event(session, ep, settings)
 
 
 def _count_failed_event(session: Session, ep: CallbackEndpoint, settings: Settings) -> None:
@@ -153,4 +204,3 @@ def _count_failed_event(session: Session, ep: CallbackEndpoint, settings: Settin
     if ep.disabled_at is None and ep.consecutive_failures >= settings.callback_disable_after:
         ep.disabled_at = utcnow()
         jobs.enqueue(session, "mail.endpoint_disabled", {"endpoint_id": ep.id})
-

@@ -42,7 +42,9 @@ async def send_test(rt: Runtime, account_pk: int, target: str) -> dict[str, Any]
 
     claimed, event_id = await to_thread.run_sync(prepare)
     sender = CallbackSender(
-        timeout=rt.settings.callback_timeout, allow_private=rt.settings.callback_allow_private, resolver=rt.resolver
+        timeout=rt.settings.callback_timeout,
+        allow_private=rt.settings.callback_allow_private,
+        resolver=rt.resolver,
     )
     started = dt.datetime.now(dt.UTC)
     try:

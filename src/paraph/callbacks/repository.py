@@ -42,9 +42,13 @@ def list_events(
         q = q.where(~has.exists())
     elif state:
         q = q.where(has.where(CallbackDelivery.state == state).exists())
-    q = q.order_by(CallbackEvent.id.desc()).limit(limit).options(
-        selectinload(CallbackEvent.deliveries).selectinload(CallbackDelivery.attempts),
-        selectinload(CallbackEvent.deliveries).selectinload(CallbackDelivery.endpoint),
+    q = (
+        q.order_by(CallbackEvent.id.desc())
+        .limit(limit)
+        .options(
+            selectinload(CallbackEvent.deliveries).selectinload(CallbackDelivery.attempts),
+            selectinload(CallbackEvent.deliveries).selectinload(CallbackDelivery.endpoint),
+        )
     )
     return list(session.scalars(q))
 

@@ -8,7 +8,7 @@ import paraph.models  # noqa: F401  (registers every table)
 from paraph.db import Base, create_engine
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
+url = config.get_main_option("sqlalchemy.url") or ""
 if not url:
     from paraph.config import Settings
 

@@ -52,7 +52,9 @@ class CallbackEvent(Base):
     object_json: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    deliveries: Mapped[list[CallbackDelivery]] = relationship(back_populates="event", order_by="CallbackDelivery.id")
+    deliveries: Mapped[list[CallbackDelivery]] = relationship(
+        back_populates="event", order_by="CallbackDelivery.id"
+    )
 
 
 class CallbackDelivery(Base):
@@ -63,7 +65,9 @@ class CallbackDelivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("callback_events.id", ondelete="CASCADE"), index=True)
-    endpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("callback_endpoints.id", ondelete="CASCADE"), index=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("callback_endpoints.id", ondelete="CASCADE"), index=True
+    )
     state: Mapped[str] = mapped_column(sa.String(16), default=DeliveryState.PENDING)
     body_json: Mapped[str | None] = mapped_column(sa.Text)  # the `json` form field; pruned after retention
     attempt_count: Mapped[int] = mapped_column(default=0)
@@ -84,7 +88,9 @@ class CallbackAttempt(Base):
     __tablename__ = "callback_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    delivery_id: Mapped[int] = mapped_column(sa.ForeignKey("callback_deliveries.id", ondelete="CASCADE"), index=True)
+    delivery_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("callback_deliveries.id", ondelete="CASCADE"), index=True
+    )
     url: Mapped[str] = mapped_column(sa.String(2048))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     latency_ms: Mapped[int] = mapped_column(default=0)

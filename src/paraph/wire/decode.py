@@ -194,9 +194,7 @@ async def read_body(
                 if isinstance(value, UploadFile):
                     data = await value.read(max_file_size + 1)
                     if len(data) > max_file_size:
-                        raise DecodeError(
-                            f"{key} is larger than the limit of {max_file_size} bytes", key
-                        )
+                        raise DecodeError(f"{key} is larger than the limit of {max_file_size} bytes", key)
                     pairs.append((key, UploadedFile(value.filename, value.content_type, data)))
                 else:
                     pairs.append((key, value))

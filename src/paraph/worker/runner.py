@@ -19,7 +19,7 @@ from anyio import to_thread
 from sqlalchemy.engine import make_url
 
 from paraph.callbacks import delivery
-from paraph.callbacks.http import CallbackSender
+from paraph.callbacks.http import AttemptResult, CallbackSender
 from paraph.callbacks.signing import encode_callback_json, standard_webhook_headers
 from paraph.runtime import Runtime
 from paraph.worker import jobs, periodic
@@ -50,6 +50,7 @@ class Worker:
         self._flush = asyncio.Event()
         self._outcomes: list[delivery.Outcome] = []
         self._inflight: set[asyncio.Task[None]] = set()
+        self._send_slots = asyncio.Semaphore(runtime.settings.callback_concurrency)
         self._sender: CallbackSender | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._listener: threading.Thread | None = None
@@ -85,14 +86,16 @@ class Worker:
             for t in tasks:
                 if t.get_name() != "paraph-flush":
                     t.cancel()
-            await asyncio.gather(*[t for t in tasks if t.get_name() != "paraph-flush"], return_exceptions=True)
+            await asyncio.gather(
+                *[t for t in tasks if t.get_name() != "paraph-flush"], return_exceptions=True
+            )
             await self._drain()
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             if self._sender is not None:
                 await self._sender.close()
-            if self._unsubscribe:
+            if self._unsubscribe is not None:
                 self._unsubscribe()
             self._listener_stop.set()
             if self._listener is not None:
@@ -113,12 +116,15 @@ class Worker:
     # -- deliveries ------------------------------------------------------------------------------------
 
     async def _delivery_loop(self) -> None:
-        limit = self.settings.callback_concurrency
+        # Claim ahead of the sends (up to twice the concurrency), so the next batch is ready when a slot frees.
+        limit = self.settings.callback_concurrency * 2
+        self._send_slots = asyncio.Semaphore(self.settings.callback_concurrency)
         while not self._stopping.is_set():
             self._wake_deliveries.clear()
             free = limit - len(self._inflight)
             claimed: list[delivery.Claimed] = []
-            if free > 0:
+            # Claim in batches: one claim per half-window keeps the database round trips few.
+            if free >= limit // 2 or (free > 0 and len(self._inflight) < limit // 4):
                 try:
                     claimed = await to_thread.run_sync(self._claim_deliveries, free)
                 except Exception:
@@ -128,7 +134,7 @@ class Worker:
                 task = asyncio.create_task(self._send(c))
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
-            if not claimed or free <= 0:
+            if len(claimed) < free // 2 or free < limit // 2:
                 await self._wait(self._wake_deliveries, self.poll_interval)
 
     def _claim_deliveries(self, limit: int) -> list[delivery.Claimed]:
@@ -136,8 +142,9 @@ class Worker:
             return delivery.claim(session, self.worker_id, min(limit, 500), self.settings)
 
     async def _send(self, c: delivery.Claimed) -> None:
-        started = dt.datetime.now(dt.UTC)
-        result = await send_claimed(self._sender, c)
+        async with self._send_slots:
+            started = dt.datetime.now(dt.UTC)
+            result = await send_claimed(self._sender, c)
         self._outcomes.append(delivery.Outcome(c, result, started))
         self._flush.set()
 
@@ -195,18 +202,18 @@ class Worker:
         while not self._stopping.is_set():
             for task in periodic.due():
                 try:
-                    await to_thread.run_sync(lambda t=task: t.run(self.rt))
+                    await to_thread.run_sync(task.run, self.rt)
                 except Exception:
                     log.exception("periodic task %s failed", task.name)
             await self._wait(asyncio.Event(), periodic.TICK_SECONDS)
 
     # -- waking ----------------------------------------------------------------------------------------
 
-    async def _wait(self, event: asyncio.Event, timeout: float) -> None:
+    async def _wait(self, event: asyncio.Event, seconds: float) -> None:
         stop = asyncio.create_task(self._stopping.wait())
         ev = asyncio.create_task(event.wait())
         try:
-            await asyncio.wait([stop, ev], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([stop, ev], timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stop.cancel()
             ev.cancel()
@@ -236,9 +243,7 @@ class Worker:
         self._listener.start()
 
 
-async def send_claimed(sender: CallbackSender | None, c: delivery.Claimed) -> "AttemptResult":  # noqa: UP037
-    from paraph.callbacks.http import AttemptResult
-
+async def send_claimed(sender: CallbackSender | None, c: delivery.Claimed) -> AttemptResult:
     if sender is None or not c.url:
         return AttemptResult(False, None, 0, "", "no callback URL is set for this endpoint", transient=False)
     body, content_type = encode_callback_json(c.body_json)

@@ -1,0 +1,290 @@
+"""make bench-callbacks: callback delivery throughput and latency, beside a bare aiohttp ceiling.
+
+1. Throughput: 10,000 events queued, then delivered to a loopback receiver that answers
+   `Hello API Event Received`, every attempt recorded. Beside it, the ceiling: a bare aiohttp loop posting the
+   same bodies at the same concurrency to the same receiver. Printed: deliveries per second and the ratio.
+2. Latency: events emitted at a steady 200 per second; for each, the time from the commit of the state
+   change to the receiver's receipt. Printed: p50 and p99.
+Run on the embedded SQLite default (worker in the emitting process, as in `paraph serve`) and on PostgreSQL
+with two `paraph worker` processes (LISTEN/NOTIFY). Loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.pgcluster import Cluster, free_port  # noqa: E402
+
+from paraph.account import repository as accounts  # noqa: E402
+from paraph.account.service import create_account, update_account  # noqa: E402
+from paraph.callbacks.events import EventType  # noqa: E402
+from paraph.callbacks.service import emit  # noqa: E402
+from paraph.callbacks.signing import encode_callback_json  # noqa: E402
+from paraph.config import Settings  # noqa: E402
+from paraph.migrate import upgrade  # noqa: E402
+from paraph.models import CallbackAttempt, CallbackDelivery  # noqa: E402
+from paraph.runtime import Runtime  # noqa: E402
+from paraph.worker.runner import Worker  # noqa: E402
+
+N = int(os.environ.get("BENCH_EVENTS", "10000"))
+RATE = 200
+LATENCY_SECONDS = 10
+CONCURRENCY = 100
+
+
+def get(url: str) -> dict:  # type: ignore[type-arg]
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return json.loads(r.read())  # type: ignore[no-any-return]
+
+
+def post(url: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=30).read()
+
+
+class ReceiverProc:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "_receiver.py"), str(self.port)], stdout=subprocess.PIPE
+        )
+        assert self.proc.stdout is not None
+        self.proc.stdout.readline()
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(100):
+            try:
+                get(self.url + "/stats")
+                break
+            except OSError:
+                time.sleep(0.05)
+
+    def count(self) -> int:
+        return int(get(self.url + "/stats")["count"])
+
+    def received(self) -> dict[str, float]:
+        return get(self.url + "/stats?full=1")["received"]  # type: ignore[no-any-return]
+
+    def reset(self) -> None:
+        post(self.url + "/reset")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def setup(rt: Runtime, hook: str) -> str:
+    with rt.unit_of_work() as s:
+        created = create_account(s, f"bench-{time.time_ns()}@example.com")
+        update_account(s, created.account, callback_url=hook, locale=None, fields_set={"callback_url"})
+        return created.account.account_id
+
+
+def emit_batch(rt: Runtime, account_id: str, n: int, per_tx: int = 500) -> None:
+    done = 0
+    while done < n:
+        with rt.unit_of_work() as s:
+            acct = accounts.by_account_id(s, account_id)
+            assert acct is not None
+            for i in range(min(per_tx, n - done)):
+                emit(
+                    s,
+                    acct,
+                    EventType.SIGNATURE_REQUEST_SENT,
+                    object_kind="signature_request",
+                    object_json={
+                        "signature_request_id": f"{done + i:040x}",
+                        "title": "Bench",
+                        "test_mode": True,
+                    },
+                )
+        done += per_tx
+
+
+def emit_one(rt: Runtime, account_id: str) -> tuple[str, float]:
+    with rt.unit_of_work() as s:
+        acct = accounts.by_account_id(s, account_id)
+        assert acct is not None
+        e = emit(
+            s,
+            acct,
+            EventType.SIGNATURE_REQUEST_SENT,
+            object_kind="signature_request",
+            object_json={"signature_request_id": "f" * 40, "title": "Bench", "test_mode": True},
+        )
+        event_id = e.event.event_id
+    return event_id, time.time()  # after commit
+
+
+def wait_count(rec: ReceiverProc, n: int, timeout: float = 600) -> float:
+    deadline = time.monotonic() + timeout
+    while rec.count() < n:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {rec.count()} of {n} delivered")
+        time.sleep(0.02)
+    return time.perf_counter()
+
+
+async def ceiling(rt: Runtime, url: str) -> float:
+    """Bare aiohttp: the same bodies, the same concurrency, the same receiver."""
+    with rt.unit_of_work(write=False) as s:
+        bodies = [b for (b,) in s.query(CallbackDelivery.body_json).limit(N)]
+    encoded = [encode_callback_json(b or "{}") for b in bodies]
+    queue = list(range(len(encoded)))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as session:
+
+        async def worker() -> None:
+            while queue:
+                i = queue.pop()
+                body, ctype = encoded[i]
+                async with session.post(
+                    url, data=body, headers={"Content-Type": ctype, "webhook-id": f"ceiling-{i}"}
+                ) as r:
+                    assert "Hello API Event Received" in await r.text()
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        return len(encoded) / (time.perf_counter() - t0)
+
+
+def latency_phase(rt: Runtime, account_id: str, rec: ReceiverProc) -> tuple[float, float]:
+    rec.reset()
+    sent: dict[str, float] = {}
+    total = RATE * LATENCY_SECONDS
+    t0 = time.perf_counter()
+    for i in range(total):
+        target = t0 + i / RATE
+        delay = target - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        event_id, committed = emit_one(rt, account_id)
+        sent[event_id] = committed
+    wait_count(rec, total, timeout=120)
+    got = rec.received()
+    lat = sorted((got[e] - c) * 1000 for e, c in sent.items() if e in got)
+    return statistics.median(lat), lat[int(len(lat) * 0.99) - 1]
+
+
+class InProcessWorker:
+    def __init__(self, rt: Runtime) -> None:
+        self.worker = Worker(rt, run_jobs=False)
+        import uvloop
+
+        self.loop = uvloop.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_until_complete, args=(self.worker.run(),), daemon=True
+        )
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.worker.stop)
+        self.thread.join(60)
+
+
+def attempts_recorded(rt: Runtime) -> int:
+    with rt.unit_of_work(write=False) as s:
+        return int(s.query(CallbackAttempt).count())
+
+
+def run_backend(name: str, url: str, data_dir: Path, rec: ReceiverProc) -> dict[str, float]:
+    upgrade(url)
+    settings = Settings(
+        database_url=url,
+        data_dir=data_dir,
+        secret_key="bench",
+        callback_allow_private=True,
+        callback_concurrency=CONCURRENCY,
+    )
+    rt = Runtime(settings)
+    account_id = setup(rt, rec.url + "/hook")
+    emit_batch(rt, account_id, N)
+    rec.reset()
+    procs: list[subprocess.Popen[bytes]] = []
+    inproc = None
+    env = {
+        **os.environ,
+        "PARAPH_DATABASE_URL": url,
+        "PARAPH_DATA_DIR": str(data_dir),
+        "PARAPH_SECRET_KEY": "bench",
+        "PARAPH_CALLBACK_ALLOW_PRIVATE": "1",
+        "PARAPH_CALLBACK_CONCURRENCY": str(CONCURRENCY),
+    }
+    t0 = time.perf_counter()
+    if name == "sqlite":
+        inproc = InProcessWorker(rt)
+        inproc.start()
+    else:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "paraph.cli", "worker"], env=env, stderr=subprocess.DEVNULL
+            )
+            for _ in range(2)
+        ]
+    t1 = wait_count(rec, N)
+    paraph_rate = N / (t1 - t0)
+    time.sleep(0.5)
+    recorded = attempts_recorded(rt)
+    p50, p99 = latency_phase(rt, account_id, rec)
+    if inproc:
+        inproc.stop()
+    for p in procs:
+        p.terminate()
+        p.wait(30)
+    rec.reset()
+    ceiling_rate = asyncio.run(ceiling(rt, rec.url + "/hook"))
+    rt.close()
+    return {"paraph": paraph_rate, "ceiling": ceiling_rate, "p50": p50, "p99": p99, "attempts": recorded}
+
+
+def main() -> None:
+    rec = ReceiverProc()
+    results: dict[str, dict[str, float]] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["sqlite"] = run_backend("sqlite", f"sqlite:///{tmp}/bench.sqlite3", Path(tmp), rec)
+        if "--no-postgres" not in sys.argv:
+            cluster = Cluster()
+            try:
+                admin = cluster.start()
+                import sqlalchemy as sa
+
+                eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+                with eng.connect() as c:
+                    c.exec_driver_sql("CREATE DATABASE bench")
+                eng.dispose()
+                with tempfile.TemporaryDirectory() as tmp:
+                    results["postgresql (2 workers)"] = run_backend(
+                        "postgresql", admin.rsplit("/", 1)[0] + "/bench", Path(tmp), rec
+                    )
+            finally:
+                cluster.stop()
+    finally:
+        rec.stop()
+    print(f"\n{N} events to a loopback receiver, concurrency {CONCURRENCY}; latency at a steady {RATE}/s")
+    print(
+        f"{'backend':24} {'paraph/s':>10} {'ceiling/s':>10} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'attempts':>9}"
+    )
+    for name, r in results.items():
+        print(
+            f"{name:24} {r['paraph']:10.0f} {r['ceiling']:10.0f} {r['paraph'] / r['ceiling']:6.2f} "
+            f"{r['p50']:7.1f} {r['p99']:7.1f} {int(r['attempts']):9d}"
+        )
+
+
+if __name__ == "__main__":
+    main()

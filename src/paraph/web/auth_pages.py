@@ -1,0 +1,180 @@
+"""Sign-in and sign-out (/login, /logout)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from paraph import audit
+from paraph.account import repository as accounts
+from paraph.db import utcnow
+from paraph.handlers import client_ip, in_uow, runtime
+from paraph.models import DashboardSession
+from paraph.security import new_token, verify_password
+from paraph.web import repository
+from paraph.web.core import (
+    CsrfRefused,
+    PageRoute,
+    form_fields,
+    page_call,
+    redirect,
+    render,
+    session_token,
+)
+from paraph.web.sessions import (
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    LoginThrottle,
+    check_csrf,
+    login_csrf_token,
+    new_session_token,
+)
+
+router = APIRouter(route_class=PageRoute)
+
+
+def throttle(request: Request) -> LoginThrottle:
+    """One throttle per app (kept on app.state), created on first use."""
+    found = getattr(request.app.state, "login_throttle", None)
+    if not isinstance(found, LoginThrottle):
+        found = LoginThrottle()
+        request.app.state.login_throttle = found
+    return found
+
+
+def secure_cookies(request: Request) -> bool:
+    return runtime(request).settings.base_url.startswith("https://")
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path of this dashboard: never another origin (``//evil``, ``/\\evil``) after signing in."""
+    if value and value.startswith("/dashboard") and "//" not in value and "\\" not in value:
+        return value
+    return "/dashboard"
+
+
+def _login_form(request: Request, *, email: str = "", error: str | None = None, status: int = 200) -> Response:
+    keys = runtime(request).keys
+    cookie = request.cookies.get(LOGIN_COOKIE)
+    fresh = not cookie or len(cookie) > 100
+    if fresh:
+        cookie = new_token()
+    assert cookie is not None
+    response = render(
+        request,
+        "login.html",
+        {
+            "csrf": login_csrf_token(keys, cookie),
+            "email": email,
+            "error": error,
+            "next": safe_next(request.query_params.get("next")),
+        },
+        status=status,
+    )
+    if fresh:
+        response.set_cookie(
+            LOGIN_COOKIE, cookie, httponly=True, samesite="lax", secure=secure_cookies(request), path="/login"
+        )
+    return response
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    if session_token(request) is not None:
+        try:
+            await page_call(request, lambda ctx: None)
+        except Exception:  # noqa: S110 - a stale cookie: show the form
+            pass
+        else:
+            return redirect(safe_next(request.query_params.get("next")))
+    return _login_form(request)
+
+
+@router.post("/login")
+async def login_submit(request: Request) -> Response:
+    rt = runtime(request)
+    fields = await form_fields(request)
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    if not check_csrf(rt.keys, cookie, fields.get(CSRF_FIELD), login=True):
+        raise CsrfRefused()
+    email = fields.get("email", "").strip()[:255]
+    password = fields.get("password", "")[:1024]
+    ip = client_ip(request)
+    user_agent = (request.headers.get("user-agent") or "")[:1024] or None
+    limiter = throttle(request)
+    key = limiter.key(email, ip)
+    wait = limiter.retry_after(key)
+    if wait:
+        minutes = max(1, round(wait / 60))
+        return _login_form(
+            request,
+            email=email,
+            error=f"Too many failed sign-ins for this email address. Try again in about {minutes} min.",
+            status=429,
+        )
+    token = new_session_token(rt.keys)
+
+    def run(session: Session) -> bool:
+        account = accounts.by_email(session, email) if email else None
+        if not verify_password(account.password_hash if account else None, password) or account is None:
+            audit.record(session, "web:session:refused", actor_email=email, ip_address=ip, user_agent=user_agent)
+            return False
+        now = utcnow()
+        repository.delete_expired_sessions(session, now)
+        old = session_token(request)
+        if old is not None:  # a new session on every sign-in: no fixation of an older cookie
+            repository.delete_session(session, old.lookup)
+        session.add(
+            DashboardSession(
+                lookup=token.lookup,
+                account_id=account.id,
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+                ip_address=ip,
+                user_agent=user_agent,
+            )
+        )
+        audit.record(
+            session, "web:session:created", account_id=account.id, actor_email=email, ip_address=ip, user_agent=user_agent
+        )
+        return True
+
+    if not await in_uow(request, run, write=True):
+        limiter.failed(key)
+        return _login_form(request, email=email, error="That email address and password do not match.", status=401)
+    limiter.succeeded(key)
+    response = redirect(safe_next(fields.get("next")))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token.cookie_value(rt.keys),
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@router.get("/logout")
+async def logout_page(request: Request) -> Response:
+    """Signing out is a POST (a link on another site must not sign anyone out); this page offers the button."""
+    return await page_call(request, lambda ctx: ctx.render("logout.html", {}))
+
+
+@router.post("/logout")
+async def logout_submit(request: Request) -> Response:
+    token = session_token(request)
+    if token is not None:
+        fields = await form_fields(request)
+        if not check_csrf(runtime(request).keys, token.lookup, fields.get(CSRF_FIELD)):
+            raise CsrfRefused()
+        await in_uow(request, lambda s: repository.delete_session(s, token.lookup), write=True)
+    response = redirect("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookies(request))
+    return response
+
