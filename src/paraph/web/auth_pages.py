@@ -56,7 +56,9 @@ def safe_next(value: str | None) -> str:
     return "/dashboard"
 
 
-def _login_form(request: Request, *, email: str = "", error: str | None = None, status: int = 200) -> Response:
+def _login_form(
+    request: Request, *, email: str = "", error: str | None = None, status: int = 200, next_path: str | None = None
+) -> Response:
     keys = runtime(request).keys
     cookie = request.cookies.get(LOGIN_COOKIE)
     fresh = not cookie or len(cookie) > 100
@@ -70,7 +72,7 @@ def _login_form(request: Request, *, email: str = "", error: str | None = None, 
             "csrf": login_csrf_token(keys, cookie),
             "email": email,
             "error": error,
-            "next": safe_next(request.query_params.get("next")),
+            "next": safe_next(next_path or request.query_params.get("next")),
         },
         status=status,
     )
@@ -112,6 +114,7 @@ async def login_submit(request: Request) -> Response:
         return _login_form(
             request,
             email=email,
+            next_path=fields.get("next"),
             error=f"Too many failed sign-ins for this email address. Try again in about {minutes} min.",
             status=429,
         )
@@ -138,13 +141,24 @@ async def login_submit(request: Request) -> Response:
             )
         )
         audit.record(
-            session, "web:session:created", account_id=account.id, actor_email=email, ip_address=ip, user_agent=user_agent
+            session,
+            "web:session:created",
+            account_id=account.id,
+            actor_email=email,
+            ip_address=ip,
+            user_agent=user_agent,
         )
         return True
 
     if not await in_uow(request, run, write=True):
         limiter.failed(key)
-        return _login_form(request, email=email, error="That email address and password do not match.", status=401)
+        return _login_form(
+            request,
+            email=email,
+            next_path=fields.get("next"),
+            error="That email address and password do not match.",
+            status=401,
+        )
     limiter.succeeded(key)
     response = redirect(safe_next(fields.get("next")))
     response.set_cookie(
@@ -177,4 +191,3 @@ async def logout_submit(request: Request) -> Response:
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookies(request))
     return response
-

@@ -21,9 +21,10 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi.routing import APIRoute
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -105,6 +106,8 @@ def fmt_ago(value: dt.datetime | int | float | None, now: dt.datetime | None = N
     seconds = int(((now or utcnow()) - when).total_seconds())
     future = seconds < 0
     seconds = abs(seconds)
+    if seconds < 10:
+        return "just now"
     if seconds < 45:
         text = f"{seconds} s"
     elif seconds < 3600:
@@ -126,7 +129,7 @@ def pretty_json(value: Any) -> str:
         try:
             value = json.loads(value)
         except ValueError:
-            return value
+            return str(value)
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
 
 
@@ -137,16 +140,15 @@ def linkify(text: str | None) -> Markup:
     """Escape ``text`` and make its http(s) URLs clickable (trailing punctuation stays outside the link)."""
     if not text:
         return Markup("")
-    out: list[str] = []
+    parts: list[str] = []
     last = 0
     for m in _URL.finditer(text):
-        url = m.group(0)
-        trimmed = url.rstrip(".,;:!?)]}")
-        out.append(str(escape(text[last : m.start()])))
-        out.append(f'<a href="{escape(trimmed)}" rel="noopener noreferrer" target="_blank">{escape(trimmed)}</a>')
-        last = m.start() + len(trimmed)
-    out.append(str(escape(text[last:])))
-    return Markup("".join(out))
+        url = m.group(0).rstrip(".,;:!?)]}")
+        parts.append(text[last : m.start()])
+        parts.append(Markup('<a href="{0}" rel="noopener noreferrer" target="_blank">{0}</a>').format(url))
+        last = m.start() + len(url)
+    parts.append(text[last:])
+    return Markup("").join(parts)  # escapes every plain str part
 
 
 @cache
@@ -190,10 +192,6 @@ def render(request: Request, template: str, context: Mapping[str, Any], *, statu
     return HTMLResponse(html, status_code=status)
 
 
-def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    return render(request, "error.html", {"status": status, "title": title, "message": message}, status=status)
-
-
 def security_headers(response: Response) -> None:
     """Headers on every dashboard response; a response that set its own CSP (the sandboxed mail frame) keeps it."""
     h = response.headers
@@ -216,28 +214,50 @@ def safe_back(value: str | None, default: str) -> str:
     return value if value and _BACK.match(value) else default
 
 
-def _error_response(request: Request, exc: Exception) -> Response:
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    status: int
+    title: str
+    message: str
+
+
+def _describe(request: Request, exc: Exception) -> Response | ErrorInfo:
+    """A redirect to sign-in, or what the error page should say."""
     if isinstance(exc, SignInRequired):
         if request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return redirect("/login?" + urlencode({"next": target}))
         return redirect("/login")
     if isinstance(exc, CsrfRefused):
-        return error_page(
-            request,
+        return ErrorInfo(
             403,
             "This form has expired",
             "The form was sent without its security token, or with one from another session. "
             "Go back, reload the page and try again.",
         )
     if isinstance(exc, PageNotFound):
-        return error_page(request, 404, "Not found", "There is nothing here, or it belongs to another account.")
+        return ErrorInfo(404, "Not found", "There is nothing here, or it belongs to another account.")
+    if isinstance(exc, StarletteHTTPException):  # e.g. a malformed form body
+        return ErrorInfo(exc.status_code, "That did not work", str(exc.detail))
     if isinstance(exc, ApiError):
         if exc.status_code == 404:
-            return error_page(request, 404, "Not found", exc.error_msg)
-        return error_page(request, exc.status_code, "That did not work", exc.error_msg)
+            return ErrorInfo(404, "Not found", exc.error_msg)
+        return ErrorInfo(exc.status_code, "That did not work", exc.error_msg)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_page(request, 500, "Something went wrong", "An unexpected error occurred; it has been logged.")
+    return ErrorInfo(500, "Something went wrong", "An unexpected error occurred; it has been logged.")
+
+
+async def _error_response(request: Request, exc: Exception) -> Response:
+    info = _describe(request, exc)
+    if isinstance(info, Response):
+        return info
+    context = {"status": info.status, "title": info.title, "message": info.message}
+    if info.status < 500 and session_token(request) is not None:
+        try:  # signed in: the error page keeps the navigation
+            return await page_call(request, lambda ctx: ctx.render("error.html", context, status=info.status))
+        except Exception:  # noqa: S110 - no valid session after all: the plain error page below
+            pass
+    return render(request, "error.html", context, status=info.status)
 
 
 class PageRoute(APIRoute):
@@ -251,7 +271,7 @@ class PageRoute(APIRoute):
                 response = await original(request)
             except Exception as exc:
                 try:
-                    response = _error_response(request, exc)
+                    response = await _error_response(request, exc)
                 except Exception:  # the error page itself failed: still no JSON envelope, no traceback
                     log.exception("error page failed on %s", request.url.path)
                     response = HTMLResponse("<h1>Something went wrong</h1>", status_code=500)
@@ -320,4 +340,3 @@ async def signed_form(request: Request) -> dict[str, str]:
     if not check_csrf(runtime(request).keys, token.lookup, fields.get(CSRF_FIELD)):
         raise CsrfRefused()
     return fields
-

@@ -95,9 +95,7 @@ async def callbacks(request: Request) -> Response:
         targets = repository.target_names(ctx.session, ctx.account)
         page = rows[:PAGE_SIZE]
         filters = {
-            k: v
-            for k, v in (("event_type", event_type), ("state", state), ("signature_request_id", request_id))
-            if v
+            k: v for k, v in (("event_type", event_type), ("state", state), ("signature_request_id", request_id)) if v
         }
         older = urlencode({**filters, "before": page[-1].id}) if len(rows) > PAGE_SIZE else None
         events = []

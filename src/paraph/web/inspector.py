@@ -149,7 +149,9 @@ def _secrets(ctx: PageContext) -> list[tuple[str, str]]:
     ]
 
 
-def caught_views(rows: Iterable[InspectedRequest], api_key: str | None, key_label: str, secrets: list[tuple[str, str]]) -> list[CaughtView]:
+def caught_views(
+    rows: Iterable[InspectedRequest], api_key: str | None, key_label: str, secrets: list[tuple[str, str]]
+) -> list[CaughtView]:
     out = []
     for row in rows:
         payload = parse_event(row.json_text)
@@ -182,7 +184,11 @@ async def inspector_index(request: Request) -> Response:
         error = "Use 1 to 64 letters, digits, _ or -." if chosen else None
         return ctx.render(
             "inspector_index.html",
-            {"suggestion": suggestion, "error": error, "example_url": inspect_url(ctx.runtime.settings.base_url, suggestion)},
+            {
+                "suggestion": suggestion,
+                "error": error,
+                "example_url": inspect_url(ctx.runtime.settings.base_url, suggestion),
+            },
             nav="inspector",
         )
 

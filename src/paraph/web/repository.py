@@ -60,7 +60,9 @@ def attempts_since(session: Session, account: Account, since: dt.datetime) -> li
 
 
 def has_events(session: Session, account: Account) -> bool:
-    return session.scalar(sa.select(CallbackEvent.id).where(CallbackEvent.account_id == account.id).limit(1)) is not None
+    return (
+        session.scalar(sa.select(CallbackEvent.id).where(CallbackEvent.account_id == account.id).limit(1)) is not None
+    )
 
 
 def endpoint_secrets(session: Session, account: Account) -> list[tuple[int, str]]:

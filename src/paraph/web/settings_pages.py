@@ -134,7 +134,9 @@ def _apps_page(ctx: PageContext, *, error: str | None = None, form: dict[str, st
     )
 
 
-def _app_page(ctx: PageContext, app: ApiApp, *, error: str | None = None, form: dict[str, str] | None = None) -> Response:
+def _app_page(
+    ctx: PageContext, app: ApiApp, *, error: str | None = None, form: dict[str, str] | None = None
+) -> Response:
     endpoint = next((e for e in endpoint_views(ctx.session, ctx.account) if e.target == app.client_id), None)
     values = form or {"name": app.name, "domains": ", ".join(app.domains), "callback_url": app.callback_url or ""}
     return ctx.render(
@@ -172,7 +174,11 @@ async def apps_create(request: Request) -> Response:
         try:
             req = parse(
                 ApiAppCreateRequest,
-                {"name": fields.get("name", ""), "domains": _domains(fields.get("domains", "")), "callback_url": url or None},
+                {
+                    "name": fields.get("name", ""),
+                    "domains": _domains(fields.get("domains", "")),
+                    "callback_url": url or None,
+                },
             )
         except ApiError as exc:
             return _apps_page(ctx, error=exc.error_msg, form=fields)

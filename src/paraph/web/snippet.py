@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import json
+
 PLACEHOLDER_KEY = "YOUR_API_KEY"
 PLACEHOLDER_CLIENT_ID = "YOUR_CLIENT_ID"
 
-_TEMPLATE = '''\
+_TEMPLATE = """\
 # pip install dropbox-sign
 import dropbox_sign
 from dropbox_sign import models
 
 configuration = dropbox_sign.Configuration(
-    host={host!r},
-    username={api_key!r},
+    host={host},
+    username={api_key},
 )
 
 with dropbox_sign.ApiClient(configuration) as api_client:
     request = models.SignatureRequestCreateEmbeddedRequest(
-        client_id={client_id!r},
+        client_id={client_id},
         title="My first signature request",
         signers=[
             models.SubSignatureRequestSigner(
@@ -32,13 +34,14 @@ with dropbox_sign.ApiClient(configuration) as api_client:
 
     sign_url = dropbox_sign.EmbeddedApi(api_client).embedded_sign_url(signature_id)
     print("Open this in your page's iFrame:", sign_url.embedded.sign_url)
-'''
+"""
 
 
 def first_request_snippet(base_url: str, api_key: str | None = None, client_id: str | None = None) -> str:
-    """Python source; values go in as ``repr`` literals, and the page escapes the whole text."""
+    """Python source. Values go in as JSON string literals (valid Python string literals too), and the page
+    escapes the whole text."""
     return _TEMPLATE.format(
-        host=f"{base_url.rstrip('/')}/v3",
-        api_key=api_key or PLACEHOLDER_KEY,
-        client_id=client_id or PLACEHOLDER_CLIENT_ID,
+        host=json.dumps(f"{base_url.rstrip('/')}/v3"),
+        api_key=json.dumps(api_key or PLACEHOLDER_KEY),
+        client_id=json.dumps(client_id or PLACEHOLDER_CLIENT_ID),
     )

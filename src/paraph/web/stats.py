@@ -67,6 +67,14 @@ class Tick:
 
 
 @dataclass(slots=True)
+class Mark:
+    x: float
+    y50: float
+    y99: float
+    label: str
+
+
+@dataclass(slots=True)
 class Health:
     total: int
     ok: int
@@ -131,15 +139,15 @@ class Health:
             )
         return out
 
+    def _ticks(self, top: int, unit: str) -> list[Tick]:
+        values = [0, top // 2, top] if top % 2 == 0 else [0, top]
+        return [Tick(self._y(v, top), f"{v}{unit}") for v in values] if top else [Tick(self.plot_bottom, "0")]
+
     def count_ticks(self) -> list[Tick]:
-        top = self._top([b.total for b in self.buckets])
-        return [Tick(self._y(v, top), str(v)) for v in (0, top // 2, top)] if top else [Tick(self.plot_bottom, "0")]
+        return self._ticks(self._top([b.total for b in self.buckets]), "")
 
     def latency_ticks(self) -> list[Tick]:
-        top = self._top([b.p99 or 0 for b in self.buckets])
-        return (
-            [Tick(self._y(v, top), f"{v} ms") for v in (0, top // 2, top)] if top else [Tick(self.plot_bottom, "0")]
-        )
+        return self._ticks(self._top([b.p99 or 0 for b in self.buckets]), " ms")
 
     def _latency_line(self, values: list[int | None]) -> str:
         """Both latency lines share one scale, topped by the highest hourly p99."""
@@ -148,6 +156,21 @@ class Health:
         return " ".join(
             f"{round(PAD_L + i * slot + slot / 2, 1)},{self._y(v, top)}" for i, v in enumerate(values) if v is not None
         )
+
+    def latency_marks(self) -> list[Mark]:
+        """A dot per hour that had attempts, so a single busy hour still shows (a line needs two points)."""
+        top = self._top([b.p99 or 0 for b in self.buckets])
+        slot = self._slot()
+        return [
+            Mark(
+                x=round(PAD_L + i * slot + slot / 2, 1),
+                y50=self._y(b.p50 or 0, top),
+                y99=self._y(b.p99 or 0, top),
+                label=f"{b.start:%H:00} UTC: p50 {b.p50} ms, p99 {b.p99} ms ({b.total} attempts)",
+            )
+            for i, b in enumerate(self.buckets)
+            if b.total
+        ]
 
     def p50_points(self) -> str:
         return self._latency_line([b.p50 for b in self.buckets])
@@ -168,7 +191,7 @@ def nice_ceiling(value: int) -> int:
     """The smallest 1, 2 or 5 times a power of ten at or above ``value`` (0 stays 0): round axis tops."""
     if value <= 0:
         return 0
-    magnitude = 10 ** (len(str(value)) - 1)
+    magnitude = int(10 ** (len(str(value)) - 1))
     for step in (1, 2, 5, 10):
         if step * magnitude >= value:
             return step * magnitude
