@@ -122,3 +122,11 @@ def test_it_answers_the_inspector_without_sign_in(server: Server) -> None:
     with urllib.request.urlopen(req, timeout=10) as resp:
         assert resp.status == 200
         assert resp.read() == b"Hello API Event Received"
+
+
+def test_it_sends_the_site_root_to_the_dashboard(server: Server, account: AccountInfo) -> None:
+    client = Client(server.url)
+    root = client.get("/")
+    assert root.status in (302, 303, 307) and root.headers["location"] == "/dashboard"
+    client.sign_in(account)
+    assert "Overview" in client.get(client.get("/").headers["location"]).text

@@ -39,6 +39,12 @@ async def static_file(name: str) -> Response:
 fallback = APIRouter(route_class=PageRoute)
 
 
+@fallback.get("/")
+async def home() -> Response:
+    """The site root is the dashboard (it sends a signed-out visitor to /login)."""
+    return redirect("/dashboard")
+
+
 @fallback.api_route("/dashboard/{rest:path}", methods=["GET", "POST"])
 async def not_found(request: Request, rest: str) -> Response:
     if rest == "" and request.method == "GET":
