@@ -223,6 +223,7 @@ def test_it_skips_without_the_reference_folder_but_fails_under_ci(
 
     monkeypatch.setattr(reference, "REFERENCE_DIR", tmp_path / "absent")
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("PARAPH_REQUIRE_REFERENCE", raising=False)
     with pytest.raises(pytest.skip.Exception, match="not found"):
         reference.reference_dir()
     monkeypatch.setenv("CI", "true")
