@@ -42,9 +42,14 @@ def _table(model: type[Base]) -> sa.Table:
     return table
 
 
+#: A worker claims up to this many times its concurrency, so the next sends are ready when a slot frees.
+PREFETCH = 4
+
+
 def lease_seconds(settings: Settings) -> float:
-    """Longer than one attempt can take, so a live worker never loses its lease mid-send."""
-    return settings.callback_timeout * 2 + 5
+    """Longer than a claimed delivery can wait for a send slot and then take to send (every slot timing out
+    PREFETCH times in a row), so a live worker never loses its lease: no double sends in the normal case."""
+    return settings.callback_timeout * (PREFETCH + 1) + 5
 
 
 def claim(session: Session, worker_id: str, limit: int, settings: Settings) -> list[Claimed]:

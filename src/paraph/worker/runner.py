@@ -116,8 +116,8 @@ class Worker:
     # -- deliveries ------------------------------------------------------------------------------------
 
     async def _delivery_loop(self) -> None:
-        # Claim ahead of the sends (up to twice the concurrency), so the next batch is ready when a slot frees.
-        limit = self.settings.callback_concurrency * 2
+        # Claim ahead of the sends, so the next batch is ready when a slot frees.
+        limit = self.settings.callback_concurrency * delivery.PREFETCH
         self._send_slots = asyncio.Semaphore(self.settings.callback_concurrency)
         while not self._stopping.is_set():
             self._wake_deliveries.clear()
