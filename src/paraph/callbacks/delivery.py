@@ -31,7 +31,6 @@ class Claimed:
     body_json: str
     webhook_id: str
     secret: str
-    event_created_at: dt.datetime
     locked_by: str | None
     attempt_count: int
 
@@ -53,49 +52,62 @@ def lease_seconds(settings: Settings) -> float:
 
 
 def claim(session: Session, worker_id: str, limit: int, settings: Settings) -> list[Claimed]:
+    """Lease up to ``limit`` due deliveries in one UPDATE ... RETURNING (this is the hot path)."""
     now = utcnow()
+    t = _table(CallbackDelivery)
     due = (
-        sa.select(CallbackDelivery.id)
+        sa.select(t.c.id)
         .where(
-            CallbackDelivery.state == DeliveryState.PENDING,
-            CallbackDelivery.next_attempt_at <= now,
-            sa.or_(CallbackDelivery.locked_until.is_(None), CallbackDelivery.locked_until < now),
+            t.c.state == DeliveryState.PENDING,
+            t.c.next_attempt_at <= now,
+            sa.or_(t.c.locked_until.is_(None), t.c.locked_until < now),
         )
-        .order_by(CallbackDelivery.next_attempt_at, CallbackDelivery.id)
+        .order_by(t.c.next_attempt_at, t.c.id)
         .limit(limit)
     )
     if is_postgres(session):
         due = due.with_for_update(skip_locked=True)
-    ids = list(session.scalars(due))
-    if not ids:
-        return []
-    session.execute(
-        sa.update(CallbackDelivery)
-        .where(CallbackDelivery.id.in_(ids))
-        .values(locked_until=now + dt.timedelta(seconds=lease_seconds(settings)), locked_by=worker_id)
+    rows = (
+        session.connection()
+        .execute(
+            sa.update(t)
+            .where(t.c.id.in_(due.scalar_subquery()))
+            .values(locked_until=now + dt.timedelta(seconds=lease_seconds(settings)), locked_by=worker_id)
+            .returning(t.c.id, t.c.endpoint_id, t.c.body_json, t.c.webhook_id, t.c.attempt_count)
+        )
+        .all()
     )
-    return load(session, ids)
+    if not rows:
+        return []
+    endpoints = _endpoints(session, {r[1] for r in rows})
+    return [
+        Claimed(r[0], r[1], endpoints[r[1]][0], r[2] or "", r[3], endpoints[r[1]][1], worker_id, r[4])
+        for r in sorted(rows, key=lambda r: r[0])
+    ]
+
+
+def _endpoints(session: Session, ids: set[int]) -> dict[int, tuple[str | None, str]]:
+    e = _table(CallbackEndpoint)
+    return {
+        r[0]: (r[1], r[2])
+        for r in session.connection().execute(sa.select(e.c.id, e.c.url, e.c.secret).where(e.c.id.in_(ids)))
+    }
 
 
 def load(session: Session, ids: list[int]) -> list[Claimed]:
-    rows = session.execute(
-        sa.select(
-            CallbackDelivery.id,
-            CallbackDelivery.endpoint_id,
-            CallbackEndpoint.url,
-            CallbackDelivery.body_json,
-            CallbackEvent.event_id,
-            CallbackEndpoint.secret,
-            CallbackEvent.created_at,
-            CallbackDelivery.locked_by,
-            CallbackDelivery.attempt_count,
+    """Deliveries as a sender needs them (inline sends, which lease at emit time)."""
+    t = _table(CallbackDelivery)
+    rows = (
+        session.connection()
+        .execute(
+            sa.select(t.c.id, t.c.endpoint_id, t.c.body_json, t.c.webhook_id, t.c.locked_by, t.c.attempt_count)
+            .where(t.c.id.in_(ids))
+            .order_by(t.c.id)
         )
-        .join(CallbackEndpoint, CallbackEndpoint.id == CallbackDelivery.endpoint_id)
-        .join(CallbackEvent, CallbackEvent.id == CallbackDelivery.event_id)
-        .where(CallbackDelivery.id.in_(ids))
-        .order_by(CallbackDelivery.id)
-    ).all()
-    return [Claimed(r[0], r[1], r[2], r[3] or "", r[4], r[5], r[6], r[7], r[8]) for r in rows]
+        .all()
+    )
+    endpoints = _endpoints(session, {r[1] for r in rows})
+    return [Claimed(r[0], r[1], endpoints[r[1]][0], r[2] or "", r[3], endpoints[r[1]][1], r[4], r[5]) for r in rows]
 
 
 @dataclass(slots=True)
@@ -118,22 +130,7 @@ def record(session: Session, outcomes: list[Outcome], settings: Settings) -> Non
     delays = settings.retry_delays
     now = utcnow()
     conn = session.connection()
-    conn.execute(
-        sa.insert(_table(CallbackAttempt)),
-        [
-            {
-                "delivery_id": o.claimed.delivery_id,
-                "url": o.claimed.url or "",
-                "started_at": o.started_at,
-                "latency_ms": o.result.latency_ms,
-                "status_code": o.result.status_code,
-                "ok": o.result.ok,
-                "body_excerpt": o.result.body_excerpt,
-                "error": o.result.error,
-            }
-            for o in outcomes
-        ],
-    )
+    _insert_attempts(session, outcomes)
     t = _table(CallbackDelivery)
     held_this_lease = sa.and_(
         t.c.id == sa.bindparam("b_id"),
@@ -202,6 +199,41 @@ def record(session: Session, outcomes: list[Outcome], settings: Settings) -> Non
             ep = session.get(CallbackEndpoint, o.claimed.endpoint_id, with_for_update=is_postgres(session))
             if ep is not None:
                 _count_failed_event(session, ep, settings)
+
+
+_ATTEMPT_COLUMNS = ("delivery_id", "url", "started_at", "latency_ms", "status_code", "ok", "body_excerpt", "error")
+
+
+def _insert_attempts(session: Session, outcomes: list[Outcome]) -> None:
+    """One executemany straight to the driver: the busiest insert of all, kept free of per-value processing."""
+    conn = session.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO callback_attempts ({', '.join(_ATTEMPT_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_ATTEMPT_COLUMNS))})"
+    )
+
+    def when(v: dt.datetime) -> str | dt.datetime:
+        # SQLite: the text form UTCDateTime stores (naive UTC); PostgreSQL: the aware datetime itself.
+        return v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else v
+
+    conn.exec_driver_sql(
+        sql,
+        [
+            (
+                o.claimed.delivery_id,
+                o.claimed.url or "",
+                when(o.started_at),
+                o.result.latency_ms,
+                o.result.status_code,
+                o.result.ok,
+                o.result.body_excerpt,
+                o.result.error,
+            )
+            for o in outcomes
+        ],
+    )
 
 
 def _count_failed_event(session: Session, ep: CallbackEndpoint, settings: Settings) -> None:

@@ -106,6 +106,7 @@ def add_deliveries(
         d = CallbackDelivery(
             event_id=event.id,
             endpoint_id=ep.id,
+            webhook_id=event.event_id,
             state=DeliveryState.HELD if held else DeliveryState.PENDING,
             body_json=callback_json(body),
             next_attempt_at=now,

@@ -7,6 +7,13 @@ from paraph.models.callback import CallbackAttempt, CallbackDelivery, CallbackEn
 from paraph.models.dashboard import DashboardSession
 from paraph.models.inspector import InspectedRequest
 from paraph.models.job import Job
+from paraph.models.signature_request import (
+    Document,
+    RequestField,
+    SignatureRequest,
+    Signer,
+    SignUrlToken,
+)
 
 __all__ = [
     "Account",
@@ -18,6 +25,11 @@ __all__ = [
     "CallbackEndpoint",
     "CallbackEvent",
     "DashboardSession",
+    "Document",
     "InspectedRequest",
     "Job",
+    "RequestField",
+    "SignUrlToken",
+    "SignatureRequest",
+    "Signer",
 ]

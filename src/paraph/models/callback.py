@@ -68,6 +68,7 @@ class CallbackDelivery(Base):
     endpoint_id: Mapped[int] = mapped_column(
         sa.ForeignKey("callback_endpoints.id", ondelete="CASCADE"), index=True
     )
+    webhook_id: Mapped[str] = mapped_column(sa.String(40))  # the event's public id, copied for the hot path
     state: Mapped[str] = mapped_column(sa.String(16), default=DeliveryState.PENDING)
     body_json: Mapped[str | None] = mapped_column(sa.Text)  # the `json` form field; pruned after retention
     attempt_count: Mapped[int] = mapped_column(default=0)

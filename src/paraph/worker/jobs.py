@@ -12,7 +12,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,19 +20,32 @@ from sqlalchemy.orm import Session
 from paraph.db import is_postgres, utcnow
 from paraph.models import Job
 
+if TYPE_CHECKING:
+    from paraph.runtime import Runtime
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, dict[str, Any]], None]
+Preparer = Callable[["Runtime", dict[str, Any]], dict[str, Any]]
 
 _HANDLERS: dict[str, Handler] = {}
+_PREPARERS: dict[str, Preparer] = {}
 #: Seconds a claimed job is leased for; handlers taking longer must be split.
 JOB_LEASE_SECONDS = 300
 MAX_JOB_ATTEMPTS = 5
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, prepare: Preparer | None = None) -> Callable[[Handler], Handler]:
+    """Register the handler of ``kind``. ``prepare`` (optional) runs first, outside any transaction, for
+    slow work (fetching URLs, PDF processing) that must not hold a write transaction open (on SQLite that is
+    the database's one writer); what it returns is merged into the payload the handler gets."""
+
     def register(fn: Handler) -> Handler:
         _HANDLERS[kind] = fn
+        if prepare is not None:
+            _PREPARERS[kind] = prepare
+        else:
+            _PREPARERS.pop(kind, None)
         return fn
 
     return register
@@ -87,6 +100,14 @@ def claim(session: Session, worker_id: str, limit: int = 1) -> list[ClaimedJob]:
 
 def next_due(session: Session) -> dt.datetime | None:
     return session.scalar(sa.select(sa.func.min(Job.run_after)).where(Job.done_at.is_(None)))
+
+
+def prepare(rt: Runtime, job: ClaimedJob) -> ClaimedJob:
+    """Run the job's preparer, if it has one, outside any transaction (see :func:`handler`)."""
+    fn = _PREPARERS.get(job.kind)
+    if fn is None:
+        return job
+    return ClaimedJob(job.id, job.kind, {**job.payload, **fn(rt, dict(job.payload))}, job.attempts)
 
 
 def run(session: Session, job: ClaimedJob) -> None:

@@ -190,6 +190,7 @@ class Worker:
             return False
         job = claimed[0]
         try:
+            job = jobs.prepare(self.rt, job)
             with self.rt.unit_of_work() as session:
                 jobs.run(session, job)
         except Exception as exc:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 16:11:27.062079
+Create Date: 2026-11-28 16:49:28.315109
 """
 
 from __future__ import annotations
@@ -44,13 +44,9 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=16), nullable=False),
         sa.Column("remote_addr", sa.String(length=64), nullable=True),
         sa.Column(
-            "headers",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
-            nullable=False,
+            "headers", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
         ),
-        sa.Column(
-            "form", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
-        ),
+        sa.Column("form", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
         sa.Column("json_text", sa.Text(), nullable=True),
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("body_size", sa.Integer(), nullable=False),
@@ -65,9 +61,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False),
         sa.Column(
-            "payload",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
-            nullable=False,
+            "payload", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
         ),
         sa.Column("run_after", paraph.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("locked_until", paraph.db.UTCDateTime(timezone=True), nullable=True),
@@ -88,20 +82,12 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column(
-            "domains",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
-            nullable=False,
+            "domains", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
         ),
         sa.Column("callback_url", sa.String(length=2048), nullable=True),
         sa.Column("client_secret", sa.String(length=64), nullable=False),
-        sa.Column(
-            "oauth", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True
-        ),
-        sa.Column(
-            "options",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
-            nullable=True,
-        ),
+        sa.Column("oauth", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True),
+        sa.Column("options", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True),
         sa.Column(
             "white_labeling_options",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
@@ -149,15 +135,10 @@ def upgrade() -> None:
         sa.Column("actor_email", sa.String(length=255), nullable=True),
         sa.Column("ip_address", sa.String(length=64), nullable=True),
         sa.Column("user_agent", sa.String(length=1024), nullable=True),
-        sa.Column(
-            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
-        ),
+        sa.Column("data", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
         sa.Column("at", paraph.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_audit_events_account_id_accounts"),
-            ondelete="CASCADE",
+            ["account_id"], ["accounts.id"], name=op.f("fk_audit_events_account_id_accounts"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
@@ -178,10 +159,7 @@ def upgrade() -> None:
         sa.Column("ip_address", sa.String(length=64), nullable=True),
         sa.Column("user_agent", sa.String(length=1024), nullable=True),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_dashboard_sessions_account_id_accounts"),
-            ondelete="CASCADE",
+            ["account_id"], ["accounts.id"], name=op.f("fk_dashboard_sessions_account_id_accounts"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dashboard_sessions")),
         sa.UniqueConstraint("lookup", name=op.f("uq_dashboard_sessions_lookup")),
@@ -201,16 +179,10 @@ def upgrade() -> None:
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_callback_endpoints_account_id_accounts"),
-            ondelete="CASCADE",
+            ["account_id"], ["accounts.id"], name=op.f("fk_callback_endpoints_account_id_accounts"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["api_app_id"],
-            ["api_apps.id"],
-            name=op.f("fk_callback_endpoints_api_app_id_api_apps"),
-            ondelete="CASCADE",
+            ["api_app_id"], ["api_apps.id"], name=op.f("fk_callback_endpoints_api_app_id_api_apps"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_callback_endpoints")),
         sa.UniqueConstraint("account_id", "api_app_id", name="uq_callback_endpoints_target"),
@@ -231,22 +203,14 @@ def upgrade() -> None:
         sa.Column("signature_request_id", sa.String(length=40), nullable=True),
         sa.Column("object_kind", sa.String(length=32), nullable=True),
         sa.Column(
-            "object_json",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
-            nullable=True,
+            "object_json", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True
         ),
         sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_callback_events_account_id_accounts"),
-            ondelete="CASCADE",
+            ["account_id"], ["accounts.id"], name=op.f("fk_callback_events_account_id_accounts"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["api_app_id"],
-            ["api_apps.id"],
-            name=op.f("fk_callback_events_api_app_id_api_apps"),
-            ondelete="SET NULL",
+            ["api_app_id"], ["api_apps.id"], name=op.f("fk_callback_events_api_app_id_api_apps"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_callback_events")),
         sa.UniqueConstraint("event_id", name=op.f("uq_callback_events_event_id")),
@@ -259,10 +223,101 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "signature_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("signature_request_id", sa.String(length=40), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("api_app_id", sa.Integer(), nullable=True),
+        sa.Column("is_embedded", sa.Boolean(), nullable=False),
+        sa.Column("test_mode", sa.Boolean(), nullable=False),
+        sa.Column("title", sa.String(length=255), nullable=False),
+        sa.Column("original_title", sa.String(length=255), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=True),
+        sa.Column("message", sa.Text(), nullable=True),
+        sa.Column(
+            "metadata", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
+        sa.Column(
+            "cc_email_addresses",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("signing_redirect_url", sa.String(length=2048), nullable=True),
+        sa.Column("allow_decline", sa.Boolean(), nullable=False),
+        sa.Column("allow_reassign", sa.Boolean(), nullable=False),
+        sa.Column("use_text_tags", sa.Boolean(), nullable=False),
+        sa.Column("hide_text_tags", sa.Boolean(), nullable=False),
+        sa.Column("ignore_text_tags_errors", sa.Boolean(), nullable=False),
+        sa.Column("populate_auto_fill_fields", sa.Boolean(), nullable=False),
+        sa.Column("has_signing_order", sa.Boolean(), nullable=False),
+        sa.Column(
+            "signing_options", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True
+        ),
+        sa.Column(
+            "field_options", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True
+        ),
+        sa.Column(
+            "signer_experience",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "attachments", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
+        sa.Column(
+            "form_field_groups",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "form_field_rules",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "custom_fields", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
+        sa.Column(
+            "requested_fields",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("files_state", sa.String(length=16), nullable=False),
+        sa.Column("is_complete", sa.Boolean(), nullable=False),
+        sa.Column("is_declined", sa.Boolean(), nullable=False),
+        sa.Column("has_error", sa.Boolean(), nullable=False),
+        sa.Column("is_expired", sa.Boolean(), nullable=False),
+        sa.Column("error_message", sa.Text(), nullable=True),
+        sa.Column("signature_page_appended", sa.Boolean(), nullable=False),
+        sa.Column("current_pdf_key", sa.String(length=255), nullable=True),
+        sa.Column("final_pdf_key", sa.String(length=255), nullable=True),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("completed_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancel_requested_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("canceled_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("removed_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_signature_requests_account_id_accounts"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["api_app_id"], ["api_apps.id"], name=op.f("fk_signature_requests_api_app_id_api_apps"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signature_requests")),
+        sa.UniqueConstraint("signature_request_id", name=op.f("uq_signature_requests_signature_request_id")),
+    )
+    with op.batch_alter_table("signature_requests", schema=None) as batch_op:
+        batch_op.create_index("ix_signature_requests_account_id_id", ["account_id", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_signature_requests_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_signature_requests_expires_at"), ["expires_at"], unique=False)
+
+    op.create_table(
         "callback_deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
         sa.Column("endpoint_id", sa.Integer(), nullable=False),
+        sa.Column("webhook_id", sa.String(length=40), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("body_json", sa.Text(), nullable=True),
         sa.Column("attempt_count", sa.Integer(), nullable=False),
@@ -291,6 +346,95 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_callback_deliveries_event_id"), ["event_id"], unique=False)
 
     op.create_table(
+        "documents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("signature_request_id", sa.Integer(), nullable=False),
+        sa.Column("index", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("source_url", sa.String(length=2048), nullable=True),
+        sa.Column("original_key", sa.String(length=255), nullable=False),
+        sa.Column("original_size", sa.Integer(), nullable=True),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("processed_key", sa.String(length=255), nullable=True),
+        sa.Column(
+            "page_sizes", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
+        sa.Column(
+            "page_image_keys",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["signature_request_id"],
+            ["signature_requests.id"],
+            name=op.f("fk_documents_signature_request_id_signature_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
+        sa.UniqueConstraint("signature_request_id", "index", name="uq_documents_request_index"),
+    )
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_documents_signature_request_id"), ["signature_request_id"], unique=False)
+
+    op.create_table(
+        "signature_request_fields",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("signature_request_id", sa.Integer(), nullable=False),
+        sa.Column("api_id", sa.String(length=255), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("signer", sa.String(length=16), nullable=False),
+        sa.Column("document_index", sa.Integer(), nullable=False),
+        sa.Column("page", sa.Integer(), nullable=False),
+        sa.Column("spec", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
+        sa.Column("value", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True),
+        sa.Column("filled_by_signature_id", sa.String(length=32), nullable=True),
+        sa.Column("filled_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["signature_request_id"],
+            ["signature_requests.id"],
+            name=op.f("fk_signature_request_fields_signature_request_id_signature_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signature_request_fields")),
+        sa.UniqueConstraint("signature_request_id", "api_id", name="uq_signature_request_fields_api_id"),
+    )
+    op.create_table(
+        "signers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("signature_request_id", sa.Integer(), nullable=False),
+        sa.Column("signature_id", sa.String(length=32), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("signer_index", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("email_address", sa.String(length=255), nullable=False),
+        sa.Column("order", sa.Integer(), nullable=True),
+        sa.Column("group_guid", sa.String(length=40), nullable=True),
+        sa.Column("group_name", sa.String(length=255), nullable=True),
+        sa.Column("role", sa.String(length=255), nullable=True),
+        sa.Column("pin_digest", sa.String(length=64), nullable=True),
+        sa.Column("status_code", sa.String(length=32), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("decline_reason", sa.Text(), nullable=True),
+        sa.Column("signed_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_viewed_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_reminded_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reassigned_by", sa.String(length=255), nullable=True),
+        sa.Column("reassignment_reason", sa.Text(), nullable=True),
+        sa.Column("reassigned_from", sa.String(length=32), nullable=True),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["signature_request_id"],
+            ["signature_requests.id"],
+            name=op.f("fk_signers_signature_request_id_signature_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signers")),
+        sa.UniqueConstraint("signature_id", name=op.f("uq_signers_signature_id")),
+    )
+    with op.batch_alter_table("signers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_signers_signature_request_id"), ["signature_request_id"], unique=False)
+
+    op.create_table(
         "callback_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("delivery_id", sa.Integer(), nullable=False),
@@ -312,21 +456,57 @@ def upgrade() -> None:
     with op.batch_alter_table("callback_attempts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_callback_attempts_delivery_id"), ["delivery_id"], unique=False)
 
+    op.create_table(
+        "sign_url_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("signer_id", sa.Integer(), nullable=False),
+        sa.Column("lookup", sa.String(length=64), nullable=False),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["signer_id"], ["signers.id"], name=op.f("fk_sign_url_tokens_signer_id_signers"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_url_tokens")),
+        sa.UniqueConstraint("lookup", name=op.f("uq_sign_url_tokens_lookup")),
+    )
+    with op.batch_alter_table("sign_url_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sign_url_tokens_signer_id"), ["signer_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("sign_url_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sign_url_tokens_signer_id"))
+
+    op.drop_table("sign_url_tokens")
     with op.batch_alter_table("callback_attempts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_callback_attempts_delivery_id"))
 
     op.drop_table("callback_attempts")
+    with op.batch_alter_table("signers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_signers_signature_request_id"))
+
+    op.drop_table("signers")
+    op.drop_table("signature_request_fields")
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_documents_signature_request_id"))
+
+    op.drop_table("documents")
     with op.batch_alter_table("callback_deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_callback_deliveries_event_id"))
         batch_op.drop_index(batch_op.f("ix_callback_deliveries_endpoint_id"))
         batch_op.drop_index("ix_callback_deliveries_due")
 
     op.drop_table("callback_deliveries")
+    with op.batch_alter_table("signature_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_signature_requests_expires_at"))
+        batch_op.drop_index(batch_op.f("ix_signature_requests_created_at"))
+        batch_op.drop_index("ix_signature_requests_account_id_id")
+
+    op.drop_table("signature_requests")
     with op.batch_alter_table("callback_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_callback_events_signature_request_id"))
         batch_op.drop_index(batch_op.f("ix_callback_events_event_type"))

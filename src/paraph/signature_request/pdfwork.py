@@ -1,0 +1,140 @@
+"""The PDF work of a signature request, as functions run in the PDF process pool (``Runtime.run_pdf``).
+
+Each function reads its input from storage and writes its output there itself, so only keys and small
+metadata cross the process boundary (not megabytes of PDF and page images), and the worker process is the
+only one that holds the bytes. Failures come back as values: a DocumentError does not survive pickling.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from pypdf import PdfWriter
+
+from paraph.config import Settings
+from paraph.documents.model import DocumentError, DocumentErrorKind, Field, FieldGroup, PageInfo
+from paraph.documents.processing import append_signature_page, process_document, render_page_png
+from paraph.storage import Storage, make_storage
+
+_STORAGES: dict[str, Storage] = {}
+
+
+def _storage(settings: Settings) -> Storage:
+    """One storage per data dir and process (the pool's processes live on between calls)."""
+    key = str(settings.data_dir.resolve())
+    found = _STORAGES.get(key)
+    if found is None:
+        found = _STORAGES[key] = make_storage(settings)
+    return found
+
+
+@dataclass(slots=True)
+class Failure:
+    kind: DocumentErrorKind
+    message: str
+
+    @classmethod
+    def of(cls, exc: DocumentError) -> Failure:
+        return cls(exc.kind, exc.message)
+
+
+@dataclass(slots=True)
+class DocumentTask:
+    settings: Settings
+    prefix: str  # storage key prefix of this document: sr/<id>/docs/<index>
+    original_key: str
+    document_index: int
+    signer_count: int
+    use_text_tags: bool
+    hide_text_tags: bool
+    ignore_text_tags_errors: bool
+    max_pages: int
+
+
+@dataclass(slots=True)
+class DocumentOutcome:
+    processed_key: str = ""
+    sha256: str = ""
+    size: int = 0
+    page_sizes: list[tuple[float, float]] = field(default_factory=list)
+    page_image_keys: list[str] = field(default_factory=list)
+    fields: list[Field] = field(default_factory=list)
+    groups: list[FieldGroup] = field(default_factory=list)
+    failure: Failure | None = None
+
+
+def process_stored_document(task: DocumentTask) -> DocumentOutcome:
+    """Validate one stored upload, read its text tags, render its pages; store the PDF and page images."""
+    storage = _storage(task.settings)
+    data = storage.get(task.original_key)
+    try:
+        done = process_document(
+            data,
+            document_index=task.document_index,
+            signer_count=task.signer_count,
+            use_text_tags=task.use_text_tags,
+            hide_text_tags=task.hide_text_tags,
+            ignore_text_tags_errors=task.ignore_text_tags_errors,
+            max_pages=task.max_pages,
+        )
+    except DocumentError as exc:
+        return DocumentOutcome(size=len(data), failure=Failure.of(exc))
+    if done.pdf is data:
+        processed_key = task.original_key
+    else:
+        processed_key = f"{task.prefix}/processed.pdf"
+        storage.put(processed_key, done.pdf)
+    image_keys = []
+    for number, png in enumerate(done.page_images, start=1):
+        key = f"{task.prefix}/pages/{number}.png"
+        storage.put(key, png)
+        image_keys.append(key)
+    return DocumentOutcome(
+        processed_key=processed_key,
+        sha256=done.sha256,
+        size=len(data),
+        page_sizes=[(p.width, p.height) for p in done.pages],
+        page_image_keys=image_keys,
+        fields=done.fields,
+        groups=done.groups,
+    )
+
+
+@dataclass(slots=True)
+class SignaturePageOutcome:
+    pdf_key: str = ""
+    fields: list[Field] = field(default_factory=list)
+    page: PageInfo | None = None
+    image_key: str = ""
+    failure: Failure | None = None
+
+
+def append_stored_signature_page(
+    settings: Settings, pdf_key: str, prefix: str, signer_names: list[str], document_index: int
+) -> SignaturePageOutcome:
+    """Append a signature page (a box per signer) to a stored document, and render the new page."""
+    storage = _storage(settings)
+    try:
+        pdf, fields, page = append_signature_page(storage.get(pdf_key), signer_names, document_index)
+        number = fields[0].page
+        png = render_page_png(pdf, number)
+    except DocumentError as exc:
+        return SignaturePageOutcome(failure=Failure.of(exc))
+    out_key = f"{prefix}/with_signature_page.pdf"
+    image_key = f"{prefix}/pages/{number}.png"
+    storage.put(out_key, pdf)
+    storage.put(image_key, png)
+    return SignaturePageOutcome(out_key, fields, page, image_key)
+
+
+def merge_stored_pdfs(settings: Settings, keys: list[str], out_key: str) -> str:
+    """The documents of a request as one PDF (what ``files`` returns before completion)."""
+    storage = _storage(settings)
+    writer = PdfWriter()
+    for key in keys:
+        writer.append(io.BytesIO(storage.get(key)))
+    out = io.BytesIO()
+    writer.write(out)
+    storage.put(out_key, out.getvalue())
+    return out_key

@@ -1,0 +1,102 @@
+"""Every query of the signature request feature."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from paraph.db import is_postgres
+from paraph.models import Account, SignatureRequest, Signer, SignUrlToken
+from paraph.models.signature_request import FilesState
+
+_LOAD = (
+    joinedload(SignatureRequest.account),
+    joinedload(SignatureRequest.api_app),
+    selectinload(SignatureRequest.signers),
+    selectinload(SignatureRequest.fields),
+    selectinload(SignatureRequest.documents),
+)
+
+
+def by_public_id(session: Session, signature_request_id: str, *, lock: bool = False) -> SignatureRequest | None:
+    q = sa.select(SignatureRequest).where(SignatureRequest.signature_request_id == signature_request_id)
+    if lock and is_postgres(session):
+        q = q.with_for_update(of=SignatureRequest)
+    return session.scalars(q.options(*_LOAD)).first()
+
+
+def owned(
+    session: Session, account: Account, signature_request_id: str, *, lock: bool = False
+) -> SignatureRequest | None:
+    found = by_public_id(session, signature_request_id, lock=lock)
+    return found if found is not None and found.account_id == account.id else None
+
+
+def _visible(account: Account) -> tuple[ColumnElement[bool], ...]:
+    return (
+        SignatureRequest.account_id == account.id,
+        SignatureRequest.removed_at.is_(None),
+        SignatureRequest.cancel_requested_at.is_(None),
+    )
+
+
+def list_visible(
+    session: Session, account: Account, where: ColumnElement[bool] | None, offset: int, limit: int
+) -> tuple[list[SignatureRequest], int]:
+    """The caller's requests, newest first, without removed or canceled ones."""
+    conditions = [*_visible(account)] + ([where] if where is not None else [])
+    total = session.scalar(sa.select(sa.func.count()).select_from(SignatureRequest).where(*conditions)) or 0
+    rows = session.scalars(
+        sa.select(SignatureRequest)
+        .where(*conditions)
+        .order_by(SignatureRequest.created_at.desc(), SignatureRequest.id.desc())
+        .offset(offset)
+        .limit(limit)
+        .options(*_LOAD)
+    )
+    return list(rows), total
+
+
+def signer_owned(session: Session, account: Account, signature_id: str) -> Signer | None:
+    return session.scalars(
+        sa.select(Signer)
+        .join(SignatureRequest, Signer.signature_request_id == SignatureRequest.id)
+        .where(Signer.signature_id == signature_id, SignatureRequest.account_id == account.id)
+    ).first()
+
+
+def signer_by_signature_id(session: Session, signature_id: str) -> Signer | None:
+    return session.scalars(sa.select(Signer).where(Signer.signature_id == signature_id)).first()
+
+
+def due_for_expiry(session: Session, now: dt.datetime, limit: int) -> list[SignatureRequest]:
+    q = (
+        sa.select(SignatureRequest)
+        .where(
+            SignatureRequest.expires_at <= now,
+            SignatureRequest.is_expired.is_(False),
+            SignatureRequest.is_complete.is_(False),
+            SignatureRequest.is_declined.is_(False),
+            SignatureRequest.files_state != FilesState.ERROR,
+            SignatureRequest.cancel_requested_at.is_(None),
+        )
+        .order_by(SignatureRequest.expires_at)
+        .limit(limit)
+        .options(*_LOAD)
+    )
+    if is_postgres(session):
+        q = q.with_for_update(skip_locked=True, of=SignatureRequest)
+    return list(session.scalars(q))
+
+
+def token_by_lookup(session: Session, lookup: str) -> SignUrlToken | None:
+    return session.scalars(
+        sa.select(SignUrlToken).where(SignUrlToken.lookup == lookup).options(joinedload(SignUrlToken.signer))
+    ).first()
+
+
+def delete_tokens(session: Session, signer: Signer) -> None:
+    session.execute(sa.delete(SignUrlToken).where(SignUrlToken.signer_id == signer.id))
