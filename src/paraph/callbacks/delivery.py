@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from paraph.callbacks.http import AttemptResult
 from paraph.config import Settings
 from paraph.db import Base, is_postgres, utcnow
-from paraph.models import CallbackAttempt, CallbackDelivery, CallbackEndpoint, CallbackEvent
+from paraph.models import CallbackDelivery, CallbackEndpoint
 from paraph.models.callback import DeliveryState
 from paraph.worker import jobs
 

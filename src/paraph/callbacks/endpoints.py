@@ -59,8 +59,6 @@ def enable(session: Session, ep: CallbackEndpoint) -> int:
 def for_account(session: Session, account: Account) -> list[CallbackEndpoint]:
     return list(
         session.scalars(
-            sa.select(CallbackEndpoint)
-            .where(CallbackEndpoint.account_id == account.id)
-            .order_by(CallbackEndpoint.id)
+            sa.select(CallbackEndpoint).where(CallbackEndpoint.account_id == account.id).order_by(CallbackEndpoint.id)
         )
     )

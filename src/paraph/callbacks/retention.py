@@ -34,9 +34,7 @@ def prune(rt: Runtime, *, now: dt.datetime | None = None) -> int:
                 )
             )
             if ids:
-                session.execute(
-                    sa.update(CallbackDelivery).where(CallbackDelivery.id.in_(ids)).values(body_json=None)
-                )
+                session.execute(sa.update(CallbackDelivery).where(CallbackDelivery.id.in_(ids)).values(body_json=None))
         total += len(ids)
         if len(ids) < BATCH:
             return total

@@ -157,9 +157,7 @@ def wake(session: Session) -> None:
         session.info["notified"] = True
 
 
-def endpoint_for_target(
-    session: Session, account: Account, target: str
-) -> tuple[CallbackEndpoint, ApiApp | None]:
+def endpoint_for_target(session: Session, account: Account, target: str) -> tuple[CallbackEndpoint, ApiApp | None]:
     """``account`` or an owned app's client_id -> its endpoint."""
     from paraph.api_app import repository as apps
 

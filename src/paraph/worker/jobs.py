@@ -55,9 +55,7 @@ def handlers() -> dict[str, Handler]:
     return dict(_HANDLERS)
 
 
-def enqueue(
-    session: Session, kind: str, payload: dict[str, Any], *, run_after: dt.datetime | None = None
-) -> Job:
+def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_after: dt.datetime | None = None) -> Job:
     job = Job(kind=kind, payload=payload, run_after=run_after or utcnow())
     session.add(job)
     session.flush()

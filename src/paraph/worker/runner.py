@@ -86,9 +86,7 @@ class Worker:
             for t in tasks:
                 if t.get_name() != "paraph-flush":
                     t.cancel()
-            await asyncio.gather(
-                *[t for t in tasks if t.get_name() != "paraph-flush"], return_exceptions=True
-            )
+            await asyncio.gather(*[t for t in tasks if t.get_name() != "paraph-flush"], return_exceptions=True)
             await self._drain()
             for t in tasks:
                 t.cancel()
