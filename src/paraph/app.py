@@ -71,9 +71,7 @@ class RateLimitHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(
-    settings: Settings | None = None, *, runtime: Runtime | None = None, run_worker: bool = True
-) -> FastAPI:
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None, run_worker: bool = True) -> FastAPI:
     rt = runtime or Runtime(settings or Settings())
 
     @contextlib.asynccontextmanager

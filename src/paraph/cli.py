@@ -32,9 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start")
-    serve.add_argument(
-        "--no-worker", action="store_true", help="serve only; leave background work to `paraph worker`"
-    )
+    serve.add_argument("--no-worker", action="store_true", help="serve only; leave background work to `paraph worker`")
     sub.add_parser("worker", help="run background work only (callback delivery and jobs), for scale-out")
     sub.add_parser("migrate", help="apply database migrations")
     account = sub.add_parser("account", help="manage accounts")
@@ -89,9 +87,11 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
 
 
 def _worker(settings: Settings) -> int:
+    from paraph.routes import all_routers
     from paraph.runtime import Runtime
     from paraph.worker.runner import Worker
 
+    all_routers()  # features register their job handlers and periodic tasks when imported
     rt = Runtime(settings)
     worker = Worker(rt)
 
@@ -140,9 +140,7 @@ def _account_create(settings: Settings, email: str, password: str | None, as_jso
     if as_json:
         print(json.dumps(out))
     else:
-        print(
-            f"account_id: {out['account_id']}\nemail:      {out['email_address']}\napi_key:    {out['api_key']}"
-        )
+        print(f"account_id: {out['account_id']}\nemail:      {out['email_address']}\napi_key:    {out['api_key']}")
     return 0
 
 

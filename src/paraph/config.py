@@ -50,9 +50,7 @@ class Settings(BaseSettings):
         default=None,
         description="smtp://[user:pass@]host:port[?starttls=1]; unset: .eml files in DATA_DIR/mail.",
     )
-    mail_from: str = Field(
-        default="Paraph <noreply@paraph.local>", description="From header of outgoing mail."
-    )
+    mail_from: str = Field(default="Paraph <noreply@paraph.local>", description="From header of outgoing mail.")
     # API
     rate_limit_per_hour: int = Field(
         default=0,
@@ -110,7 +108,5 @@ def settings_help() -> list[tuple[str, str, str]]:
     rows = []
     for name, info in Settings.model_fields.items():
         default = info.default
-        rows.append(
-            (f"PARAPH_{name.upper()}", "" if default is None else str(default), info.description or "")
-        )
+        rows.append((f"PARAPH_{name.upper()}", "" if default is None else str(default), info.description or ""))
     return rows

@@ -97,9 +97,7 @@ class Runtime:
         take the server down with it."""
         with self._pool_lock:
             if self._pdf_pool is None:
-                self._pdf_pool = ProcessPoolExecutor(
-                    max_workers=2, mp_context=multiprocessing.get_context("spawn")
-                )
+                self._pdf_pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))
             pool = self._pdf_pool
         try:
             return pool.submit(fn, *args).result(timeout=PDF_TIMEOUT_SECONDS)

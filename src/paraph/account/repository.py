@@ -7,9 +7,7 @@ from paraph.models import Account, ApiKey
 
 
 def by_email(session: Session, email: str) -> Account | None:
-    return session.scalars(
-        sa.select(Account).where(sa.func.lower(Account.email_address) == email.lower())
-    ).first()
+    return session.scalars(sa.select(Account).where(sa.func.lower(Account.email_address) == email.lower())).first()
 
 
 def by_account_id(session: Session, account_id: str) -> Account | None:
@@ -27,8 +25,6 @@ def primary_key(session: Session, account: Account) -> ApiKey | None:
 def active_keys(session: Session, account: Account) -> list[ApiKey]:
     return list(
         session.scalars(
-            sa.select(ApiKey)
-            .where(ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None))
-            .order_by(ApiKey.id)
+            sa.select(ApiKey).where(ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None)).order_by(ApiKey.id)
         )
     )

@@ -36,9 +36,7 @@ async def api_app_list(request: Request) -> Response:
 
     def run(ctx: ApiContext) -> Response:
         rows, total = repository.list_owned(ctx.session, ctx.account, (page - 1) * size, size)
-        return ok(
-            {"api_apps": [serialize_api_app(a) for a in rows], "list_info": list_info(page, size, total)}
-        )
+        return ok({"api_apps": [serialize_api_app(a) for a in rows], "list_info": list_info(page, size, total)})
 
     return await api_call(request, run)
 

@@ -15,9 +15,7 @@ def get_owned(session: Session, account: Account, client_id: str) -> ApiApp | No
 
 
 def by_client_id(session: Session, client_id: str) -> ApiApp | None:
-    return session.scalars(
-        sa.select(ApiApp).where(ApiApp.client_id == client_id, ApiApp.deleted_at.is_(None))
-    ).first()
+    return session.scalars(sa.select(ApiApp).where(ApiApp.client_id == client_id, ApiApp.deleted_at.is_(None))).first()
 
 
 def list_owned(session: Session, account: Account, offset: int, limit: int) -> tuple[list[ApiApp], int]:

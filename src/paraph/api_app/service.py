@@ -26,9 +26,7 @@ def create(session: Session, account: Account, req: ApiAppCreateRequest) -> ApiA
         oauth=req.oauth.model_dump() if req.oauth else None,
         options=req.options.model_dump() if req.options else None,
         white_labeling_options=(
-            wl.model_dump(exclude_none=True, exclude={"reset_to_default"})
-            if wl and not wl.reset_to_default
-            else None
+            wl.model_dump(exclude_none=True, exclude={"reset_to_default"}) if wl and not wl.reset_to_default else None
         ),
     )
     app.owner = account

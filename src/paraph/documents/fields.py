@@ -211,9 +211,7 @@ def _apply_type_options(field: Field, entry: Mapping[str, Any], path: str) -> No
         if font is not None:
             canonical = _FONT_BY_KEY.get(font.lower())
             if canonical is None:
-                raise FieldsError(
-                    f"font_family must be one of {', '.join(FONT_FAMILIES)}", f"{path}.font_family"
-                )
+                raise FieldsError(f"font_family must be one of {', '.join(FONT_FAMILIES)}", f"{path}.font_family")
             field.font_family = canonical
         if entry.get("font_size") is not None:
             low, high = _FONT_SIZE_RANGE
@@ -291,13 +289,9 @@ def _check_group_references(fields: list[Field], groups: list[FieldGroup], paths
             raise FieldsError(f"group '{field.group}' is not defined in form_field_groups", f"{path}.group")
         first = members.setdefault(field.group, field)
         if first.type is not field.type:
-            raise FieldsError(
-                f"group '{field.group}' mixes {first.type} and {field.type} fields", f"{path}.group"
-            )
+            raise FieldsError(f"group '{field.group}' mixes {first.type} and {field.type} fields", f"{path}.group")
         if first.signer != field.signer:
-            raise FieldsError(
-                f"the fields of group '{field.group}' must have the same signer", f"{path}.signer"
-            )
+            raise FieldsError(f"the fields of group '{field.group}' must have the same signer", f"{path}.signer")
         if field.type is FieldType.RADIO:
             if group.requirement not in RADIO_GROUP_REQUIREMENTS:
                 raise FieldsError(
@@ -354,9 +348,7 @@ def _signer(value: Any, path: str, signer_count: int, field_type: FieldType) -> 
         token = value.strip()
         if token == "sender":  # noqa: S105 - a signer token, not a password
             if field_type not in MERGE_TYPES:
-                raise FieldsError(
-                    "signer 'sender' is only valid for text-merge and checkbox-merge fields", path
-                )
+                raise FieldsError("signer 'sender' is only valid for text-merge and checkbox-merge fields", path)
             return "sender"
         if token == "me_now":  # noqa: S105 - a signer token, not a password
             return "me_now"
@@ -368,9 +360,7 @@ def _signer(value: Any, path: str, signer_count: int, field_type: FieldType) -> 
     else:
         raise FieldsError("signer must be a signer index, 'sender' or 'me_now'", path)
     if index < 0 or index >= signer_count:
-        raise FieldsError(
-            f"signer {index} is out of range: the request has {signer_count} signer(s) (0-based)", path
-        )
+        raise FieldsError(f"signer {index} is out of range: the request has {signer_count} signer(s) (0-based)", path)
     return index
 
 
@@ -457,9 +447,7 @@ def resolve_legacy_positions(fields: list[Field], pages_per_document: list[list[
                 page_number, page_info = number, info
                 break
             top += legacy_height
-        origin = (
-            LEGACY_PORTRAIT_X_ORIGIN if page_info is not None and page_info.height >= page_info.width else 0.0
-        )
+        origin = LEGACY_PORTRAIT_X_ORIGIN if page_info is not None and page_info.height >= page_info.width else 0.0
         field.page = page_number
         field.x = (field.x - origin) * _LEGACY_SCALE
         field.y = (field.y - top) * _LEGACY_SCALE
@@ -507,9 +495,7 @@ def validate_positions(fields: list[Field], pages_per_document: list[list[PageIn
         overhang_x = field.x + field.width - page.width
         overhang_y = field.y + field.height - page.height
         if overhang_x > POSITION_TOLERANCE or overhang_y > POSITION_TOLERANCE:
-            warnings.append(
-                f"Field '{field.api_id}' extends beyond page {field.page} and was clipped to the page."
-            )
+            warnings.append(f"Field '{field.api_id}' extends beyond page {field.page} and was clipped to the page.")
         if overhang_x > 0:
             field.width = page.width - field.x
         if overhang_y > 0:
@@ -559,16 +545,12 @@ def apply_custom_fields(
             if editor_signer is None and editor.isdigit():
                 editor_signer = int(editor)
             if editor_signer is None:
-                raise FieldsError(
-                    f"editor '{editor}' does not name a signer of the request", f"{path}.editor"
-                )
+                raise FieldsError(f"editor '{editor}' does not name a signer of the request", f"{path}.editor")
         required = None if entry.get("required") is None else _boolean(entry["required"], f"{path}.required")
         for field in targets:
             if value is not None:
                 if field.type is FieldType.CHECKBOX_MERGE:
-                    checked = (
-                        value if isinstance(value, bool) else str(value).strip().lower() in _TRUE_STRINGS
-                    )
+                    checked = value if isinstance(value, bool) else str(value).strip().lower() in _TRUE_STRINGS
                     field.is_checked = checked
                     field.content = "true" if checked else "false"
                 else:

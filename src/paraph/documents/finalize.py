@@ -161,9 +161,7 @@ def stamp(pdf: bytes | Sequence[bytes], fields: list[FilledField], *, test_mode:
         index = (offsets[f.document_index] if offsets is not None else 0) + f.page - 1
         last = offsets[f.document_index + 1] if offsets is not None else len(writer.pages)
         if f.page < 1 or index >= last:
-            raise ValueError(
-                f"field {f.api_id!r} is on page {f.page}, which document {f.document_index} lacks"
-            )
+            raise ValueError(f"field {f.api_id!r} is on page {f.page}, which document {f.document_index} lacks")
         by_page.setdefault(index, []).append(filled)
     targets = range(len(writer.pages)) if test_mode else sorted(by_page)
     if targets:
@@ -384,9 +382,7 @@ class _ImageCache:
             image = flat
         return self._add(image, "/DeviceRGB", smask)
 
-    def _add(
-        self, image: Image.Image, colour_space: str, smask: IndirectObject | None = None
-    ) -> IndirectObject:
+    def _add(self, image: Image.Image, colour_space: str, smask: IndirectObject | None = None) -> IndirectObject:
         # Plain zlib over the pixels: measured smaller and faster than PNG row filters (predictor 15) on
         # anti-aliased strokes, whose edges defeat the filters.
         stream = _stream(image.tobytes())
@@ -612,9 +608,7 @@ _ACTIONS = {
 }
 
 
-def audit_trail_pdf(
-    trail: AuditTrail, final_content_sha256: str, *, final_content_length: int | None = None
-) -> bytes:
+def audit_trail_pdf(trail: AuditTrail, final_content_sha256: str, *, final_content_length: int | None = None) -> bytes:
     """The audit trail as PDF pages of real, selectable text.
 
     ``final_content_length``, when given, is stated too: the final content is that many leading bytes of
@@ -711,9 +705,7 @@ class _AuditDocument:
             _draw_test_mark(self._canvas, self.WIDTH, self.HEIGHT)
         self._canvas.setFillColorRGB(0.45, 0.45, 0.45)
         self._canvas.setFont("Helvetica", 8)
-        self._canvas.drawRightString(
-            self.WIDTH - self.MARGIN, self.MARGIN / 2, f"Audit trail, page {self._page}"
-        )
+        self._canvas.drawRightString(self.WIDTH - self.MARGIN, self.MARGIN / 2, f"Audit trail, page {self._page}")
         self._canvas.setFillColorRGB(*_INK)
         self._y = self.HEIGHT - self.MARGIN
 
@@ -773,9 +765,7 @@ class _AuditDocument:
             self._draw(x, baseline, label, "Helvetica", size)
             self._draw(x + label_width, baseline, first, value_font, value_size)
             for line in rest:
-                self._draw(
-                    x + label_width if first else x, self._advance(size * 1.3), line, value_font, value_size
-                )
+                self._draw(x + label_width if first else x, self._advance(size * 1.3), line, value_font, value_size)
             return
         value_width = pdfmetrics.stringWidth(value, value_font, value_size)
         if label_width + value_width <= room:

@@ -96,9 +96,7 @@ def _open(pdf_bytes: bytes) -> pdfium.PdfDocument:
 
 
 @contextmanager
-def _opened(
-    data: bytes, *, max_pages: int, document_index: int | None
-) -> Iterator[tuple[bytes, pdfium.PdfDocument]]:
+def _opened(data: bytes, *, max_pages: int, document_index: int | None) -> Iterator[tuple[bytes, pdfium.PdfDocument]]:
     """(PDF bytes, open document) for an upload, with every file-level check done; closed on exit."""
     try:
         if not data:
@@ -113,9 +111,7 @@ def _opened(
     try:
         page_count = len(pdf)
         if page_count < 1:
-            raise DocumentError(
-                DocumentErrorKind.FILE, "The PDF has no pages.", document_index=document_index
-            )
+            raise DocumentError(DocumentErrorKind.FILE, "The PDF has no pages.", document_index=document_index)
         if page_count > max_pages:
             raise DocumentError(
                 DocumentErrorKind.FILE,
@@ -208,16 +204,12 @@ def _has_colour(page: pdfium.PdfPage, scale: float) -> bool:
     finally:
         bitmap.close()
     if bitmap.stride != 3 * width:  # rows padded: drop the padding first
-        pixels = b"".join(
-            pixels[row * bitmap.stride : row * bitmap.stride + 3 * width] for row in range(height)
-        )
+        pixels = b"".join(pixels[row * bitmap.stride : row * bitmap.stride + 3 * width] for row in range(height))
     red = pixels[0::3]
     return red != pixels[1::3] or red != pixels[2::3]
 
 
-def _render(
-    page: pdfium.PdfPage, width: int, height: int, grey: bool, buffer: _Buffer | None = None
-) -> _Raster:
+def _render(page: pdfium.PdfPage, width: int, height: int, grey: bool, buffer: _Buffer | None = None) -> _Raster:
     """Render a page straight into PNG scanlines (a zero filter byte before each row), grey or RGB.
 
     A buffer from an earlier page of the same size and kind may be passed in: pdfium overwrites every
@@ -463,9 +455,7 @@ def append_signature_page(
     return out, fields, PageInfo(page_w, page_h)
 
 
-def _signature_layout(
-    count: int, page_w: float, page_h: float
-) -> list[tuple[float, float, float, float, float]]:
+def _signature_layout(count: int, page_w: float, page_h: float) -> list[tuple[float, float, float, float, float]]:
     """(x, y, width, height, label baseline y) per signer, top-left origin, in points."""
     top = _SIG_MARGIN + _SIG_TITLE_GAP
     available = page_h - top - _SIG_MARGIN

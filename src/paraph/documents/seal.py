@@ -131,9 +131,7 @@ class _LoadedKeySigner(signers.SimpleSigner):
         return bytes(super().sign_raw(data, digest_algorithm))  # anything else: pyHanko's own path
 
 
-def load_or_create_sealer(
-    data_dir: Path, pkcs12_path: Path | None, pkcs12_password: str | None
-) -> PadesSealer:
+def load_or_create_sealer(data_dir: Path, pkcs12_path: Path | None, pkcs12_password: str | None) -> PadesSealer:
     """The deployment's sealer: from the configured PKCS#12 file, else the self-signed one in the data dir.
 
     Raises ``ValueError`` when the PKCS#12 file cannot be opened with the password or holds no key and

@@ -69,15 +69,12 @@ def _open_image(data: bytes) -> Image.Image:
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise DocumentError(DocumentErrorKind.FILE, "The image is too large to convert.") from exc
         except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise DocumentError(
-                DocumentErrorKind.FILE, "The image file is damaged and cannot be read."
-            ) from exc
+            raise DocumentError(DocumentErrorKind.FILE, "The image file is damaged and cannot be read.") from exc
     width, height = img.size
     if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS:
         raise DocumentError(
             DocumentErrorKind.FILE,
-            f"The image is too large to convert ({width}x{height} pixels; the limit is "
-            f"{MAX_IMAGE_PIXELS:,} pixels).",
+            f"The image is too large to convert ({width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels).",
         )
     return img
 

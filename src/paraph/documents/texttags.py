@@ -316,9 +316,7 @@ class PageGeometry:
         return x0, y0, x1 - x0, y1 - y0
 
 
-def find_page_tags(
-    page: pdfium.PdfPage, page_number: int, geometry: PageGeometry | None = None
-) -> list[FoundTag]:
+def find_page_tags(page: pdfium.PdfPage, page_number: int, geometry: PageGeometry | None = None) -> list[FoundTag]:
     """The tags (well-formed or not) on one page, with their rendered extent.
 
     One text extraction per page, a regular expression over it, and four pdfium calls per candidate: the

@@ -14,6 +14,7 @@ from paraph.models.signature_request import (
     Signer,
     SignUrlToken,
 )
+from paraph.models.signing import FinalDocument, SignatureImage, SigningNotice
 
 __all__ = [
     "Account",
@@ -26,10 +27,13 @@ __all__ = [
     "CallbackEvent",
     "DashboardSession",
     "Document",
+    "FinalDocument",
     "InspectedRequest",
     "Job",
     "RequestField",
     "SignUrlToken",
+    "SignatureImage",
     "SignatureRequest",
     "Signer",
+    "SigningNotice",
 ]

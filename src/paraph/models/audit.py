@@ -19,9 +19,7 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tag: Mapped[str] = mapped_column(sa.String(100), index=True)
-    account_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True
-    )
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     signature_request_id: Mapped[str | None] = mapped_column(sa.String(40), index=True)
     signature_id: Mapped[str | None] = mapped_column(sa.String(32))
     actor_name: Mapped[str | None] = mapped_column(sa.String(255))

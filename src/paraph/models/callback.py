@@ -52,9 +52,7 @@ class CallbackEvent(Base):
     object_json: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    deliveries: Mapped[list[CallbackDelivery]] = relationship(
-        back_populates="event", order_by="CallbackDelivery.id"
-    )
+    deliveries: Mapped[list[CallbackDelivery]] = relationship(back_populates="event", order_by="CallbackDelivery.id")
 
 
 class CallbackDelivery(Base):
@@ -65,9 +63,7 @@ class CallbackDelivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("callback_events.id", ondelete="CASCADE"), index=True)
-    endpoint_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("callback_endpoints.id", ondelete="CASCADE"), index=True
-    )
+    endpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("callback_endpoints.id", ondelete="CASCADE"), index=True)
     webhook_id: Mapped[str] = mapped_column(sa.String(40))  # the event's public id, copied for the hot path
     state: Mapped[str] = mapped_column(sa.String(16), default=DeliveryState.PENDING)
     body_json: Mapped[str | None] = mapped_column(sa.Text)  # the `json` form field; pruned after retention
@@ -89,9 +85,7 @@ class CallbackAttempt(Base):
     __tablename__ = "callback_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    delivery_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("callback_deliveries.id", ondelete="CASCADE"), index=True
-    )
+    delivery_id: Mapped[int] = mapped_column(sa.ForeignKey("callback_deliveries.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(sa.String(2048))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     latency_ms: Mapped[int] = mapped_column(default=0)

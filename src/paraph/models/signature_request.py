@@ -107,6 +107,17 @@ class SignatureRequest(Base):
     fields: Mapped[list[RequestField]] = relationship(
         back_populates="signature_request", order_by="RequestField.id", cascade="all, delete-orphan"
     )
+    # What the API response shows of the fields: merge fields (``custom_fields``) and filled ones
+    # (``response_data``), without loading every field of a request with hundreds of text tags. Read-only:
+    # expire it (``session.expire(sr, ["response_fields"])``) after changing fields in the same session.
+    response_fields: Mapped[list[RequestField]] = relationship(
+        primaryjoin=(
+            "and_(SignatureRequest.id == RequestField.signature_request_id, "
+            "or_(RequestField.type.in_(['text-merge', 'checkbox-merge']), RequestField.filled_at.is_not(None)))"
+        ),
+        order_by="RequestField.id",
+        viewonly=True,
+    )
 
 
 class Signer(Base):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 from pypdf import PdfWriter
 
 from paraph.config import Settings
+from paraph.documents.fields import FieldsError
 from paraph.documents.model import DocumentError, DocumentErrorKind, Field, FieldGroup, PageInfo
-from paraph.documents.processing import append_signature_page, process_document, render_page_png
+from paraph.documents.processing import append_signature_page, detect_fields, process_document, render_page_png
 from paraph.storage import Storage, make_storage
 
 _STORAGES: dict[str, Storage] = {}
@@ -65,7 +67,8 @@ class DocumentOutcome:
 
 
 def process_stored_document(task: DocumentTask) -> DocumentOutcome:
-    """Validate one stored upload, read its text tags, render its pages; store the PDF and page images."""
+    """Validate one stored upload, read its text tags, render its pages; store the PDF (when processing
+    changed it) and the page images."""
     storage = _storage(task.settings)
     data = storage.get(task.original_key)
     try:
@@ -138,3 +141,20 @@ def merge_stored_pdfs(settings: Settings, keys: list[str], out_key: str) -> str:
     writer.write(out)
     storage.put(out_key, out.getvalue())
     return out_key
+
+
+@dataclass(slots=True)
+class DetectOutcome:
+    result: dict[str, Any] | None = None
+    failure: Failure | None = None
+    page_range_error: str | None = None
+
+
+def detect_document_fields(data: bytes, page_range: str | None, max_pages: int) -> DetectOutcome:
+    """``documents.processing.detect_fields`` with its errors returned as values (they do not pickle)."""
+    try:
+        return DetectOutcome(result=detect_fields(data, page_range, max_pages=max_pages))
+    except DocumentError as exc:
+        return DetectOutcome(failure=Failure.of(exc))
+    except FieldsError as exc:
+        return DetectOutcome(page_range_error=exc.message)

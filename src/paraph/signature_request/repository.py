@@ -9,23 +9,34 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from paraph.db import is_postgres
-from paraph.models import Account, SignatureRequest, Signer, SignUrlToken
+from paraph.models import Account, RequestField, SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import FilesState
 
 _LOAD = (
     joinedload(SignatureRequest.account),
     joinedload(SignatureRequest.api_app),
     selectinload(SignatureRequest.signers),
-    selectinload(SignatureRequest.fields),
+    selectinload(SignatureRequest.response_fields),
     selectinload(SignatureRequest.documents),
 )
 
 
-def by_public_id(session: Session, signature_request_id: str, *, lock: bool = False) -> SignatureRequest | None:
+#: What processing reads and writes: no fields (it is about to make them).
+_LOAD_FOR_PROCESSING = (
+    joinedload(SignatureRequest.account),
+    joinedload(SignatureRequest.api_app),
+    selectinload(SignatureRequest.signers),
+    selectinload(SignatureRequest.documents),
+)
+
+
+def by_public_id(
+    session: Session, signature_request_id: str, *, lock: bool = False, for_processing: bool = False
+) -> SignatureRequest | None:
     q = sa.select(SignatureRequest).where(SignatureRequest.signature_request_id == signature_request_id)
     if lock and is_postgres(session):
         q = q.with_for_update(of=SignatureRequest)
-    return session.scalars(q.options(*_LOAD)).first()
+    return session.scalars(q.options(*(_LOAD_FOR_PROCESSING if for_processing else _LOAD))).first()
 
 
 def owned(
@@ -72,7 +83,7 @@ def signer_by_signature_id(session: Session, signature_id: str) -> Signer | None
     return session.scalars(sa.select(Signer).where(Signer.signature_id == signature_id)).first()
 
 
-def due_for_expiry(session: Session, now: dt.datetime, limit: int) -> list[SignatureRequest]:
+def due_for_expiry(session: Session, now: dt.datetime, limit: int, *, lock: bool = True) -> list[SignatureRequest]:
     q = (
         sa.select(SignatureRequest)
         .where(
@@ -87,9 +98,14 @@ def due_for_expiry(session: Session, now: dt.datetime, limit: int) -> list[Signa
         .limit(limit)
         .options(*_LOAD)
     )
-    if is_postgres(session):
+    if lock and is_postgres(session):
         q = q.with_for_update(skip_locked=True, of=SignatureRequest)
     return list(session.scalars(q))
+
+
+def delete_stale_tokens(session: Session, before: dt.datetime) -> None:
+    """Sign URL tokens that expired before ``before`` (used or not) are of no use to anyone."""
+    session.execute(sa.delete(SignUrlToken).where(SignUrlToken.expires_at < before))
 
 
 def token_by_lookup(session: Session, lookup: str) -> SignUrlToken | None:
@@ -100,3 +116,13 @@ def token_by_lookup(session: Session, lookup: str) -> SignUrlToken | None:
 
 def delete_tokens(session: Session, signer: Signer) -> None:
     session.execute(sa.delete(SignUrlToken).where(SignUrlToken.signer_id == signer.id))
+
+
+def rename_filler(session: Session, sr: SignatureRequest, old: str, new: str) -> None:
+    """Fields a signer filled follow the signer to a new signature_id."""
+    session.execute(
+        sa.update(RequestField)
+        .where(RequestField.signature_request_id == sr.id, RequestField.filled_by_signature_id == old)
+        .values(filled_by_signature_id=new)
+    )
+    session.expire(sr, ["fields", "response_fields"])

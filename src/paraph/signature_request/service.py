@@ -1,10 +1,11 @@
 """Signature request rules: creating (cheap checks now, documents later), querying, cancel, remind, update,
 remove, release_hold and files.
 
-Creating is split so that no write transaction waits on disk: :func:`draft` checks everything that needs
-no database (400s with ``error_path``), :func:`store_uploads` writes the files, :func:`create` inserts the
-rows and queues the processing job (``paraph.signature_request.processing``), which emits
-``signature_request_sent`` (or ``file_error`` / ``signature_request_invalid``) when it is done.
+Creating is split so that no write transaction waits on big uploads: :func:`draft` checks everything that
+needs no database (400s with ``error_path``), :func:`store_uploads` writes the files (before the transaction
+when they are big), :func:`create` inserts the rows and queues the processing job
+(``paraph.signature_request.processing``), which emits ``signature_request_sent`` (or ``file_error`` /
+``signature_request_invalid``) when it is done.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from paraph.signature_request.fetch import check_file_url
 from paraph.signature_request.schemas import (
     SignatureRequestCreateRequest,
     SignatureRequestUpdateRequest,
+    field_dict,
     serialize_signature_request,
 )
 from paraph.signature_request.search import compile_query
@@ -102,6 +104,10 @@ class Draft:
     groups: list[FieldGroup]
     expires_at: dt.datetime | None
     warnings: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(len(doc.data) for doc in self.documents if doc.data is not None)
 
 
 def _fields_error(exc: FieldsError) -> BadRequest:
@@ -290,13 +296,11 @@ def create(
         signing_options=req.signing_options.model_dump() if req.signing_options else None,
         field_options=req.field_options.model_dump() if req.field_options else None,
         signer_experience=req.signer_experience.model_dump() if req.signer_experience else None,
-        attachments=[
-            {**a.model_dump(), "id": new_hex_id(16), "uploaded_at": None} for a in req.attachments or []
-        ],
+        attachments=[{**a.model_dump(), "id": new_hex_id(16), "uploaded_at": None} for a in req.attachments or []],
         form_field_groups=[dataclasses.asdict(g) for g in d.groups],
         form_field_rules=[r.model_dump() for r in req.form_field_rules or []],
         custom_fields=[c.model_dump() for c in req.custom_fields or []],
-        requested_fields=[dataclasses.asdict(f) for f in d.fields],
+        requested_fields=[field_dict(f) for f in d.fields],
         files_state=FilesState.PROCESSING,
         expires_at=d.expires_at,
         created_at=utcnow(),
@@ -381,7 +385,7 @@ def list_requests(
 # -- lifecycle -------------------------------------------------------------------------------------------
 
 
-def _emit(session: Session, sr: SignatureRequest, event: EventType, **kw: Any) -> None:
+def emit_event(session: Session, sr: SignatureRequest, event: EventType, **kw: Any) -> None:
     callbacks.emit(
         session,
         sr.account,
@@ -466,7 +470,7 @@ def remind(
         data={"email_address": signer.email_address},
     )
     jobs.enqueue(session, MAIL_REMIND_JOB, {"signature_request_id": rid, "signature_id": signer.signature_id})
-    _emit(session, sr, EventType.SIGNATURE_REQUEST_REMIND, related_signature_id=signer.signature_id)
+    emit_event(session, sr, EventType.SIGNATURE_REQUEST_REMIND, related_signature_id=signer.signature_id)
     return sr
 
 
@@ -504,9 +508,7 @@ def update(
         changes["email_address"] = [signer.email_address, req.email_address]
         changes["signature_id"] = [old_id, signer.signature_id]
         signer.email_address = req.email_address
-        for f in sr.fields:
-            if f.filled_by_signature_id == old_id:
-                f.filled_by_signature_id = signer.signature_id
+        repository.rename_filler(session, sr, old_id, signer.signature_id)
     if req.expires_at is not None:
         sr.expires_at = _future(req.expires_at)
         changes["expires_at"] = req.expires_at

@@ -9,6 +9,8 @@ from starlette.responses import JSONResponse, Response
 
 from paraph.errors import BadRequest
 
+MAX_PAGE = 1_000_000
+
 
 class ApiJSONResponse(JSONResponse):
     media_type = "application/json"
@@ -38,6 +40,8 @@ def page_params(page: Any, page_size: Any) -> tuple[int, int]:
     size = as_int(page_size, "page_size", 20)
     if p < 1:
         raise BadRequest("page must be at least 1", error_path="page")
+    if p > MAX_PAGE:  # the offset must stay a 64-bit integer for the database
+        raise BadRequest(f"page must be at most {MAX_PAGE}", error_path="page")
     if not 1 <= size <= 100:
         raise BadRequest("page_size must be between 1 and 100", error_path="page_size")
     return p, size

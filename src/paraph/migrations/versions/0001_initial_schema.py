@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 16:49:28.315109
+Create Date: 2026-11-28 17:28:07.566511
 """
 
 from __future__ import annotations
@@ -435,6 +435,62 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_signers_signature_request_id"), ["signature_request_id"], unique=False)
 
     op.create_table(
+        "signing_final_documents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("signature_request_id", sa.Integer(), nullable=False),
+        sa.Column("storage_key", sa.String(length=255), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["signature_request_id"],
+            ["signature_requests.id"],
+            name=op.f("fk_signing_final_documents_signature_request_id_signature_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signing_final_documents")),
+        sa.UniqueConstraint("signature_request_id", name=op.f("uq_signing_final_documents_signature_request_id")),
+    )
+    op.create_table(
+        "signing_images",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("signature_request_id", sa.Integer(), nullable=False),
+        sa.Column("api_id", sa.String(length=255), nullable=False),
+        sa.Column("signature_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("storage_key", sa.String(length=255), nullable=False),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["signature_request_id"],
+            ["signature_requests.id"],
+            name=op.f("fk_signing_images_signature_request_id_signature_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signing_images")),
+        sa.UniqueConstraint("signature_request_id", "api_id", name="uq_signing_images_field"),
+    )
+    with op.batch_alter_table("signing_images", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_signing_images_signature_request_id"), ["signature_request_id"], unique=False
+        )
+
+    op.create_table(
+        "signing_notices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("signature_request_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["signature_request_id"],
+            ["signature_requests.id"],
+            name=op.f("fk_signing_notices_signature_request_id_signature_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signing_notices")),
+        sa.UniqueConstraint("signature_request_id", "kind", name="uq_signing_notices_kind"),
+    )
+    op.create_table(
         "callback_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("delivery_id", sa.Integer(), nullable=False),
@@ -486,6 +542,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_callback_attempts_delivery_id"))
 
     op.drop_table("callback_attempts")
+    op.drop_table("signing_notices")
+    with op.batch_alter_table("signing_images", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_signing_images_signature_request_id"))
+
+    op.drop_table("signing_images")
+    op.drop_table("signing_final_documents")
     with op.batch_alter_table("signers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signers_signature_request_id"))
 

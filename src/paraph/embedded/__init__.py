@@ -1,0 +1,1 @@
+"""Embedded signing: sign URLs for requests created with create_embedded."""

@@ -1,0 +1,1 @@
+"""Outgoing mail: signing links, reminders, final copies and notices, to SMTP or to .eml files."""

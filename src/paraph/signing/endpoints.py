@@ -1,0 +1,321 @@
+"""Signing routes: the page (embedded and mailed), its images and actions, and final-copy links.
+
+The page runs in a cross-site iFrame: nothing relies on cookies. The token travels in the URL of the page
+and its images, and in the JSON body of every action. Responses never go to caches shared between users,
+and never leak the URL through ``Referer``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from anyio import to_thread
+from fastapi import APIRouter, Request
+from markupsafe import Markup
+from pydantic import ValidationError
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+# Job handlers register when imported (the worker imports every router's module).
+from paraph.handlers import client_ip, in_uow, runtime
+from paraph.mail import jobs as _mail_jobs  # noqa: F401
+from paraph.signing import final as _final  # noqa: F401
+from paraph.signing import service
+from paraph.signing.access import final_copy_link, final_copy_token_ok
+from paraph.signing.images import ImageRefused, prepare_all
+from paraph.signing.page import EmbedParams, embed_context, frame_ancestors, locale, page_data, skips_verification
+from paraph.signing.schemas import DeclineBody, ReassignBody, SubmitBody
+from paraph.signing.service import SigningProblem
+
+router = APIRouter()
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+STATIC_TYPES = {"sign.js": "text/javascript; charset=utf-8", "sign.css": "text/css; charset=utf-8"}
+MAX_BODY_BYTES = 12 * 1024 * 1024
+#: ``hellosign:error`` codes the page posts for each problem state.
+ERROR_CODES = {
+    "invalid": "sign_url_invalid",
+    "used": "sign_url_invalid",
+    "expired": "sign_url_invalid",
+    "canceled": "signature_request_canceled",
+    "domain": "domain_not_allowed",
+}
+
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+
+
+@cache
+def _asset_version(name: str) -> str:
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+
+
+def _json_for_html(data: dict[str, Any]) -> Markup:
+    text = json.dumps(data, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)  # noqa: S704 - JSON with every HTML-significant character escaped
+
+
+def _headers(ancestors: str) -> dict[str, str]:
+    csp = (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        f"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _render(data: dict[str, Any], *, status: int, ancestors: str, lang: str) -> HTMLResponse:
+    body = _env.get_template("sign.html").render(
+        data=data,
+        data_json=_json_for_html(data),
+        lang=lang,
+        css=f"/signing/static/sign.css?v={_asset_version('sign.css')}",
+        js=f"/signing/static/sign.js?v={_asset_version('sign.js')}",
+    )
+    return HTMLResponse(body, status_code=status, headers=_headers(ancestors))
+
+
+def _problem_data(p: SigningProblem, *, mode: str, signature_id: str) -> dict[str, Any]:
+    return {
+        "state": p.state,
+        "mode": mode,
+        "message": p.message,
+        "signatureId": signature_id,
+        "title": p.sr.title if p.sr is not None else "",
+        "code": ERROR_CODES.get(p.state, p.state),
+        "theme": {},
+    }
+
+
+# -- the page ----------------------------------------------------------------------------------------------
+
+
+@router.get("/editor/embeddedSign", include_in_schema=False)
+async def embedded_sign(request: Request) -> Response:
+    query = dict(request.query_params)
+    signature_id, token = query.get("signature_id", ""), query.get("token", "")
+    params = EmbedParams.from_query(query)
+    lang = locale(params.user_culture)
+    parent_host = urlsplit(params.parent_url).hostname if params.parent_url else None
+    ip, ua = client_ip(request), request.headers.get("user-agent")
+
+    def run(session: Any) -> Response:
+        try:
+            access = service.open_embedded(
+                session,
+                signature_id,
+                token,
+                params.client_id,
+                parent_host=parent_host,
+                skip_verification=params.skip_domain_verification,
+                ip=ip,
+                ua=ua,
+            )
+        except SigningProblem as p:
+            data = _problem_data(p, mode="embedded", signature_id=signature_id)
+            data["embedded"] = embed_context(p.sr, params)
+            skip = p.sr is None or p.state == "domain" or skips_verification(p.sr, params)
+            domains = None if skip or p.sr is None or p.sr.api_app is None else list(p.sr.api_app.domains or [])
+            return _render(data, status=p.status, ancestors=frame_ancestors(domains), lang=lang)
+        data = page_data(session, access, mode="embedded", token=token, params=params)
+        sr = access.sr
+        domains = None if skips_verification(sr, params) else list(sr.api_app.domains if sr.api_app else [])
+        return _render(data, status=200, ancestors=frame_ancestors(domains), lang=lang)
+
+    return await in_uow(request, run)
+
+
+@router.get("/sign/final/{signature_request_id}", include_in_schema=False)
+async def final_copy(request: Request, signature_request_id: str) -> Response:
+    """A final copy linked from a mail: the sealed PDF, for anyone holding the link."""
+    token = request.query_params.get("token", "")
+    rt = runtime(request)
+    if not final_copy_token_ok(rt.keys, signature_request_id, token):
+        return _message_page(404, "This link is not valid.")
+
+    def run(session: Any) -> tuple[str, str | None, bool]:
+        from paraph.signature_request import repository as requests
+
+        sr = requests.by_public_id(session, signature_request_id)
+        if sr is None or sr.removed_at is not None:
+            return "", None, False
+        return sr.title, sr.final_pdf_key, True
+
+    title, key, found = await in_uow(request, run, write=False)
+    if not found:
+        return _message_page(404, "This document is no longer available.")
+    if key is None:
+        return _message_page(409, "The final document is being prepared; try again in a minute.")
+    data = await to_thread.run_sync(rt.storage.get, key)
+    name = "".join(ch if ch.isalnum() or ch in " ._-" else "_" for ch in title).strip() or signature_request_id
+    headers = {
+        "Content-Disposition": f'inline; filename="{name[:100]}.pdf"',
+        "Cache-Control": "private, no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(data, media_type="application/pdf", headers=headers)
+
+
+@router.get("/sign/{signature_id}", include_in_schema=False)
+async def mailed_sign(request: Request, signature_id: str) -> Response:
+    token = request.query_params.get("token", "")
+    ip, ua = client_ip(request), request.headers.get("user-agent")
+    rt = runtime(request)
+
+    def run(session: Any) -> Response:
+        try:
+            access = service.open_mailed(session, signature_id, token, ip=ip, ua=ua)
+        except SigningProblem as p:
+            data = _problem_data(p, mode="mail", signature_id=signature_id)
+            if p.sr is not None and p.sr.is_complete and p.sr.final_pdf_key and p.state in ("signed", "complete"):
+                data["finalCopyUrl"] = final_copy_link(rt.settings, rt.keys, p.sr.signature_request_id)
+            return _render(data, status=p.status, ancestors="'none'", lang="en-US")
+        data = page_data(session, access, mode="mail", token=token, params=None)
+        return _render(data, status=200, ancestors="'none'", lang="en-US")
+
+    return await in_uow(request, run)
+
+
+def _message_page(status: int, message: str) -> HTMLResponse:
+    data = {"state": "message", "mode": "mail", "message": message, "signatureId": "", "title": "", "theme": {}}
+    return _render(data, status=status, ancestors="'none'", lang="en-US")
+
+
+# -- what the page loads and posts ---------------------------------------------------------------------------
+
+
+def _problem_json(p: SigningProblem) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": p.message, "state": p.state, "fields": p.errors}},
+        status_code=p.status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _bad_request(message: str) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "state": "form", "fields": {}}}, status_code=400)
+
+
+@router.get("/sign/{signature_id}/page/{document_index}/{page}", include_in_schema=False)
+async def page_image(request: Request, signature_id: str, document_index: int, page: int) -> Response:
+    token = request.query_params.get("token", "")
+    rt = runtime(request)
+
+    def run(session: Any) -> str | None:
+        access = service.authorize(session, signature_id, token)
+        doc = next((d for d in access.sr.documents if d.index == document_index), None)
+        if doc is None or not 1 <= page <= len(doc.page_image_keys or []):
+            return None
+        return doc.page_image_keys[page - 1]
+
+    try:
+        key = await in_uow(request, run, write=False)
+    except SigningProblem as p:
+        return Response(status_code=p.status, headers={"Cache-Control": "no-store"})
+    if key is None:
+        return Response(status_code=404)
+    data = await to_thread.run_sync(rt.storage.get, key)
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
+
+
+@router.get("/sign/{signature_id}/typed", include_in_schema=False)
+async def typed_preview(request: Request, signature_id: str) -> Response:
+    """The typed signature as the final document will show it (rendered by the same code)."""
+    from paraph.documents.signature_image import render_typed_signature
+
+    token = request.query_params.get("token", "")
+    text = request.query_params.get("text", "")[:200]
+    try:
+        await in_uow(request, lambda s: service.authorize(s, signature_id, token), write=False)
+    except SigningProblem as p:
+        return _problem_json(p)
+    try:
+        png = await to_thread.run_sync(render_typed_signature, text)
+    except ValueError as exc:
+        return _bad_request(str(exc))
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+async def _body(request: Request) -> bytes | None:
+    body = await request.body()
+    return body if len(body) <= MAX_BODY_BYTES else None
+
+
+@router.post("/sign/{signature_id}/submit", include_in_schema=False)
+async def submit(request: Request, signature_id: str) -> Response:
+    raw = await _body(request)
+    if raw is None:
+        return _bad_request("The submission is too large.")
+    try:
+        body = SubmitBody.model_validate_json(raw)
+    except ValidationError:
+        return _bad_request("The submission could not be read.")
+    try:
+        images = await to_thread.run_sync(prepare_all, body)
+    except ImageRefused as exc:
+        return _problem_json(SigningProblem(422, exc.message, "form", errors={exc.kind: exc.message}))
+    ip, ua = client_ip(request), request.headers.get("user-agent")
+    try:
+        sr = await in_uow(request, lambda s: service.submit(s, signature_id, body, images, ip=ip, ua=ua))
+    except SigningProblem as p:
+        return _problem_json(p)
+    return JSONResponse({"ok": True, "complete": sr.is_complete}, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/sign/{signature_id}/decline", include_in_schema=False)
+async def decline(request: Request, signature_id: str) -> Response:
+    try:
+        body = DeclineBody.model_validate_json(await request.body())
+    except ValidationError:
+        return _bad_request("The request could not be read.")
+    ip, ua = client_ip(request), request.headers.get("user-agent")
+    try:
+        await in_uow(request, lambda s: service.decline(s, signature_id, body.token, body.reason, ip=ip, ua=ua))
+    except SigningProblem as p:
+        return _problem_json(p)
+    return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/sign/{signature_id}/reassign", include_in_schema=False)
+async def reassign(request: Request, signature_id: str) -> Response:
+    try:
+        body = ReassignBody.model_validate_json(await request.body())
+    except ValidationError:
+        return _bad_request("The request could not be read.")
+    ip, ua = client_ip(request), request.headers.get("user-agent")
+
+    def run(session: Any) -> str:
+        signer = service.reassign(
+            session, signature_id, body.token, body.name, body.email_address, body.reason, ip=ip, ua=ua
+        )
+        return signer.signature_id
+
+    try:
+        new_id = await in_uow(request, run)
+    except SigningProblem as p:
+        return _problem_json(p)
+    return JSONResponse({"ok": True, "signature_id": new_id}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/signing/static/{name}", include_in_schema=False)
+async def static(name: str) -> Response:
+    media_type = STATIC_TYPES.get(name)
+    if media_type is None:
+        return Response(status_code=404)
+    data = await to_thread.run_sync((STATIC_DIR / name).read_bytes)
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )

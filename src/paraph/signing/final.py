@@ -1,0 +1,184 @@
+"""The final document job: stamp the values, append the audit trail, seal, store, announce.
+
+``prepare`` (no transaction) reads what the document needs in a short read transaction, then builds the
+file in the PDF process pool (``Runtime.run_pdf``): the child reads the documents and signature images
+from storage itself and writes the result there, so only keys and small values cross the process boundary.
+The handler then records the file on the request (``final_pdf_key``, which ``files``, ``files_as_data_uri``
+and ``files_as_file_url`` serve) and emits ``signature_request_downloadable``, only now. Running the job
+again rebuilds the same key, or finds the request already finalized.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from paraph import audit
+from paraph.callbacks.events import EventType
+from paraph.config import Settings
+from paraph.documents.finalize import AuditTrail, FilledField, build_final
+from paraph.documents.model import Field, FieldType
+from paraph.documents.seal import PadesSealer, load_or_create_sealer
+from paraph.models import FinalDocument, RequestField, SignatureRequest
+from paraph.runtime import Runtime
+from paraph.signature_request import repository as requests
+from paraph.signature_request.service import emit_event
+from paraph.signing import repository, rules
+from paraph.signing.service import FINALIZE_JOB
+from paraph.signing.trail import build_trail
+from paraph.storage import Storage, make_storage
+from paraph.worker import jobs
+
+COMPLETED_MAIL_JOB = "mail.completed"
+
+
+def final_key(signature_request_id: str) -> str:
+    return f"sr/{signature_request_id}/final.pdf"
+
+
+@dataclass(slots=True)
+class StampedField:
+    field: Field
+    value: str | bool | None
+    image_key: str | None
+
+
+@dataclass(slots=True)
+class FinalTask:
+    """Everything the PDF process needs, picklable."""
+
+    settings: Settings
+    document_keys: list[str]
+    fields: list[StampedField]
+    trail: AuditTrail
+    out_key: str
+
+
+@dataclass(slots=True)
+class FinalOutcome:
+    key: str
+    sha256: str
+    size: int
+
+
+# -- in the PDF process ------------------------------------------------------------------------------------
+
+_STORAGES: dict[str, Storage] = {}
+_SEALERS: dict[tuple[str, str | None], PadesSealer] = {}
+
+
+def _storage(settings: Settings) -> Storage:
+    key = str(settings.data_dir.resolve())
+    if key not in _STORAGES:
+        _STORAGES[key] = make_storage(settings)
+    return _STORAGES[key]
+
+
+def _sealer(settings: Settings) -> PadesSealer:
+    """One sealer per data dir and PKCS#12 file in each pool process (loading a key is not free)."""
+    pkcs12 = str(settings.seal_pkcs12) if settings.seal_pkcs12 else None
+    key = (str(settings.data_dir.resolve()), pkcs12)
+    if key not in _SEALERS:
+        _SEALERS[key] = load_or_create_sealer(
+            settings.data_dir.resolve(),
+            Path(pkcs12) if pkcs12 else None,
+            settings.seal_pkcs12_password,
+        )
+    return _SEALERS[key]
+
+
+def build_and_store(task: FinalTask) -> FinalOutcome:
+    storage = _storage(task.settings)
+    images: dict[str, bytes] = {}
+    filled: list[FilledField] = []
+    for f in task.fields:
+        png = None
+        if f.image_key is not None:
+            png = images.get(f.image_key)
+            if png is None:
+                png = images[f.image_key] = storage.get(f.image_key)
+        filled.append(FilledField(f.field, f.value, png))
+    documents = [storage.get(key) for key in task.document_keys]
+    pdf = build_final(documents[0] if len(documents) == 1 else documents, filled, task.trail, _sealer(task.settings))
+    storage.put(task.out_key, pdf)
+    return FinalOutcome(task.out_key, hashlib.sha256(pdf).hexdigest(), len(pdf))
+
+
+# -- the job ---------------------------------------------------------------------------------------------
+
+
+def _field(spec: dict[str, Any]) -> Field:
+    return Field(**{**spec, "type": FieldType(spec["type"])})
+
+
+def _stamped(f: RequestField, image_keys: dict[str, str]) -> StampedField | None:
+    """What to draw for one field, or None (an empty field, a field hidden by a rule)."""
+    spec = f.spec
+    kind = f.type
+    if kind == FieldType.HYPERLINK:
+        return StampedField(_field(spec), spec.get("content") or spec.get("content_url"), None)
+    if kind in rules.IMAGE_TYPES:
+        key = image_keys.get(f.api_id)
+        return StampedField(_field(spec), f.value if isinstance(f.value, str) else None, key) if key else None
+    value = f.value
+    if value is None and kind in (FieldType.TEXT_MERGE, FieldType.CHECKBOX_MERGE) and f.signer == "sender":
+        value = spec.get("is_checked") if kind == FieldType.CHECKBOX_MERGE else spec.get("content")
+    if value is None:
+        return None
+    if kind in rules.BOOLEAN_TYPES:
+        value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+    elif not isinstance(value, str):
+        value = str(value)
+    if value == "" or value is False:
+        return None
+    return StampedField(_field(spec), value, None)
+
+
+def plan(session: Session, settings: Settings, sr: SignatureRequest) -> FinalTask:
+    image_keys = {img.api_id: img.storage_key for img in repository.images_of(session, sr)}
+    fields = [s for f in repository.fields_of(session, sr) if (s := _stamped(f, image_keys)) is not None]
+    trail = build_trail(sr, repository.audit_events(session, sr.signature_request_id))
+    keys = [d.processed_key or d.original_key for d in sr.documents]
+    return FinalTask(settings, keys, fields, trail, final_key(sr.signature_request_id))
+
+
+def prepare(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
+    with rt.unit_of_work(write=False) as session:
+        sr = requests.by_public_id(session, str(payload["signature_request_id"]))
+        if sr is None or not sr.is_complete or sr.final_pdf_key is not None:
+            return {"outcome": None}
+        task = plan(session, rt.settings, sr)
+    outcome: FinalOutcome = rt.run_pdf(build_and_store, task)
+    return {"outcome": outcome}
+
+
+@jobs.handler(FINALIZE_JOB, prepare=prepare)
+def store_final(session: Session, payload: dict[str, Any]) -> None:
+    outcome = payload.get("outcome")
+    if not isinstance(outcome, FinalOutcome):
+        return
+    sr = requests.by_public_id(session, str(payload["signature_request_id"]), lock=True)
+    if sr is None or sr.final_pdf_key is not None:
+        return
+    sr.final_pdf_key = outcome.key
+    session.add(
+        FinalDocument(signature_request_id=sr.id, storage_key=outcome.key, sha256=outcome.sha256, size=outcome.size)
+    )
+    audit.record(
+        session,
+        "system:signature_request:finalized",
+        account_id=sr.account_id,
+        signature_request_id=sr.signature_request_id,
+        data={"sha256": outcome.sha256, "size": outcome.size},
+    )
+    emit_event(session, sr, EventType.SIGNATURE_REQUEST_DOWNLOADABLE)
+    jobs.enqueue(session, COMPLETED_MAIL_JOB, {"signature_request_id": sr.signature_request_id})
+
+
+def final_pdf(storage: Storage, sr: SignatureRequest) -> bytes | None:
+    """The sealed final document, once it is stored (for the files endpoints and final-copy links)."""
+    return storage.get(sr.final_pdf_key) if sr.final_pdf_key else None

@@ -1,0 +1,41 @@
+"""What the signing page posts (JSON, from its own origin; the token in the body is the credential)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_IMAGE_DATA_URL = 8 * 1024 * 1024
+MAX_REASON = 2000
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    token: str = Field(max_length=200)
+
+
+class Adoption(BaseModel):
+    """An adopted signature or initials: typed text (rendered by the server), or a drawn or uploaded image
+    as a ``data:`` URL."""
+
+    model_config = ConfigDict(extra="ignore")
+    method: Literal["draw", "type", "upload"]
+    text: str | None = Field(default=None, max_length=200)
+    image: str | None = Field(default=None, max_length=MAX_IMAGE_DATA_URL)
+
+
+class SubmitBody(_Body):
+    values: dict[str, str | bool | int | float | None] = Field(default_factory=dict)
+    signature: Adoption | None = None
+    initials: Adoption | None = None
+
+
+class DeclineBody(_Body):
+    reason: str = Field(max_length=MAX_REASON)
+
+
+class ReassignBody(_Body):
+    name: str = Field(max_length=255)
+    email_address: str = Field(max_length=255)
+    reason: str = Field(default="", max_length=MAX_REASON)
