@@ -190,3 +190,30 @@ def receiver() -> Iterator[Receiver]:
     state = srv.start()
     yield state
     srv.stop()
+
+
+# -- the browser ---------------------------------------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def shared_chromium() -> Iterator[Any]:
+    """One Playwright and one Debian Chromium per test process: a second sync Playwright in the same process
+    would find the first one's event loop running. Never downloads a browser."""
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("PARAPH_CHROMIUM") or shutil.which("chromium")
+    if not executable:
+        pytest.fail("No Chromium: install Debian's chromium package or set PARAPH_CHROMIUM.")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

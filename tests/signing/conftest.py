@@ -4,8 +4,6 @@ unmodified hellosign-embedded UMD build from node_modules."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -144,16 +142,8 @@ def inbox() -> Iterator[Inbox]:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = os.environ.get("PARAPH_CHROMIUM") or shutil.which("chromium")
-    if not executable:
-        pytest.fail("No Chromium: install Debian's chromium package or set PARAPH_CHROMIUM.")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(shared_chromium: Any) -> Any:
+    return shared_chromium
 
 
 @pytest.fixture

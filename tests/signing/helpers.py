@@ -55,7 +55,9 @@ def new_app(server: Server, account: AccountInfo, domains: list[str], **extra: A
     return str(body["api_app"]["client_id"])
 
 
-def f(api_id: str, kind: str, signer: int, x: float, y: float, w: float = 160, h: float = 24, **kw: Any) -> dict[str, Any]:
+def f(
+    api_id: str, kind: str, signer: int, x: float, y: float, w: float = 160, h: float = 24, **kw: Any
+) -> dict[str, Any]:
     """A form_fields_per_document entry on page 1 of document 0 (72-DPI coordinates), required by default."""
     return {
         "api_id": api_id,
@@ -144,9 +146,7 @@ def page(server: Server, url: str, **query: str) -> urllib3.BaseHTTPResponse:
 
 
 def action(server: Server, signature_id: str, what: str, body: dict[str, Any]) -> tuple[int, Any]:
-    resp = urllib3.request(
-        "POST", f"{server.url}/sign/{signature_id}/{what}", json=body, retries=False, timeout=60
-    )
+    resp = urllib3.request("POST", f"{server.url}/sign/{signature_id}/{what}", json=body, retries=False, timeout=60)
     return resp.status, json.loads(resp.data)
 
 

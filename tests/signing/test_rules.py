@@ -187,4 +187,9 @@ def test_it_takes_only_hex_colours_from_white_labeling_options() -> None:
         {"primary_button_color": "#00AA55", "link_color": "red", "page_background_color": "#fff"},
         {"primary_button_color": "#123456;background:url(x)", "header_background_color": "abcdef"},
     )
-    assert got == {"--pp-primary": "#00aa55", "--pp-page-bg": "#fff", "--pp-header-bg": "#abcdef"}
+    assert got == {
+        "--pp-primary": "#00aa55",
+        "--pp-primary-hover": "#00aa55",
+        "--pp-page-bg": "#fff",
+        "--pp-header-bg": "#abcdef",
+    }

@@ -3,13 +3,11 @@ context per test, and helpers to sign in and take screenshots at desktop and pho
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.conftest import AccountInfo
 
@@ -27,14 +25,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    executable = os.environ.get("PARAPH_CHROMIUM") or shutil.which("chromium")
-    if not executable:
-        pytest.fail("No Chromium: install Debian's chromium package or set PARAPH_CHROMIUM.")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(shared_chromium: Browser) -> Browser:
+    return shared_chromium
 
 
 @pytest.fixture

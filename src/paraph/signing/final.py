@@ -1,8 +1,7 @@
 """The final document job: stamp the values, append the audit trail, seal, store, announce.
 
 ``prepare`` (no transaction) reads what the document needs in a short read transaction, then builds the
-file in the PDF process pool (``Runtime.run_pdf``): the child reads the documents and signature images
-from storage itself and writes the result there, so only keys and small values cross the process boundary.
+file in the PDF process pool (``Runtime.run_pdf``, :mod:`paraph.signing.finalpdf`).
 The handler then records the file on the request (``final_pdf_key``, which ``files``, ``files_as_data_uri``
 and ``files_as_file_url`` serve) and emits ``signature_request_downloadable``, only now. Running the job
 again rebuilds the same key, or finds the request already finalized.
@@ -10,9 +9,8 @@ again rebuilds the same key, or finds the request already finalized.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from pathlib import Path
+import io
+import zipfile
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,17 +18,16 @@ from sqlalchemy.orm import Session
 from paraph import audit
 from paraph.callbacks.events import EventType
 from paraph.config import Settings
-from paraph.documents.finalize import AuditTrail, FilledField, build_final
 from paraph.documents.model import Field, FieldType
-from paraph.documents.seal import PadesSealer, load_or_create_sealer
 from paraph.models import FinalDocument, RequestField, SignatureRequest
 from paraph.runtime import Runtime
 from paraph.signature_request import repository as requests
 from paraph.signature_request.service import emit_event
 from paraph.signing import repository, rules
+from paraph.signing.finalpdf import FinalOutcome, FinalTask, StampedField, build_and_store
 from paraph.signing.service import FINALIZE_JOB
 from paraph.signing.trail import build_trail
-from paraph.storage import Storage, make_storage
+from paraph.storage import Storage
 from paraph.worker import jobs
 
 COMPLETED_MAIL_JOB = "mail.completed"
@@ -38,74 +35,6 @@ COMPLETED_MAIL_JOB = "mail.completed"
 
 def final_key(signature_request_id: str) -> str:
     return f"sr/{signature_request_id}/final.pdf"
-
-
-@dataclass(slots=True)
-class StampedField:
-    field: Field
-    value: str | bool | None
-    image_key: str | None
-
-
-@dataclass(slots=True)
-class FinalTask:
-    """Everything the PDF process needs, picklable."""
-
-    settings: Settings
-    document_keys: list[str]
-    fields: list[StampedField]
-    trail: AuditTrail
-    out_key: str
-
-
-@dataclass(slots=True)
-class FinalOutcome:
-    key: str
-    sha256: str
-    size: int
-
-
-# -- in the PDF process ------------------------------------------------------------------------------------
-
-_STORAGES: dict[str, Storage] = {}
-_SEALERS: dict[tuple[str, str | None], PadesSealer] = {}
-
-
-def _storage(settings: Settings) -> Storage:
-    key = str(settings.data_dir.resolve())
-    if key not in _STORAGES:
-        _STORAGES[key] = make_storage(settings)
-    return _STORAGES[key]
-
-
-def _sealer(settings: Settings) -> PadesSealer:
-    """One sealer per data dir and PKCS#12 file in each pool process (loading a key is not free)."""
-    pkcs12 = str(settings.seal_pkcs12) if settings.seal_pkcs12 else None
-    key = (str(settings.data_dir.resolve()), pkcs12)
-    if key not in _SEALERS:
-        _SEALERS[key] = load_or_create_sealer(
-            settings.data_dir.resolve(),
-            Path(pkcs12) if pkcs12 else None,
-            settings.seal_pkcs12_password,
-        )
-    return _SEALERS[key]
-
-
-def build_and_store(task: FinalTask) -> FinalOutcome:
-    storage = _storage(task.settings)
-    images: dict[str, bytes] = {}
-    filled: list[FilledField] = []
-    for f in task.fields:
-        png = None
-        if f.image_key is not None:
-            png = images.get(f.image_key)
-            if png is None:
-                png = images[f.image_key] = storage.get(f.image_key)
-        filled.append(FilledField(f.field, f.value, png))
-    documents = [storage.get(key) for key in task.document_keys]
-    pdf = build_final(documents[0] if len(documents) == 1 else documents, filled, task.trail, _sealer(task.settings))
-    storage.put(task.out_key, pdf)
-    return FinalOutcome(task.out_key, hashlib.sha256(pdf).hexdigest(), len(pdf))
 
 
 # -- the job ---------------------------------------------------------------------------------------------
@@ -182,3 +111,16 @@ def store_final(session: Session, payload: dict[str, Any]) -> None:
 def final_pdf(storage: Storage, sr: SignatureRequest) -> bytes | None:
     """The sealed final document, once it is stored (for the files endpoints and final-copy links)."""
     return storage.get(sr.final_pdf_key) if sr.final_pdf_key else None
+
+
+def final_zip(storage: Storage, sr: SignatureRequest) -> bytes | None:
+    """What ``files?file_type=zip`` should return once the request is finalized: the sealed final PDF in a
+    zip (one file: the seal covers the documents and the audit trail together). None before that."""
+    pdf = final_pdf(storage, sr)
+    if pdf is None:
+        return None
+    name = "".join(ch if ch.isalnum() or ch in " ._()-" else "_" for ch in sr.title).strip(" ._")[:100]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{name or sr.signature_request_id}.pdf", pdf)
+    return out.getvalue()

@@ -109,13 +109,17 @@ def frame_ancestors(domains: list[str] | None) -> str:
 
 
 def theme(*sources: dict[str, Any] | None) -> dict[str, str]:
-    """CSS variables from white-labeling options; later sources win, only ``#hex`` colours pass."""
+    """CSS variables from white-labeling options; later sources win, only ``#hex`` colours pass. A button
+    colour given without its hover colour keeps it on hover (not the default's blue)."""
     out: dict[str, str] = {}
     for source in sources:
         for name, variable in THEME_VARIABLES.items():
             value = (source or {}).get(name)
             if isinstance(value, str) and (m := _HEX.fullmatch(value.strip())):
                 out[variable] = "#" + m.group(1).lower()
+    for base in ("--pp-primary", "--pp-secondary", "--pp-primary-text", "--pp-secondary-text"):
+        if base in out:
+            out.setdefault(base + "-hover", out[base])
     return out
 
 

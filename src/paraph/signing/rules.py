@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,13 +237,13 @@ def date_signed(now: dt.datetime, date_format: str | None) -> str:
 
 
 def check_submission(
-    specs: list[Mapping[str, Any]],
+    specs: Sequence[Mapping[str, Any]],
     *,
     mine: set[str],
     stored: Mapping[str, Any],
     submitted: Mapping[str, Any],
-    groups: list[Mapping[str, Any]],
-    rules: list[Mapping[str, Any]],
+    groups: Sequence[Mapping[str, Any]],
+    rules: Sequence[Mapping[str, Any]],
     adopted: set[str],
     date_value: str,
 ) -> Checked:

@@ -20,6 +20,7 @@ _SHOWN = {
     "api:signature_request:updated": ("updated", False),
     "system:signature_request:completed": ("completed", False),
 }
+_METHOD_WORDS = {"type": "typed", "draw": "drawn", "upload": "uploaded"}
 
 
 def _detail(event: AuditEvent, action: str) -> str | None:
@@ -32,14 +33,12 @@ def _detail(event: AuditEvent, action: str) -> str | None:
         return f"To {to}" + (f"; reason: {reason}" if reason else "")
     if action == "declined":
         return f"Reason: {data.get('reason')}" if data.get("reason") else None
-    if action == "created" and event.actor_email:
-        return f"By {event.actor_email}"
     if action == "updated":
         changed = ", ".join(sorted(k for k in data if k != "signature_id"))
         return f"Changed: {changed}" if changed else None
     if action == "signed":
-        methods = data.get("methods") or []
-        return f"Signature {', '.join(methods)}" if methods else None
+        methods = [_METHOD_WORDS.get(m, m) for m in data.get("methods") or []]
+        return f"Signature: {' and '.join(methods)}" if methods else None
     return None
 
 

@@ -188,7 +188,9 @@
     el.style.top = (100 * f.y / page.height) + "%";
     el.style.width = (100 * f.width / page.width) + "%";
     el.style.height = (100 * f.height / page.height) + "%";
-    el.style.fontSize = Math.max(6, Math.min(49, f.font_size || 12)) * 100 / page.width + "cqw";
+    // The field's font scales with the page; never below 10px, so a phone can still read what is typed.
+    var size = Math.max(7, Math.min(49, f.font_size || 12)) * 100 / page.width;
+    el.style.fontSize = "max(10px, " + size.toFixed(3) + "cqw)";
   }
 
   function initialsOf(name) {
@@ -555,7 +557,7 @@
       panel.hidden = !on;
     });
     byId("pp-sig-error").textContent = "";
-    if (m === "type") updateTypedPreview();
+    if (m === "type") updateTypedPreview(null);
   }
 
   // Tabs in the order of the allowed methods (the default first), arrow keys moving between them.
@@ -603,7 +605,7 @@
   }
 
   var previewTimer = null;
-  function updateTypedPreview() {
+  function updateTypedPreview(event) {
     clearTimeout(previewTimer);
     previewTimer = setTimeout(function () {
       var text = byId("pp-typed").value.trim();
@@ -612,7 +614,7 @@
       img.src = typedUrl(text);
       img.alt = "Preview of \u201c" + text + "\u201d in a handwriting font";
       img.hidden = false;
-    }, 250);
+    }, event ? 250 : 0); // typing waits for a pause; opening the tab shows the preview at once
   }
   byId("pp-typed").addEventListener("input", updateTypedPreview);
   byId("pp-typed").addEventListener("keydown", function (e) {
