@@ -110,6 +110,10 @@ def test_it_completes_with_values_in_response_data_and_a_sealed_final_document(
     archive = request_state(server, rid, lambda r: final_zip(server.runtime.storage, r))
     with zipfile.ZipFile(io.BytesIO(archive)) as opened:
         assert [opened.read(n) for n in opened.namelist()] == [pdf]
+    status, served = api(server, account, "GET", f"/signature_request/files/{rid}?file_type=zip")
+    assert status == 200
+    with zipfile.ZipFile(io.BytesIO(served)) as opened:
+        assert [opened.read(n) for n in opened.namelist()] == [pdf]  # the sealed final copy, once complete
 
 
 def test_it_refuses_missing_and_invalid_values_and_records_nothing(

@@ -597,6 +597,11 @@ def current_pdf(storage: Storage, sr: SignatureRequest) -> FileBody:
 
 def documents_zip(storage: Storage, sr: SignatureRequest) -> FileBody:
     _ready(sr)
+    from paraph.signing.final import final_zip  # once finalized, the zip holds the sealed final copy
+
+    final = final_zip(storage, sr)
+    if final is not None:
+        return FileBody(final, "application/zip", f"{_pdf_name(sr).removesuffix('.pdf')}.zip")
     out = io.BytesIO()
     used: set[str] = set()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
