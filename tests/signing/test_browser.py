@@ -64,6 +64,16 @@ def open_sign(page: Any, host: Host, url: str, client_id: str, options: dict[str
     return page.frame_locator(IFRAME)
 
 
+def expect_true(check: Any, timeout: float = 15.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
 def wait_js_event(page: Any, name: str, count: int = 1) -> list[dict[str, Any]]:
     page.wait_for_function(f"window.events.filter(e => e.name === {name!r}).length >= {count}")
     return [e for e in page.evaluate("window.events") if e["name"] == name]
@@ -372,7 +382,9 @@ def test_it_signs_from_the_mail_link_on_a_phone(
         screenshot(page, "signing-mail-phone")
         by_testid(page, "field-sig").click()
         by_testid(page, "signature-typed-input").fill("Jack Doe")
-        page.wait_for_function("document.getElementById('pp-typed-preview').naturalWidth > 0")
+        # Polled with evaluate: wait_for_function compiles its predicate in the page, which the signing page's
+        # CSP (no unsafe-eval) refuses.
+        expect_true(lambda: page.evaluate("document.getElementById('pp-typed-preview').naturalWidth > 0"))
         screenshot(page, "signing-mail-phone-dialog")
         by_testid(page, "signature-adopt").click()
         by_testid(page, "field-init").click()
