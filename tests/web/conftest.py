@@ -54,7 +54,8 @@ def sign_in(page: Page, base_url: str, account: AccountInfo) -> None:
 
 @pytest.fixture
 def shoot(request: pytest.FixtureRequest) -> Callable[[Page, str], None]:
-    """``shoot(page, name)`` saves name-desktop.png and name-phone.png (full page). Only on SQLite: the
+    """``shoot(page, name)`` saves name-desktop.png and name-phone.png (full page) and checks that nothing
+    makes the page scroll sideways at either width. Only on SQLite: the
     pages look the same on PostgreSQL, and screenshots are the slow part of a browser test."""
     callspec = getattr(request.node, "callspec", None)
     backend = callspec.params.get("db_url", "sqlite") if callspec else "sqlite"
@@ -67,6 +68,8 @@ def shoot(request: pytest.FixtureRequest) -> Callable[[Page, str], None]:
         for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(viewport)  # type: ignore[arg-type]
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= viewport["width"], f"{name} is {wide} px wide at {label} width {viewport['width']}"
         if size is not None:
             page.set_viewport_size(size)
 

@@ -46,19 +46,52 @@ def owned(
     return found if found is not None and found.account_id == account.id else None
 
 
-def _visible(account: Account) -> tuple[ColumnElement[bool], ...]:
-    return (
-        SignatureRequest.account_id == account.id,
-        SignatureRequest.removed_at.is_(None),
-        SignatureRequest.cancel_requested_at.is_(None),
+def _visible(account: Account, *, include_canceled: bool = False) -> tuple[ColumnElement[bool], ...]:
+    own = (SignatureRequest.account_id == account.id, SignatureRequest.removed_at.is_(None))
+    return own if include_canceled else (*own, SignatureRequest.cancel_requested_at.is_(None))
+
+
+#: Where a request stands, in the order the dashboard lists them. One SQL expression, so that filtering by a
+#: state and counting by state agree; ``service.state_of`` says the same of a loaded request.
+STATES = ("processing", "awaiting_signature", "complete", "declined", "expired", "error", "canceled")
+
+
+def state_expression() -> ColumnElement[str]:
+    sr = SignatureRequest
+    return sa.case(
+        (sr.cancel_requested_at.is_not(None), "canceled"),
+        (sr.has_error.is_(True), "error"),
+        (sr.files_state == FilesState.PROCESSING, "processing"),
+        (sr.is_complete.is_(True), "complete"),
+        (sr.is_declined.is_(True), "declined"),
+        (sr.is_expired.is_(True), "expired"),
+        else_="awaiting_signature",
     )
 
 
+def count_by_state(session: Session, account: Account) -> dict[str, int]:
+    """How many of the account's requests (removed ones aside) stand in each state; every state present."""
+    state = state_expression().label("state")
+    rows = session.execute(
+        sa.select(state, sa.func.count()).where(*_visible(account, include_canceled=True)).group_by(state)
+    )
+    counts = dict.fromkeys(STATES, 0)
+    for name, n in rows:
+        counts[str(name)] = int(n)
+    return counts
+
+
 def list_visible(
-    session: Session, account: Account, where: ColumnElement[bool] | None, offset: int, limit: int
+    session: Session,
+    account: Account,
+    where: ColumnElement[bool] | None,
+    offset: int,
+    limit: int,
+    *,
+    include_canceled: bool = False,
 ) -> tuple[list[SignatureRequest], int]:
-    """The caller's requests, newest first, without removed or canceled ones."""
-    conditions = [*_visible(account)] + ([where] if where is not None else [])
+    """The caller's requests, newest first, without removed ones and (unless asked) without canceled ones."""
+    conditions = [*_visible(account, include_canceled=include_canceled)] + ([where] if where is not None else [])
     total = session.scalar(sa.select(sa.func.count()).select_from(SignatureRequest).where(*conditions)) or 0
     rows = session.scalars(
         sa.select(SignatureRequest)

@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 # Job handlers register when imported (the worker imports every router's module).
 from paraph.handlers import client_ip, in_uow, runtime
 from paraph.mail import jobs as _mail_jobs  # noqa: F401
+from paraph.signature_request.browse import page_image_key
 from paraph.signing import final as _final  # noqa: F401
 from paraph.signing import service
 from paraph.signing.access import final_copy_link, final_copy_token_ok
@@ -214,10 +215,7 @@ async def page_image(request: Request, signature_id: str, document_index: int, p
 
     def run(session: Any) -> str | None:
         access = service.authorize(session, signature_id, token)
-        doc = next((d for d in access.sr.documents if d.index == document_index), None)
-        if doc is None or not 1 <= page <= len(doc.page_image_keys or []):
-            return None
-        return doc.page_image_keys[page - 1]
+        return page_image_key(access.sr, document_index, page)
 
     try:
         key = await in_uow(request, run, write=False)

@@ -19,6 +19,9 @@ from paraph.callbacks.schemas import event_state, serialize_event
 from paraph.db import utcnow
 from paraph.errors import ApiError
 from paraph.handlers import runtime
+from paraph.models import CallbackEvent
+from paraph.signature_request import browse
+from paraph.signature_request.browse import STATE_LABELS
 from paraph.web import repository as web_repository
 from paraph.web import stats
 from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call, redirect, safe_back, signed_form
@@ -44,7 +47,9 @@ async def overview(request: Request) -> Response:
         targets = repository.target_names(ctx.session, ctx.account)
         recent = repository.list_events(ctx.session, ctx.account, limit=6)
         apps = owned_apps(ctx.session, ctx.account)
-        is_new = not recent and not web_repository.has_events(ctx.session, ctx.account)
+        request_counts = browse.counts(ctx.session, ctx.account)
+        is_new = not recent and not any(request_counts.values())
+        is_new = is_new and not web_repository.has_events(ctx.session, ctx.account)
         return ctx.render(
             "overview.html",
             {
@@ -56,9 +61,8 @@ async def overview(request: Request) -> Response:
                 "snippet": first_request_snippet(
                     ctx.runtime.settings.base_url, None, apps[0].client_id if apps else None
                 ),
-                # Signature request counts by state: filled in by the signature request feature, when its
-                # models land (src/paraph/models/signature_request.py). None hides the card.
-                "request_counts": None,
+                "request_counts": [(state, STATE_LABELS[state], n) for state, n in request_counts.items()],
+                "request_total": sum(request_counts.values()),
             },
             nav="overview",
         )
@@ -67,6 +71,19 @@ async def overview(request: Request) -> Response:
 
 
 # -- callbacks -----------------------------------------------------------------------------------------
+
+
+def event_rows(events: list[CallbackEvent], targets: dict[int, str]) -> list[dict[str, Any]]:
+    """Events as the events tables show them: the API's serialization plus attempt count and last result."""
+    rows = []
+    for e in events:
+        data = serialize_event(e, targets, detail=False)
+        data["attempts"] = sum(len(d.attempts) for d in e.deliveries)
+        last = max((a for d in e.deliveries for a in d.attempts), key=lambda a: a.id, default=None)
+        data["last_status"] = last.status_code if last else None
+        data["last_error"] = last.error if last else None
+        rows.append(data)
+    return rows
 
 
 @router.get("/dashboard/callbacks")
@@ -98,18 +115,10 @@ async def callbacks(request: Request) -> Response:
             k: v for k, v in (("event_type", event_type), ("state", state), ("signature_request_id", request_id)) if v
         }
         older = urlencode({**filters, "before": page[-1].id}) if len(rows) > PAGE_SIZE else None
-        events = []
-        for e in page:
-            data = serialize_event(e, targets, detail=False)
-            data["attempts"] = sum(len(d.attempts) for d in e.deliveries)
-            last = max((a for d in e.deliveries for a in d.attempts), key=lambda a: a.id, default=None)
-            data["last_status"] = last.status_code if last else None
-            data["last_error"] = last.error if last else None
-            events.append(data)
         return ctx.render(
             "callbacks.html",
             {
-                "events": events,
+                "events": event_rows(page, targets),
                 "endpoints": endpoint_views(ctx.session, ctx.account),
                 "event_types": EVENT_TYPES,
                 "states": repository.STATES,
