@@ -191,8 +191,12 @@ def test_it_shows_a_signed_request_with_timeline_pages_pdf_and_callbacks(
     thumbs = page.locator(".page-thumb img")
     expect(thumbs).to_have_count(2)
     thumbs.nth(1).scroll_into_view_if_needed()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.page-thumb img')].every(i => i.complete && i.naturalWidth > 0)"
+    # Polled through evaluate: the dashboard's CSP (no eval) can refuse wait_for_function's compiled predicate.
+    wait_until(
+        lambda: page.evaluate(
+            "[...document.querySelectorAll('.page-thumb img')].every(i => i.complete && i.naturalWidth > 0)"
+        ),
+        timeout=15,
     )
     shoot(page, "request")
 
