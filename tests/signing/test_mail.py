@@ -250,3 +250,23 @@ def test_it_mails_the_new_signer_after_a_reassignment(server: Server, account: A
     assert carol["To"] == "Carol <carol@example.com>"
     assert links(carol)[0] == answer["signature_id"]
     assert page(server, f"{server.url}/sign/{signature_id}?token={token}").status == 404
+
+
+def test_it_mails_the_new_address_after_an_update(server: Server, account: AccountInfo, inbox: Inbox) -> None:
+    sr = create(server, account, signers=[("Ann", "ann@example.com")], fields=[f("s", "signature", 0, 72, 420)])
+    old_id, old_token = links(inbox.wait_for(1)[0])
+    status, body = api(
+        server,
+        account,
+        "POST",
+        f"/signature_request/update/{sr['signature_request_id']}",
+        json={"signature_id": old_id, "email_address": "bob@example.com"},
+    )
+    assert status == 200, body
+    new_id = body["signature_request"]["signatures"][0]["signature_id"]
+    assert new_id != old_id
+    bob = inbox.wait_for(2)[1]
+    assert "bob@example.com" in str(bob["To"])
+    assert links(bob)[0] == new_id
+    assert page(server, f"{server.url}/sign/{new_id}?token={links(bob)[1]}").status == 200
+    assert page(server, f"{server.url}/sign/{old_id}?token={old_token}").status == 404

@@ -62,6 +62,7 @@ PROCESS_JOB = "signature_request.process"
 CANCEL_JOB = "signature_request.cancel"
 MAIL_SENT_JOB = "mail.signature_request_sent"
 MAIL_REMIND_JOB = "mail.remind"
+MAIL_INVITE_JOB = "mail.signer_invite"
 REMIND_INTERVAL = dt.timedelta(hours=1)
 FILE_URL_TTL = dt.timedelta(days=3)
 _SDK_FILE_NAME = re.compile(r"files?\[\d*\]")
@@ -509,6 +510,14 @@ def update(
         changes["signature_id"] = [old_id, signer.signature_id]
         signer.email_address = req.email_address
         repository.rename_filler(session, sr, old_id, signer.signature_id)
+        if not sr.is_embedded and sr.files_state == FilesState.READY:
+            # As Dropbox Sign does: the new address gets its own signing link (when it is the signer's turn;
+            # the mail job checks the order). Before processing ends, signature_request_sent mails everyone.
+            jobs.enqueue(
+                session,
+                MAIL_INVITE_JOB,
+                {"signature_request_id": rid, "signature_id": signer.signature_id},
+            )
     if req.expires_at is not None:
         sr.expires_at = _future(req.expires_at)
         changes["expires_at"] = req.expires_at
@@ -552,6 +561,8 @@ def release_hold(
         raise BadRequest("This signature request is not on hold.")
     for signer in held:
         signer.status_code = SignerStatus.AWAITING_SIGNATURE
+    if not sr.is_embedded and sr.files_state == FilesState.READY:
+        jobs.enqueue(session, MAIL_SENT_JOB, {"signature_request_id": rid})  # links to whoever may sign now
     audit.record(
         session,
         "api:signature_request:hold_released",
