@@ -335,14 +335,13 @@ def create(
         )
     session.add(sr)
     session.flush()
-    audit.record(
+    _record(
         session,
-        "api:signature_request:created",
-        account_id=account.id,
-        signature_request_id=sr.signature_request_id,
-        actor_email=account.email_address,
-        ip_address=ip_address,
-        user_agent=user_agent,
+        account,
+        sr.signature_request_id,
+        "created",
+        ip_address,
+        user_agent,
         data={
             "title": sr.title,
             "embedded": d.embedded,
@@ -353,6 +352,31 @@ def create(
     )
     jobs.enqueue(session, PROCESS_JOB, {"signature_request_id": sr.signature_request_id})
     return sr
+
+
+def _record(
+    session: Session,
+    account: Account,
+    rid: str,
+    action: str,
+    ip_address: str | None,
+    user_agent: str | None,
+    *,
+    signature_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """The audit event of an API call on a request (``api:signature_request:<action>``), by the account."""
+    audit.record(
+        session,
+        f"api:signature_request:{action}",
+        account_id=account.id,
+        signature_request_id=rid,
+        signature_id=signature_id,
+        actor_email=account.email_address,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        data=data,
+    )
 
 
 # -- reading ---------------------------------------------------------------------------------------------
@@ -415,15 +439,7 @@ def cancel(session: Session, account: Account, rid: str, *, ip_address: str | No
     if sr.is_expired:
         raise CancelFailed("An expired signature request cannot be canceled.")
     sr.cancel_requested_at = utcnow()
-    audit.record(
-        session,
-        "api:signature_request:cancel_requested",
-        account_id=account.id,
-        signature_request_id=rid,
-        actor_email=account.email_address,
-        ip_address=ip_address,
-        user_agent=user_agent,
-    )
+    _record(session, account, rid, "cancel_requested", ip_address, user_agent)
     jobs.enqueue(session, CANCEL_JOB, {"signature_request_id": rid})
 
 
@@ -459,15 +475,14 @@ def remind(
     if last is not None and now - last < REMIND_INTERVAL:
         raise InvalidReminder("A reminder was sent less than an hour ago; try again later.")
     signer.last_reminded_at = now
-    audit.record(
+    _record(
         session,
-        "api:signature_request:reminded",
-        account_id=account.id,
-        signature_request_id=rid,
+        account,
+        rid,
+        "reminded",
+        ip_address,
+        user_agent,
         signature_id=signer.signature_id,
-        actor_email=account.email_address,
-        ip_address=ip_address,
-        user_agent=user_agent,
         data={"email_address": signer.email_address},
     )
     jobs.enqueue(session, MAIL_REMIND_JOB, {"signature_request_id": rid, "signature_id": signer.signature_id})
@@ -521,17 +536,7 @@ def update(
     if req.expires_at is not None:
         sr.expires_at = _future(req.expires_at)
         changes["expires_at"] = req.expires_at
-    audit.record(
-        session,
-        "api:signature_request:updated",
-        account_id=account.id,
-        signature_request_id=rid,
-        signature_id=signer.signature_id,
-        actor_email=account.email_address,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        data=changes,
-    )
+    _record(session, account, rid, "updated", ip_address, user_agent, signature_id=signer.signature_id, data=changes)
     return sr
 
 
@@ -540,15 +545,7 @@ def remove(session: Session, account: Account, rid: str, *, ip_address: str | No
     if not _finished(sr):
         raise RemoveFailed("Only a signature request signed or declined by every party can be removed.")
     sr.removed_at = utcnow()
-    audit.record(
-        session,
-        "api:signature_request:removed",
-        account_id=account.id,
-        signature_request_id=rid,
-        actor_email=account.email_address,
-        ip_address=ip_address,
-        user_agent=user_agent,
-    )
+    _record(session, account, rid, "removed", ip_address, user_agent)
 
 
 def release_hold(
@@ -563,15 +560,7 @@ def release_hold(
         signer.status_code = SignerStatus.AWAITING_SIGNATURE
     if not sr.is_embedded and sr.files_state == FilesState.READY:
         jobs.enqueue(session, MAIL_SENT_JOB, {"signature_request_id": rid})  # links to whoever may sign now
-    audit.record(
-        session,
-        "api:signature_request:hold_released",
-        account_id=account.id,
-        signature_request_id=rid,
-        actor_email=account.email_address,
-        ip_address=ip_address,
-        user_agent=user_agent,
-    )
+    _record(session, account, rid, "hold_released", ip_address, user_agent)
     return sr
 
 

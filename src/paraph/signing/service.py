@@ -180,12 +180,20 @@ def open_mailed(session: Session, signature_id: str, token: str, *, ip: str | No
     return Access(signer, sr, None)
 
 
-def _viewed(session: Session, sr: SignatureRequest, signer: Signer, *, ip: str | None, ua: str | None) -> None:
-    first = signer.last_viewed_at is None
-    signer.last_viewed_at = utcnow()
+def _record(
+    session: Session,
+    sr: SignatureRequest,
+    signer: Signer,
+    action: str,
+    ip: str | None,
+    ua: str | None,
+    *,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """The audit event of a signer's action (``signer:signature_request:<action>``)."""
     audit.record(
         session,
-        "signer:signature_request:viewed",
+        f"signer:signature_request:{action}",
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
         signature_id=signer.signature_id,
@@ -193,7 +201,14 @@ def _viewed(session: Session, sr: SignatureRequest, signer: Signer, *, ip: str |
         actor_email=signer.email_address,
         ip_address=ip,
         user_agent=ua,
+        data=data,
     )
+
+
+def _viewed(session: Session, sr: SignatureRequest, signer: Signer, *, ip: str | None, ua: str | None) -> None:
+    first = signer.last_viewed_at is None
+    signer.last_viewed_at = utcnow()
+    _record(session, sr, signer, "viewed", ip, ua)
     if first:
         emit_event(session, sr, EventType.SIGNATURE_REQUEST_VIEWED, related_signature_id=signer.signature_id)
 
@@ -342,16 +357,13 @@ def submit(
     signer.status_code = SignerStatus.SIGNED
     signer.signed_at = now
     _consume(access, now)
-    audit.record(
+    _record(
         session,
-        "signer:signature_request:signed",
-        account_id=sr.account_id,
-        signature_request_id=sr.signature_request_id,
-        signature_id=signer.signature_id,
-        actor_name=signer.name,
-        actor_email=signer.email_address,
-        ip_address=ip,
-        user_agent=ua,
+        sr,
+        signer,
+        "signed",
+        ip,
+        ua,
         data={"fields": len(checked.values), "methods": sorted({i.method for i in images.values()})},
     )
     session.flush()
@@ -394,18 +406,7 @@ def decline(
     signer.decline_reason = reason
     sr.is_declined = True
     _consume(access, now)
-    audit.record(
-        session,
-        "signer:signature_request:declined",
-        account_id=sr.account_id,
-        signature_request_id=sr.signature_request_id,
-        signature_id=signer.signature_id,
-        actor_name=signer.name,
-        actor_email=signer.email_address,
-        ip_address=ip,
-        user_agent=ua,
-        data={"reason": reason},
-    )
+    _record(session, sr, signer, "declined", ip, ua, data={"reason": reason})
     emit_event(
         session,
         sr,
