@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import threading
@@ -217,3 +218,20 @@ def shared_chromium() -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_browser_event_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """While the shared Chromium is up, Playwright's sync API leaves its event loop marked as running in the
+    main thread, so ``asyncio.run`` (a test's own, or pyHanko's inside ``seal``) would refuse to start in a
+    later test of the same process. A test that does not use the browser runs with no loop marked, as it
+    would in a process of its own; the mark is put back for the browser tests that follow."""
+    loop = asyncio.events._get_running_loop()
+    if loop is None or "shared_chromium" in request.fixturenames:
+        yield
+        return
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(loop)
