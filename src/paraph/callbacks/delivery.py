@@ -110,6 +110,17 @@ def load(session: Session, ids: list[int]) -> list[Claimed]:
     return [Claimed(r[0], r[1], endpoints[r[1]][0], r[2] or "", r[3], endpoints[r[1]][1], r[4], r[5]) for r in rows]
 
 
+def release(session: Session, worker_id: str, ids: list[int]) -> None:
+    """Give back leases this worker holds on deliveries it has not sent (a stopping worker), so any worker
+    can claim them at once instead of after the lease runs out. Only still pending rows under this lease."""
+    t = _table(CallbackDelivery)
+    session.connection().execute(
+        sa.update(t)
+        .where(t.c.id.in_(ids), t.c.locked_by == worker_id, t.c.state == DeliveryState.PENDING)
+        .values(locked_until=None, locked_by=None)
+    )
+
+
 @dataclass(slots=True)
 class Outcome:
     claimed: Claimed

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
@@ -44,13 +45,16 @@ class Worker:
         self.run_jobs = run_jobs
         self.job_loops = job_loops if job_loops is not None else max(1, runtime.settings.workers)
         self.poll_interval = poll_interval
+        #: How long a stopping worker keeps sending what it claimed: one callback timeout and some slack.
+        self.drain_timeout = runtime.settings.callback_timeout + 5
         self._stopping = asyncio.Event()
         self._wake_deliveries = asyncio.Event()
         self._wake_jobs = asyncio.Event()
         self._flush = asyncio.Event()
         self._outcomes: list[delivery.Outcome] = []
-        self._inflight: set[asyncio.Task[None]] = set()
-        self._send_slots = asyncio.Semaphore(runtime.settings.callback_concurrency)
+        # Claimed deliveries wait here for one of the sender coroutines (a fixed pool, one per send slot).
+        self._ready: asyncio.Queue[delivery.Claimed] = asyncio.Queue()
+        self._sending = 0  # deliveries a sender has taken off the queue and not yet handed to the flush
         self._sender: CallbackSender | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._listener: threading.Thread | None = None
@@ -76,6 +80,8 @@ class Worker:
             )
             tasks.append(asyncio.create_task(self._delivery_loop(), name="paraph-deliveries"))
             tasks.append(asyncio.create_task(self._flush_loop(), name="paraph-flush"))
+            for i in range(self.settings.callback_concurrency):
+                tasks.append(asyncio.create_task(self._sender_loop(), name=f"paraph-sender-{i}"))
         if self.run_jobs:
             for i in range(self.job_loops):
                 tasks.append(asyncio.create_task(self._job_loop(), name=f"paraph-jobs-{i}"))
@@ -83,10 +89,12 @@ class Worker:
         try:
             await self._stopping.wait()
         finally:
+            # Stop claiming and running jobs; the senders and the flush keep going until the drain is over.
+            stay = ("paraph-flush", "paraph-sender-")
             for t in tasks:
-                if t.get_name() != "paraph-flush":
+                if not t.get_name().startswith(stay):
                     t.cancel()
-            await asyncio.gather(*[t for t in tasks if t.get_name() != "paraph-flush"], return_exceptions=True)
+            await asyncio.gather(*[t for t in tasks if not t.get_name().startswith(stay)], return_exceptions=True)
             await self._drain()
             for t in tasks:
                 t.cancel()
@@ -107,31 +115,43 @@ class Worker:
         self._wake_jobs.set()
 
     async def _drain(self) -> None:
-        if self._inflight:
-            await asyncio.wait(list(self._inflight), timeout=self.settings.callback_timeout + 5)
+        """Send what this worker has claimed (bounded by the callback timeout) and record it. Deliveries no
+        sender could take in time go back to the queue at once, instead of waiting out their lease."""
+        if self._ready.qsize() or self._sending:
+            try:
+                await asyncio.wait_for(self._ready.join(), timeout=self.drain_timeout)
+            except TimeoutError:
+                log.warning("stopping with %d callbacks unsent", self._ready.qsize() + self._sending)
+        unsent: list[int] = []
+        while not self._ready.empty():
+            unsent.append(self._ready.get_nowait().delivery_id)
+            self._ready.task_done()
         await self._flush_now()
+        if unsent:
+            try:
+                await to_thread.run_sync(self._release, unsent)
+            except Exception:
+                log.exception("releasing %d unsent callbacks failed; their leases will run out", len(unsent))
 
     # -- deliveries ------------------------------------------------------------------------------------
 
     async def _delivery_loop(self) -> None:
-        # Claim ahead of the sends, so the next batch is ready when a slot frees.
+        # Claim ahead of the sends, so the next batch is ready when a sender frees.
         limit = self.settings.callback_concurrency * delivery.PREFETCH
-        self._send_slots = asyncio.Semaphore(self.settings.callback_concurrency)
         while not self._stopping.is_set():
             self._wake_deliveries.clear()
-            free = limit - len(self._inflight)
+            held = self._ready.qsize() + self._sending
+            free = limit - held
             claimed: list[delivery.Claimed] = []
             # Claim in batches: one claim per half-window keeps the database round trips few.
-            if free >= limit // 2 or (free > 0 and len(self._inflight) < limit // 4):
+            if free >= limit // 2 or (free > 0 and held < limit // 4):
                 try:
                     claimed = await to_thread.run_sync(self._claim_deliveries, free)
                 except Exception:
                     log.exception("claiming deliveries failed")
                     await asyncio.sleep(self.poll_interval)
             for c in claimed:
-                task = asyncio.create_task(self._send(c))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
+                self._ready.put_nowait(c)
             if len(claimed) < free // 2 or free < limit // 2:
                 await self._wait(self._wake_deliveries, self.poll_interval)
 
@@ -139,12 +159,25 @@ class Worker:
         with self.rt.unit_of_work() as session:
             return delivery.claim(session, self.worker_id, min(limit, 500), self.settings)
 
-    async def _send(self, c: delivery.Claimed) -> None:
-        async with self._send_slots:
-            started = dt.datetime.now(dt.UTC)
-            result = await send_claimed(self._sender, c)
-        self._outcomes.append(delivery.Outcome(c, result, started))
-        self._flush.set()
+    async def _sender_loop(self) -> None:
+        """One of the ``callback_concurrency`` senders: take a claimed delivery, send it, hand the outcome to
+        the flush. A fixed pool costs no task, semaphore or callback per delivery."""
+        ready, sender = self._ready, self._sender
+        while True:
+            c = await ready.get()
+            self._sending += 1
+            try:
+                started = dt.datetime.now(dt.UTC)
+                result = await send_claimed(sender, c)
+                self._outcomes.append(delivery.Outcome(c, result, started))
+                self._flush.set()
+            finally:
+                self._sending -= 1
+                ready.task_done()
+
+    def _release(self, ids: list[int]) -> None:
+        with self.rt.unit_of_work() as session:
+            delivery.release(session, self.worker_id, ids)
 
     async def _flush_loop(self) -> None:
         while True:
@@ -246,6 +279,6 @@ async def send_claimed(sender: CallbackSender | None, c: delivery.Claimed) -> At
     if sender is None or not c.url:
         return AttemptResult(False, None, 0, "", "no callback URL is set for this endpoint", transient=False)
     body, content_type = encode_callback_json(c.body_json)
-    ts = int(dt.datetime.now(dt.UTC).timestamp())
-    headers = {"Content-Type": content_type, **standard_webhook_headers(c.secret, c.webhook_id, ts, body)}
+    headers = standard_webhook_headers(c.secret, c.webhook_id, int(time.time()), body)
+    headers["Content-Type"] = content_type
     return await sender.post(c.url, body, headers)
