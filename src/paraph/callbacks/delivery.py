@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -51,29 +52,55 @@ def lease_seconds(settings: Settings) -> float:
     return settings.callback_timeout * (PREFETCH + 1) + 5
 
 
+def _dialect(session: Session) -> tuple[bool, str]:
+    """(SQLite?, the driver's placeholder) for the statements written straight to the driver."""
+    dialect = session.get_bind().dialect
+    return dialect.name == "sqlite", "?" if dialect.paramstyle == "qmark" else "%s"
+
+
+def _when(v: dt.datetime, sqlite: bool) -> str | dt.datetime:
+    """A bind value for a UTCDateTime column sent straight to the driver: on SQLite the text UTCDateTime
+    stores (naive UTC, microseconds), on PostgreSQL the aware datetime itself."""
+    if not sqlite:
+        return v
+    if v.tzinfo is not dt.UTC:
+        v = v.astimezone(dt.UTC)
+    return v.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _in(ids: list[int], sqlite: bool, mark: str) -> tuple[str, list[Any]]:
+    """``id IN (...)`` for driver SQL: one placeholder per id on SQLite, ``= ANY(array)`` on PostgreSQL."""
+    if sqlite:
+        return f"id IN ({', '.join(['?'] * len(ids))})", list(ids)
+    return f"id = ANY({mark})", [list(ids)]
+
+
+#: Ids per IN list, well under SQLite's limit on bound variables.
+_IN_CHUNK = 500
+
+
 def claim(session: Session, worker_id: str, limit: int, settings: Settings) -> list[Claimed]:
-    """Lease up to ``limit`` due deliveries in one UPDATE ... RETURNING (this is the hot path)."""
+    """Lease up to ``limit`` due deliveries in one UPDATE ... RETURNING (this is the hot path: the statement
+    goes straight to the driver, no SQLAlchemy compilation or type processing per call)."""
     now = utcnow()
-    t = _table(CallbackDelivery)
-    due = (
-        sa.select(t.c.id)
-        .where(
-            t.c.state == DeliveryState.PENDING,
-            t.c.next_attempt_at <= now,
-            sa.or_(t.c.locked_until.is_(None), t.c.locked_until < now),
-        )
-        .order_by(t.c.next_attempt_at, t.c.id)
-        .limit(limit)
-    )
-    if is_postgres(session):
-        due = due.with_for_update(skip_locked=True)
+    sqlite, m = _dialect(session)
+    lock = "" if sqlite else " FOR UPDATE SKIP LOCKED"
+    now_v = _when(now, sqlite)
     rows = (
         session.connection()
-        .execute(
-            sa.update(t)
-            .where(t.c.id.in_(due.scalar_subquery()))
-            .values(locked_until=now + dt.timedelta(seconds=lease_seconds(settings)), locked_by=worker_id)
-            .returning(t.c.id, t.c.endpoint_id, t.c.body_json, t.c.webhook_id, t.c.attempt_count)
+        .exec_driver_sql(
+            f"UPDATE callback_deliveries SET locked_until = {m}, locked_by = {m} WHERE id IN ("
+            f"SELECT id FROM callback_deliveries WHERE state = {m} AND next_attempt_at <= {m} "
+            f"AND (locked_until IS NULL OR locked_until < {m}) ORDER BY next_attempt_at, id LIMIT {m}{lock}) "
+            "RETURNING id, endpoint_id, body_json, webhook_id, attempt_count",
+            (
+                _when(now + dt.timedelta(seconds=lease_seconds(settings)), sqlite),
+                worker_id,
+                DeliveryState.PENDING.value,
+                now_v,
+                now_v,
+                limit,
+            ),
         )
         .all()
     )
@@ -87,10 +114,13 @@ def claim(session: Session, worker_id: str, limit: int, settings: Settings) -> l
 
 
 def _endpoints(session: Session, ids: set[int]) -> dict[int, tuple[str | None, str]]:
-    e = _table(CallbackEndpoint)
+    sqlite, m = _dialect(session)
+    where, params = _in(sorted(ids), sqlite, m)
     return {
         r[0]: (r[1], r[2])
-        for r in session.connection().execute(sa.select(e.c.id, e.c.url, e.c.secret).where(e.c.id.in_(ids)))
+        for r in session.connection().exec_driver_sql(
+            f"SELECT id, url, secret FROM callback_endpoints WHERE {where}", tuple(params)
+        )
     }
 
 
@@ -131,10 +161,10 @@ class Outcome:
 def record(session: Session, outcomes: list[Outcome], settings: Settings) -> None:
     """Write the attempts and move each delivery on: delivered, retry later, or failed for good.
 
-    Core statements in batches (this is the hot path). Each delivery update is conditional on the lease this
-    attempt held (``locked_by``) and on the delivery still being pending, so an attempt that was resent or
-    replayed while in flight does not overwrite the new round (PostgreSQL re-checks the condition on the
-    newest row version; SQLite serializes writers).
+    Statements in batches, the common ones straight to the driver (this is the hot path). Each delivery
+    update is conditional on the lease this attempt held (``locked_by``) and on the delivery still being
+    pending, so an attempt that was resent or replayed while in flight does not overwrite the new round
+    (PostgreSQL re-checks the condition on the newest row version; SQLite serializes writers).
     """
     if not outcomes:
         return
@@ -142,34 +172,32 @@ def record(session: Session, outcomes: list[Outcome], settings: Settings) -> Non
     now = utcnow()
     conn = session.connection()
     _insert_attempts(session, outcomes)
-    t = _table(CallbackDelivery)
-    held_this_lease = sa.and_(
-        t.c.id == sa.bindparam("b_id"),
-        t.c.locked_by == sa.bindparam("b_lb"),
-        t.c.state == DeliveryState.PENDING,
-    )
+    sqlite, m = _dialect(session)
     delivered = [o for o in outcomes if o.result.ok]
     by_lease: dict[str | None, list[int]] = {}
     for o in delivered:
         by_lease.setdefault(o.claimed.locked_by, []).append(o.claimed.delivery_id)
+    now_v = _when(now, sqlite)
     for lease, ids in by_lease.items():  # one statement per worker lease: a batch is usually one
-        conn.execute(
-            sa.update(t)
-            .where(t.c.id.in_(ids), t.c.locked_by == lease, t.c.state == DeliveryState.PENDING)
-            .values(
-                state=DeliveryState.DELIVERED,
-                delivered_at=now,
-                attempt_count=t.c.attempt_count + 1,
-                locked_until=None,
-                locked_by=None,
+        lease_cond = f"locked_by = {m}" if lease is not None else "locked_by IS NULL"
+        for i in range(0, len(ids), _IN_CHUNK):
+            where, params = _in(ids[i : i + _IN_CHUNK], sqlite, m)
+            conn.exec_driver_sql(
+                f"UPDATE callback_deliveries SET state = {m}, delivered_at = {m}, attempt_count = attempt_count + 1, "
+                f"locked_until = NULL, locked_by = NULL WHERE {where} AND {lease_cond} AND state = {m}",
+                (
+                    DeliveryState.DELIVERED.value,
+                    now_v,
+                    *params,
+                    *([lease] if lease is not None else []),
+                    DeliveryState.PENDING.value,
+                ),
             )
-        )
     if delivered:
-        e = _table(CallbackEndpoint)
-        conn.execute(
-            sa.update(e)
-            .where(e.c.id.in_({o.claimed.endpoint_id for o in delivered}), e.c.consecutive_failures != 0)
-            .values(consecutive_failures=0)
+        where, params = _in(sorted({o.claimed.endpoint_id for o in delivered}), sqlite, m)
+        conn.exec_driver_sql(
+            f"UPDATE callback_endpoints SET consecutive_failures = 0 WHERE {where} AND consecutive_failures != 0",
+            tuple(params),
         )
     retry, final = [], []
     for o in outcomes:
@@ -181,6 +209,14 @@ def record(session: Session, outcomes: list[Outcome], settings: Settings) -> Non
         else:
             delay = delays[retries_used] * (1 + random.uniform(0, 0.1))
             retry.append((o, now + dt.timedelta(seconds=delay)))
+    if not (retry or final):
+        return
+    t = _table(CallbackDelivery)
+    held_this_lease = sa.and_(
+        t.c.id == sa.bindparam("b_id"),
+        t.c.locked_by == sa.bindparam("b_lb"),
+        t.c.state == DeliveryState.PENDING,
+    )
     if retry:
         conn.execute(
             sa.update(t)
@@ -217,25 +253,16 @@ _ATTEMPT_COLUMNS = ("delivery_id", "url", "started_at", "latency_ms", "status_co
 
 def _insert_attempts(session: Session, outcomes: list[Outcome]) -> None:
     """One executemany straight to the driver: the busiest insert of all, kept free of per-value processing."""
-    conn = session.connection()
-    sqlite = conn.dialect.name == "sqlite"
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO callback_attempts ({', '.join(_ATTEMPT_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_ATTEMPT_COLUMNS))})"
-    )
-
-    def when(v: dt.datetime) -> str | dt.datetime:
-        # SQLite: the text form UTCDateTime stores (naive UTC); PostgreSQL: the aware datetime itself.
-        return v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else v
-
-    conn.exec_driver_sql(
+    sqlite, m = _dialect(session)
+    columns, marks = ", ".join(_ATTEMPT_COLUMNS), ", ".join([m] * len(_ATTEMPT_COLUMNS))
+    sql = f"INSERT INTO callback_attempts ({columns}) VALUES ({marks})"
+    session.connection().exec_driver_sql(
         sql,
         [
             (
                 o.claimed.delivery_id,
                 o.claimed.url or "",
-                when(o.started_at),
+                _when(o.started_at, sqlite),
                 o.result.latency_ms,
                 o.result.status_code,
                 o.result.ok,
