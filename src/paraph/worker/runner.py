@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import gc
 import logging
 import os
 import socket
@@ -26,6 +28,17 @@ from paraph.runtime import Runtime
 from paraph.worker import jobs, periodic
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def freeze_startup_heap() -> None:
+    """Move what the process holds at start (modules, ORM mappings, settings: objects that live as long as it
+    does) out of the cyclic garbage collector's sight, once per process, after collecting what is already
+    garbage. Delivering allocates quickly and sets off full collections, and each one used to walk this whole
+    startup heap again: about a tenth of the worker's CPU under load. Objects frozen here are still freed by
+    reference counting; only a reference cycle among them that becomes garbage later would stay."""
+    gc.collect()
+    gc.freeze()
 
 
 class Worker:
@@ -68,6 +81,7 @@ class Worker:
         def wake() -> None:
             loop.call_soon_threadsafe(self._wake_all)
 
+        freeze_startup_heap()
         self._unsubscribe = self.rt.wakeup.subscribe(wake)
         self._start_pg_listener()
         tasks: list[asyncio.Task[None]] = []
