@@ -67,6 +67,8 @@ async def _read_some(content: aiohttp.StreamReader, limit: int) -> tuple[bytes, 
             return b"".join(chunks), True
         chunks.append(chunk)
         size += len(chunk)
+        if content.at_eof():  # the whole answer is in: no second read just to learn it ended
+            break
     return b"".join(chunks), content.at_eof()
 
 
