@@ -266,7 +266,9 @@ def run_backend(name: str, url: str, data_dir: Path, rec: ReceiverProc) -> dict[
         ceiling_rates.append(receipt_rate(rec, N))
     recorded = attempts_recorded(rt)
     stop = start_workers(name, rt, env)
-    time.sleep(1)
+    rec.reset()
+    emit_one(rt, account_id)  # the workers are up once this one has arrived
+    wait_count(rec, 1)
     p50, p99 = latency_phase(rt, account_id, rec)
     stop()
     rt.close()
