@@ -71,13 +71,23 @@ class RateLimitHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None, run_worker: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    run_worker: bool = True,
+    warm_pdf_pool: bool = False,
+) -> FastAPI:
+    """The ASGI app. ``warm_pdf_pool`` starts the PDF processes at startup (``paraph serve``) instead of on
+    the first document."""
     rt = runtime or Runtime(settings or Settings())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker_task = None
         worker = None
+        if warm_pdf_pool:
+            rt.warm_pdf_pool()
         if run_worker:
             from paraph.worker.runner import Worker
 

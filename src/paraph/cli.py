@@ -73,7 +73,7 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
         from paraph.migrate import upgrade
 
         upgrade(settings.effective_database_url)
-    app = create_app(settings, run_worker=worker)
+    app = create_app(settings, run_worker=worker, warm_pdf_pool=True)
     uvicorn.run(
         app,
         host=host,
@@ -93,6 +93,7 @@ def _worker(settings: Settings) -> int:
 
     all_routers()  # features register their job handlers and periodic tasks when imported
     rt = Runtime(settings)
+    rt.warm_pdf_pool()
     worker = Worker(rt)
 
     async def run() -> None:

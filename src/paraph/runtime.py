@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +20,7 @@ from paraph.security import KeyBox
 
 T = TypeVar("T")
 PDF_TIMEOUT_SECONDS = 120
+PDF_PROCESSES = 2
 
 if TYPE_CHECKING:
     from paraph.callbacks.guard import Resolver
@@ -92,13 +94,27 @@ class Runtime:
         if wake:
             self.wakeup.wake()
 
+    def _pdf_processes(self) -> ProcessPoolExecutor:
+        with self._pool_lock:
+            if self._pdf_pool is None:
+                from paraph.documents.processing import warm_up
+
+                self._pdf_pool = ProcessPoolExecutor(
+                    max_workers=PDF_PROCESSES, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
+                )
+            return self._pdf_pool
+
+    def warm_pdf_pool(self) -> None:
+        """Start the PDF processes now rather than on the first document: spawning one and importing the PDF
+        stack takes a few hundred milliseconds (``paraph serve`` and ``paraph worker`` call this at start)."""
+        pool = self._pdf_processes()
+        for _ in range(PDF_PROCESSES):  # no process is idle yet, so each submission spawns one
+            pool.submit(os.getpid)
+
     def run_pdf(self, fn: Callable[..., T], *args: Any) -> T:
         """Run PDF work in a worker process: pypdfium2 is not thread-safe, and a pathological file must not
         take the server down with it."""
-        with self._pool_lock:
-            if self._pdf_pool is None:
-                self._pdf_pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))
-            pool = self._pdf_pool
+        pool = self._pdf_processes()
         try:
             return pool.submit(fn, *args).result(timeout=PDF_TIMEOUT_SECONDS)
         except BrokenProcessPool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib
 import io
 import math
 import re
@@ -401,6 +402,29 @@ def process_document(
         groups=built.groups,
         page_images=images,
         sha256=sha256,
+    )
+
+
+def warm_up() -> None:
+    """Make a fresh process ready for documents: the PDF modules imported, pdfium's fonts and caches loaded
+    by processing a small tagged page. The PDF pool runs it as each process starts (``Runtime.run_pdf``)."""
+    for module in ("paraph.signature_request.pdfwork", "paraph.signing.finalpdf"):  # what tasks import
+        importlib.import_module(module)
+
+    out = io.BytesIO()
+    sheet = canvas.Canvas(out, pagesize=letter)
+    sheet.setFont("Helvetica", 11)
+    sheet.drawString(72, 700, "Paraph [sig|req|signer1]")
+    sheet.showPage()
+    sheet.save()
+    process_document(
+        out.getvalue(),
+        document_index=0,
+        signer_count=1,
+        use_text_tags=True,
+        hide_text_tags=True,
+        ignore_text_tags_errors=False,
+        max_pages=1,
     )
 
 
