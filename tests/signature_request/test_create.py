@@ -488,3 +488,38 @@ def test_it_takes_images_and_hides_tags_when_asked(server: Server, sdk: Any, rec
     data = dropbox_sign.SignatureRequestApi(sdk).signature_request_files(hidden.signature_request_id).read()
     assert data != TAGGED and data.startswith(b"%PDF")
     assert len(stored_fields(server, hidden.signature_request_id)) == 2
+
+
+def test_long_documents_get_every_page_image_in_order_whether_hidden_tags_or_not(
+    server: Server, sdk: Any, receiver: Receiver
+) -> None:
+    """Pages of a long document are rendered in ranges by several processes; a short one in one call. Either
+    way each page's image is the page of the processed PDF (tags hidden when asked), in page order."""
+    from paraph.documents.processing import render_page_png
+    from paraph.signature_request.processing import RENDER_SPLIT_PAGES
+
+    listen(sdk, receiver)
+    long_pages = RENDER_SPLIT_PAGES * 2 + 3  # ranges of unequal length
+    long_doc = make_pdf(
+        [[f"Page {n}", *(["Sign: [sig|req|signer1]"] if n % 4 == 0 else [])] for n in range(long_pages)]
+    )
+    short_doc = make_pdf([["Short one", "Initials: [initial|req|signer1]"], ["Short two"]])
+    sr = send_and_wait(sdk, receiver, files=[short_doc, long_doc], use_text_tags=True, hide_text_tags=True)
+    storage = server.runtime.storage
+    with server.runtime.unit_of_work(write=False) as session:
+        found = repository.by_public_id(session, sr.signature_request_id)
+        assert found is not None
+        docs = [(d.index, d.processed_key, list(d.page_image_keys), len(d.page_sizes)) for d in found.documents]
+    assert [(index, len(keys), pages) for index, _, keys, pages in sorted(docs)] == [
+        (0, 2, 2),
+        (1, long_pages, long_pages),
+    ]
+    for _, processed_key, keys, _ in docs:
+        assert processed_key is not None
+        processed = storage.get(processed_key)
+        for number, key in enumerate(keys, start=1):
+            assert storage.get(key) == render_page_png(processed, number), (processed_key, number)
+    # The images show the processed PDF, whose tags are covered: the original pages render differently.
+    long_keys = next(keys for index, _, keys, _ in docs if index == 1)
+    assert storage.get(long_keys[0]) != render_page_png(long_doc, 1)
+    assert storage.get(long_keys[1]) == render_page_png(long_doc, 2)  # page 2 has no tag

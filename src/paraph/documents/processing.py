@@ -304,6 +304,25 @@ def render_page_png(pdf_bytes: bytes, page: int, render_scale: float = 1.5) -> b
             loaded.close()
 
 
+def render_pages(pdf_bytes: bytes, first: int, count: int, render_scale: float = 1.5) -> list[bytes]:
+    """PNGs of ``count`` pages from page ``first`` (1-based), exactly as :func:`process_document` renders
+    them: a long document's pages are rendered by several processes at once, each taking a range."""
+    with _opened(pdf_bytes, max_pages=10**9, document_index=None) as (_, pdf):
+        if not (1 <= first and count >= 0 and first + count - 1 <= len(pdf)):
+            raise ValueError(f"pages {first}..{first + count - 1} are not in 1..{len(pdf)}")
+        renderer = _PageImages(render_scale)
+        try:
+            for index in range(first - 1, first - 1 + count):
+                page = _load_page(pdf, index, None)
+                try:
+                    renderer.add(page)
+                finally:
+                    page.close()
+            return renderer.results()
+        finally:
+            renderer.close()
+
+
 # ---------------------------------------------------------------------------------------------- hiding
 
 
@@ -346,6 +365,7 @@ def process_document(
     ignore_text_tags_errors: bool,
     max_pages: int,
     render_scale: float = 1.5,
+    render_limit: int | None = None,
 ) -> ProcessedDocument:
     """Process one upload (PDF, PNG or JPEG): check it, read its text tags, hide them, render its pages.
 
@@ -358,6 +378,10 @@ def process_document(
     grey when the page has no colour, ISA-L deflate level 1, no PNG filter. bench/bench_documents.py measured a
     50-page, 200-tag PDF at ~107 ms against ~91 ms for bare pdfium text extraction + rendering (1.2x);
     Pillow's PNG writer alone would have added ~800 ms.
+
+    ``render_limit``: render page images only when the document has at most this many pages (``None``:
+    always); otherwise ``page_images`` is empty and the caller renders the pages of the returned PDF with
+    :func:`render_pages`, several processes at once.
     """
     sha256 = hashlib.sha256(data).hexdigest()
     with _opened(data, max_pages=max_pages, document_index=document_index) as (pdf_bytes, pdf):
@@ -380,7 +404,8 @@ def process_document(
             # Pass 2: hide tags, render. One page is loaded at a time, whatever the page count.
             hide = use_text_tags and hide_text_tags and bool(all_tags)
             sizes: list[PageInfo] = []
-            renderer = _PageImages(render_scale)
+            render = render_limit is None or page_count <= render_limit
+            renderer = _PageImages(render_scale) if render else None
             try:
                 for index in range(page_count):
                     page = _load_page(pdf, index, document_index)
@@ -388,12 +413,14 @@ def process_document(
                         sizes.append(PageGeometry.of(page).info)
                         if hide and tags_by_page[index]:
                             _cover(page, tags_by_page[index])
-                        renderer.add(page)
+                        if renderer is not None:
+                            renderer.add(page)
                     finally:
                         page.close()
-                images = renderer.results()
+                images = renderer.results() if renderer is not None else []
             finally:
-                renderer.close()
+                if renderer is not None:
+                    renderer.close()
             output = _save(pdf) if hide else pdf_bytes
         except DocumentError as exc:
             exc.document_index = document_index

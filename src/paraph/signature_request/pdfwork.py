@@ -16,7 +16,13 @@ from pypdf import PdfWriter
 from paraph.config import Settings
 from paraph.documents.fields import FieldsError
 from paraph.documents.model import DocumentError, DocumentErrorKind, Field, FieldGroup, PageInfo
-from paraph.documents.processing import append_signature_page, detect_fields, process_document, render_page_png
+from paraph.documents.processing import (
+    append_signature_page,
+    detect_fields,
+    process_document,
+    render_page_png,
+    render_pages,
+)
 from paraph.storage import Storage, make_storage
 
 _STORAGES: dict[str, Storage] = {}
@@ -52,6 +58,9 @@ class DocumentTask:
     hide_text_tags: bool
     ignore_text_tags_errors: bool
     max_pages: int
+    #: Render the page images here only up to this many pages; longer documents come back without them, for
+    #: :func:`render_stored_pages` to render in several processes at once. None: always here.
+    render_limit: int | None = None
 
 
 @dataclass(slots=True)
@@ -80,6 +89,7 @@ def process_stored_document(task: DocumentTask) -> DocumentOutcome:
             hide_text_tags=task.hide_text_tags,
             ignore_text_tags_errors=task.ignore_text_tags_errors,
             max_pages=task.max_pages,
+            render_limit=task.render_limit,
         )
     except DocumentError as exc:
         return DocumentOutcome(size=len(data), failure=Failure.of(exc))
@@ -88,11 +98,7 @@ def process_stored_document(task: DocumentTask) -> DocumentOutcome:
     else:
         processed_key = f"{task.prefix}/processed.pdf"
         storage.put(processed_key, done.pdf)
-    image_keys = []
-    for number, png in enumerate(done.page_images, start=1):
-        key = f"{task.prefix}/pages/{number}.png"
-        storage.put(key, png)
-        image_keys.append(key)
+    image_keys = _store_pages(storage, task.prefix, 1, done.page_images)
     return DocumentOutcome(
         processed_key=processed_key,
         sha256=done.sha256,
@@ -102,6 +108,44 @@ def process_stored_document(task: DocumentTask) -> DocumentOutcome:
         fields=done.fields,
         groups=done.groups,
     )
+
+
+def _image_key(prefix: str, number: int) -> str:
+    return f"{prefix}/pages/{number}.png"
+
+
+def _store_pages(storage: Storage, prefix: str, first: int, images: list[bytes]) -> list[str]:
+    keys = []
+    for number, png in enumerate(images, start=first):
+        key = _image_key(prefix, number)
+        storage.put(key, png)
+        keys.append(key)
+    return keys
+
+
+@dataclass(slots=True)
+class PagesTask:
+    settings: Settings
+    pdf_key: str  # the processed document
+    prefix: str
+    first: int  # 1-based
+    count: int
+
+
+@dataclass(slots=True)
+class PagesOutcome:
+    image_keys: list[str] = field(default_factory=list)
+    failure: Failure | None = None
+
+
+def render_stored_pages(task: PagesTask) -> PagesOutcome:
+    """Render a range of a processed document's pages and store their images."""
+    storage = _storage(task.settings)
+    try:
+        images = render_pages(storage.get(task.pdf_key), task.first, task.count)
+    except DocumentError as exc:
+        return PagesOutcome(failure=Failure.of(exc))
+    return PagesOutcome(_store_pages(storage, task.prefix, task.first, images))
 
 
 @dataclass(slots=True)
@@ -125,7 +169,7 @@ def append_stored_signature_page(
     except DocumentError as exc:
         return SignaturePageOutcome(failure=Failure.of(exc))
     out_key = f"{prefix}/with_signature_page.pdf"
-    image_key = f"{prefix}/pages/{number}.png"
+    image_key = _image_key(prefix, number)
     storage.put(out_key, pdf)
     storage.put(image_key, png)
     return SignaturePageOutcome(out_key, fields, page, image_key)
