@@ -22,15 +22,9 @@ from paraph.documents.processing import (
     process_document,
     render_page_png,
 )
+from tests.pdfs import deeply_nested_arrays, huge_object_stream
 
-from .conftest import (
-    Line,
-    deeply_nested_arrays,
-    expected_box,
-    huge_object_stream,
-    jpeg_image,
-    png_image,
-)
+from .conftest import Line, expected_box, jpeg_image, png_image
 
 
 def process(data: bytes, **options: Any) -> ProcessedDocument:

@@ -4,7 +4,6 @@ server goes on serving. SQLite only: the database plays no part in how a documen
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import shutil
@@ -14,9 +13,9 @@ from typing import Any
 
 import dropbox_sign
 import pytest
-from pypdf import PdfReader, PdfWriter
 
 from tests.conftest import AccountInfo, Server
+from tests.pdfs import blank_pages, deeply_nested_page_tree, encrypted
 from tests.receiver import Receiver
 from tests.signature_request.helpers import call, listen, make_pdf, send, send_and_wait, wait_event
 
@@ -28,61 +27,18 @@ def db_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{path}"
 
 
-def _encrypted(pdf: bytes) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    writer.encrypt(user_password="open-sesame", owner_password="owner")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def _many_pages(count: int) -> bytes:
-    writer = PdfWriter()
-    for _ in range(count):
-        writer.add_blank_page(612, 792)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def _hand_written(objects: list[bytes]) -> bytes:
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
-
-
-def _deeply_nested(depth: int) -> bytes:
-    """A page tree ``depth`` /Pages nodes deep, one page at the bottom."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
-    for level in range(depth):
-        number = 2 + level
-        parent = b"/Parent %d 0 R " % (number - 1) if level else b""
-        objects.append(b"<< /Type /Pages %s/Kids [%d 0 R] /Count 1 >>" % (parent, number + 1))
-    objects.append(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] >>" % (depth + 1))
-    return _hand_written(objects)
-
-
 def corpus() -> dict[str, tuple[bytes, str]]:
     """name -> (bytes, a word the event_message must contain)."""
     good = make_pdf([["one"], ["two"]])
     noise = random.Random(7).randbytes(8192)
     return {
         "truncated": (good[: len(good) // 2], "truncated"),
-        "encrypted": (_encrypted(good), "password"),
+        "encrypted": (encrypted(good, "open-sesame"), "password"),
         "zero_bytes": (b"", "empty"),
         "random_bytes_named_pdf": (noise, "not a PDF"),
         "random_bytes_with_a_pdf_header": (b"%PDF-1.7\n" + noise + b"\n%%EOF\n", "PDF"),
-        "two_thousand_pages": (_many_pages(2000), "2000 pages"),
-        "deeply_nested_object": (_deeply_nested(5000), "PDF"),
+        "two_thousand_pages": (blank_pages(2000), "2000 pages"),
+        "deeply_nested_object": (deeply_nested_page_tree(5000), "PDF"),
         "broken_png": (b"\x89PNG\r\n\x1a\n" + noise, "image"),
     }
 
