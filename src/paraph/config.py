@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     )
     max_files: int = Field(default=20, description="Files per signature request.")
     max_file_bytes: int = Field(default=40 * 1024 * 1024, description="Bytes per uploaded or fetched file.")
+    max_upload_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        description="Bytes of all the files uploaded with one request together (held in memory while read).",
+    )
     max_pages: int = Field(default=500, description="Pages per document.")
     sign_url_ttl_minutes: int = Field(default=60, description="Minutes an embedded sign URL stays valid.")
     seal_pkcs12: Path | None = Field(default=None, description="PKCS#12 file sealing final documents.")

@@ -80,6 +80,7 @@ def make_app(**limits: int) -> Starlette:
 
 APP = make_app()
 SMALL = make_app(max_parts=20, max_file_size=1024, max_fields_size=2048, max_files=3)
+CAPPED = make_app(max_parts=20, max_file_size=1024, max_fields_size=2048, max_files=3, max_files_total=1500)
 
 
 def call(
@@ -92,6 +93,7 @@ def call(
     query: bytes = b"",
     chunk: int = 0,
     hang_up_after: int | None = None,
+    content_length: int | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Send one request; ``chunk`` splits the body, ``hang_up_after`` disconnects after that many chunks."""
     pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] if chunk and body else [body]
@@ -102,7 +104,7 @@ def call(
         incoming = [{**m, "more_body": True} for m in incoming[:hang_up_after]] + [{"type": "http.disconnect"}]
     headers = [] if content_type is None else [(b"content-type", content_type.encode("latin-1"))]
     if hang_up_after is None:
-        headers.append((b"content-length", str(len(body)).encode()))
+        headers.append((b"content-length", str(len(body) if content_length is None else content_length).encode()))
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -611,6 +613,12 @@ BAD_BODIES: dict[str, tuple[Starlette, bytes, str | None, str | None, str]] = {
         "files[1]",
         "1024 bytes",
     ),
+    "files-over-the-total": (
+        CAPPED,
+        *bad([("files[0]", ("a.pdf", b"x" * 1000, "application/pdf")), ("files[1]", ("b.pdf", b"x" * 501, "x/y"))]),
+        "files",
+        "1500 bytes together",
+    ),
     "too-many-files": (SMALL, *bad([("file[]", ("a.pdf", PDF_A, "application/pdf"))] * 4), None, "3 files"),
     "too-many-parts": (SMALL, *bad([("cc_email_addresses[]", "a@x.test")] * 21), None, "20 parts"),
     "text-over-the-limit": (SMALL, *bad([("message", "m" * 2049)]), None, "2048 bytes"),
@@ -646,6 +654,16 @@ def test_it_answers_a_bad_body_with_400_and_the_path(case: str) -> None:
     assert payload["error"]["error_name"] == "bad_request"
     assert payload["error"].get("error_path") == path
     assert words in payload["error"]["error_msg"]
+
+
+def test_it_refuses_a_body_declared_beyond_every_limit_before_reading_it() -> None:
+    body, content_type = multipart([("files[0]", ("a.pdf", b"x" * 10, "application/pdf"))])
+    status, payload = call(CAPPED, body=body, content_type=content_type, content_length=10**9)
+    assert status == 400
+    assert payload["error"]["error_path"] == "files"
+    assert "1500 bytes together" in payload["error"]["error_msg"]
+    # Within the limits, the same body is read.
+    assert call(CAPPED, body=body, content_type=content_type)[0] == 200
 
 
 def test_it_answers_400_when_the_client_hangs_up_mid_body() -> None:

@@ -40,7 +40,12 @@ def _one(ctx: ApiContext, sr: SignatureRequest, warnings: list[dict[str, str]] |
 async def _create(request: Request, *, embedded: bool) -> Response:
     rt = runtime(request)
     settings = rt.settings
-    body = await read_body(request, max_file_size=settings.max_file_bytes, max_files=settings.max_files)
+    body = await read_body(
+        request,
+        max_file_size=settings.max_file_bytes,
+        max_files=settings.max_files,
+        max_files_total=settings.max_upload_bytes,
+    )
     req = parse(SignatureRequestCreateRequest, body.data)
     draft = service.draft(req, body.files.get("files", []), settings, embedded=embedded)
     # Small uploads are stored inside the transaction; big ones before it, so that the database's writer is

@@ -297,18 +297,22 @@ async def read_body(
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     max_fields_size: int = DEFAULT_MAX_FIELDS_SIZE,
     max_files: int = DEFAULT_MAX_FILES,
+    max_files_total: int | None = None,
 ) -> DecodedBody:
     """Read and decode the body by its Content-Type; GET/HEAD/OPTIONS and empty bodies give ``{}``.
 
     ``max_parts`` bounds form parts (or urlencoded pairs), ``max_file_size`` each upload, ``max_files`` their
-    number, ``max_fields_size`` all text together (a JSON or urlencoded body as a whole).
+    number, ``max_files_total`` the bytes of all uploads together (uploads are held in memory while the
+    request is read; default: no bound beyond size x number), ``max_fields_size`` all text together (a JSON
+    or urlencoded body as a whole).
     """
     if request.method in _BODYLESS:
         return DecodedBody({}, {})
     media, params = parse_options_header(request.headers.get("content-type"))
     try:
         if media == b"multipart/form-data":
-            limits = _Limits(max_parts, max_file_size, max_fields_size, max_files)
+            total = max_files_total if max_files_total is not None else max_file_size * max_files
+            limits = _Limits(max_parts, max_file_size, max_fields_size, max_files, total)
             return decode_pairs(await _read_multipart(request, params, limits))
         raw = await _read_capped(request, max_fields_size)
     except ClientDisconnect:
@@ -347,12 +351,17 @@ def _parse_urlencoded(raw: bytes, max_parts: int) -> list[tuple[str, str | Uploa
     return [(k, v) for k, v in pairs]
 
 
+def _files_too_large(limits: _Limits) -> str:
+    return f"The files of the request are larger than the limit of {_size(limits.files_total)} together"
+
+
 @dataclass(frozen=True, slots=True)
 class _Limits:
     parts: int
     file_size: int
     fields_size: int
     files: int
+    files_total: int
 
 
 class _Collector:
@@ -363,6 +372,7 @@ class _Collector:
         self.pairs: list[tuple[str, str | UploadedFile]] = []
         self.parts = 0
         self.files = 0
+        self.file_bytes = 0
         self.text_bytes = 0
         self._start_part()
 
@@ -412,6 +422,9 @@ class _Collector:
             if len(self.data) + size > self.limits.file_size:
                 path = self.name[:100]
                 raise DecodeError(f"{path} is larger than the limit of {_size(self.limits.file_size)}", path)
+            self.file_bytes += size
+            if self.file_bytes > self.limits.files_total:
+                raise DecodeError(_files_too_large(self.limits), "files")
         else:
             self.text_bytes += size
             if self.text_bytes > self.limits.fields_size:
@@ -436,6 +449,11 @@ async def _read_multipart(
     boundary = params.get(b"boundary")
     if not boundary:
         raise DecodeError("The multipart Content-Type has no boundary")
+    declared = request.headers.get("content-length", "")
+    # Refused before reading when even the declared length is beyond all the limits together (the slack is
+    # for part headers and boundaries).
+    if declared.isdigit() and int(declared) > limits.files_total + limits.fields_size + 64 * limits.parts + 65536:
+        raise DecodeError(_files_too_large(limits), "files")
     collector = _Collector(limits)
     received = 0
     try:
