@@ -76,13 +76,36 @@ def sign_url(
     return SignUrl(f"{rt.settings.base_url}{SIGN_PATH}?{query}", int(expires.timestamp()))
 
 
+#: Why a sign URL's token does not open the page: unknown or another signer's, already used, past its time.
+TOKEN_PROBLEMS = {
+    "invalid": "This signing link is not valid.",
+    "used": "This signing link has already been used; ask for a new one.",
+    "expired": "This signing link has expired; ask for a new one.",
+}
+
+
+def token_problem(row: SignUrlToken | None, signature_id: str, *, grace: dt.timedelta = dt.timedelta(0)) -> str | None:
+    """None when ``row`` is a live token of signer ``signature_id`` (``grace`` past its expiry still counts),
+    else the key of :data:`TOKEN_PROBLEMS`. The one check of a sign URL token, for opening and for acting."""
+    if row is None or row.signer.signature_id != signature_id:
+        return "invalid"
+    if row.used_at is not None:
+        return "used"
+    if row.expires_at + grace <= utcnow():
+        return "expired"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Redeemed:
-    """The outcome of opening a sign URL: the signer, or ``problem`` (a sentence for the error page)."""
+    """The outcome of opening a sign URL: the signer, or why not: ``state`` is a key of
+    :data:`TOKEN_PROBLEMS`, or "closed" when the request itself no longer takes signatures (``problem``
+    then says why), None when the page may open."""
 
     signer: Signer | None
     signature_request: SignatureRequest | None
-    problem: str | None
+    state: str | None = None
+    problem: str | None = None
 
 
 def redeem_sign_url(session: Session, signature_id: str, token: str, *, consume: bool = True) -> Redeemed:
@@ -90,18 +113,17 @@ def redeem_sign_url(session: Session, signature_id: str, token: str, *, consume:
     known signer emits ``sign_url_invalid`` (in the caller's transaction: commit it even on a problem)."""
     rt = runtime_of(session)
     row = repository.token_by_lookup(session, rt.keys.lookup(token)) if token else None
-    if row is None or row.signer.signature_id != signature_id:
-        return Redeemed(None, None, "This signing link is not valid.")
+    state = token_problem(row, signature_id)
+    if row is None or state == "invalid":
+        return Redeemed(None, None, "invalid", TOKEN_PROBLEMS["invalid"])
     signer = row.signer
     sr = signer.signature_request
-    now = utcnow()
-    if row.used_at is not None or row.expires_at <= now:
+    if state is not None:
         emit_event(session, sr, EventType.SIGN_URL_INVALID, related_signature_id=signer.signature_id)
-        why = "has already been used" if row.used_at is not None else "has expired"
-        return Redeemed(signer, sr, f"This signing link {why}; ask for a new one.")
+        return Redeemed(signer, sr, state, TOKEN_PROBLEMS[state])
     problem = api_error_for_state(sr)
     if problem is not None:
-        return Redeemed(signer, sr, problem.error_msg)
+        return Redeemed(signer, sr, "closed", problem.error_msg)
     if consume:
-        row.used_at = now
-    return Redeemed(signer, sr, None)
+        row.used_at = utcnow()
+    return Redeemed(signer, sr)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from paraph import audit
 from paraph.callbacks.events import EventType
 from paraph.db import utcnow
-from paraph.embedded.service import redeem_sign_url
+from paraph.embedded.service import TOKEN_PROBLEMS, redeem_sign_url, token_problem
 from paraph.models import RequestField, SignatureImage, SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import SignerStatus
 from paraph.runtime import runtime_of
@@ -135,13 +135,12 @@ def open_embedded(
     """
     redeemed = redeem_sign_url(session, signature_id, token, consume=False)
     signer, sr = redeemed.signer, redeemed.signature_request
-    if redeemed.problem is not None or signer is None or sr is None:
-        message = redeemed.problem or "This signing link is not valid."
+    if redeemed.state is not None or signer is None or sr is None:
+        message = redeemed.problem or TOKEN_PROBLEMS["invalid"]
         if sr is None or signer is None:
             raise SigningProblem(404, message, "invalid")
-        if "already been used" in message or "expired" in message:
-            state = "used" if "used" in message else "expired"
-            raise SigningProblem(410, message, state, signer=signer, sr=sr)
+        if redeemed.state in ("used", "expired"):
+            raise SigningProblem(410, message, redeemed.state, signer=signer, sr=sr)
         raise _state_problem(sr, signer) or SigningProblem(409, message, "closed", signer=signer, sr=sr)
     if sr.api_app is None or not client_id or client_id != sr.api_app.client_id:
         raise SigningProblem(
@@ -226,14 +225,11 @@ def authorize(session: Session, signature_id: str, token: str, *, lock: bool = F
     row: SignUrlToken | None = None
     if sr.is_embedded:
         row = requests.token_by_lookup(session, rt.keys.lookup(token)) if token else None
-        if row is None or row.signer_id != signer.id:
-            raise SigningProblem(404, "This signing link is not valid.", "invalid")
-        if row.used_at is not None:
-            raise SigningProblem(410, "This signing link has already been used.", "used", signer=signer, sr=sr)
-        if row.expires_at + SESSION_GRACE <= utcnow():
-            raise SigningProblem(
-                410, "This signing link has expired; ask for a new one.", "expired", signer=signer, sr=sr
-            )
+        state = token_problem(row, signature_id, grace=SESSION_GRACE)
+        if state == "invalid":
+            raise SigningProblem(404, TOKEN_PROBLEMS[state], state)
+        if state is not None:
+            raise SigningProblem(410, TOKEN_PROBLEMS[state], state, signer=signer, sr=sr)
     elif not mail_token_ok(rt.keys, signature_id, token):
         raise SigningProblem(404, "This signing link is not valid.", "invalid")
     problem = _state_problem(sr, signer)
