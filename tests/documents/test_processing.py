@@ -40,9 +40,7 @@ def process(data: bytes, **options: Any) -> ProcessedDocument:
     return process_document(data, **settings)
 
 
-def dark_pixels(
-    png: bytes, box: tuple[float, float, float, float] | None = None, page_width: float = 612
-) -> int:
+def dark_pixels(png: bytes, box: tuple[float, float, float, float] | None = None, page_width: float = 612) -> int:
     """Pixels darker than mid-grey in the page image, optionally inside a box given in points."""
     image = Image.open(io.BytesIO(png)).convert("L")
     if box is not None:
@@ -90,9 +88,7 @@ def test_it_processes_a_tagged_pdf(make_pdf: Callable[..., bytes]) -> None:
         image = Image.open(io.BytesIO(png))
         image.load()
         assert image.size == (918, 1188)  # 1.5 x 612 by 1.5 x 792
-    assert (
-        dark_pixels(result.page_images[0], (signature.x, signature.y, signature.width, signature.height)) > 20
-    )
+    assert dark_pixels(result.page_images[0], (signature.x, signature.y, signature.width, signature.height)) > 20
 
 
 def test_it_renders_colour_pages_in_colour(make_pdf: Callable[..., bytes]) -> None:
@@ -108,9 +104,7 @@ def test_it_renders_colour_pages_in_colour(make_pdf: Callable[..., bytes]) -> No
     )  # grey pages are stored as grey PNGs
     assert colour.size == grey.size == (612, 792)
     red, green, _ = colour.convert("RGB").split()
-    reds = ImageChops.multiply(
-        red.point(lambda v: 255 if v > 200 else 0), green.point(lambda v: 255 if v < 60 else 0)
-    )
+    reds = ImageChops.multiply(red.point(lambda v: 255 if v > 200 else 0), green.point(lambda v: 255 if v < 60 else 0))
     assert reds.histogram()[255] > 500
 
 
@@ -154,9 +148,7 @@ def test_it_refuses_a_tag_for_a_signer_the_request_does_not_have(make_pdf: Calla
     with pytest.raises(DocumentError) as caught:
         process(make_pdf(CONTRACT), signer_count=1, document_index=2)
     assert caught.value.kind is DocumentErrorKind.TEXT_TAG
-    assert caught.value.message == (
-        "Text tags error: No reference found in signer list to components labeled signer 2"
-    )
+    assert caught.value.message == ("Text tags error: No reference found in signer list to components labeled signer 2")
     assert caught.value.document_index == 2
 
 
@@ -175,9 +167,7 @@ def test_it_skips_bad_tags_when_told_to_ignore_errors(make_pdf: Callable[..., by
 
 
 def test_it_builds_checkbox_groups(make_pdf: Callable[..., bytes]) -> None:
-    data = make_pdf(
-        [[Line(72, 700, "[def:$chk|check|req1-2|signer2]"), Line(72, 650, "A [$chk] B [$chk] C [$chk]")]]
-    )
+    data = make_pdf([[Line(72, 700, "[def:$chk|check|req1-2|signer2]"), Line(72, 650, "A [$chk] B [$chk] C [$chk]")]])
     result = process(data)
     assert [(g.group_id, g.requirement) for g in result.groups] == [("chk", "require_1-2")]
     assert [(f.type, f.group, f.signer) for f in result.fields] == [(FieldType.CHECKBOX, "chk", 1)] * 3
@@ -192,9 +182,7 @@ def test_it_processes_images(make_pdf: Callable[..., bytes]) -> None:
 
 
 def test_it_reports_sizes_of_rotated_and_odd_pages(make_pdf: Callable[..., bytes]) -> None:
-    writer = PdfWriter(
-        clone_from=PdfReader(io.BytesIO(make_pdf([[Line(100, 650, "[sig|req|signer1    ]")]])))
-    )
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([[Line(100, 650, "[sig|req|signer1    ]")]]))))
     writer.pages[0].rotate(90)
     out = io.BytesIO()
     writer.write(out)
@@ -202,9 +190,9 @@ def test_it_reports_sizes_of_rotated_and_odd_pages(make_pdf: Callable[..., bytes
     assert (result.pages[0].width, result.pages[0].height) == (792, 612)
     field = result.fields[0]
     assert field.width < field.height  # the tag now runs down the page
-    assert dark_pixels(
-        result.page_images[0], (field.x, field.y, field.width, field.height), 792
-    ) == dark_pixels(result.page_images[0])
+    assert dark_pixels(result.page_images[0], (field.x, field.y, field.width, field.height), 792) == dark_pixels(
+        result.page_images[0]
+    )
 
     a4 = process(make_pdf([[Line(72, 700, "A4")]], pagesize=(595.28, 841.89)), use_text_tags=False)
     assert (round(a4.pages[0].width), round(a4.pages[0].height)) == (595, 842)
@@ -249,9 +237,7 @@ def test_it_says_why_an_encrypted_pdf_is_refused(bad_documents: dict[str, bytes]
         assert "password" in caught.value.message
 
 
-@pytest.mark.parametrize(
-    "data", [deeply_nested_arrays(200_000), huge_object_stream()], ids=["arrays", "objstm"]
-)
+@pytest.mark.parametrize("data", [deeply_nested_arrays(200_000), huge_object_stream()], ids=["arrays", "objstm"])
 def test_it_survives_pathological_structures(data: bytes) -> None:
     # pdfium copes with these (depth limits, lazy object streams): either a clean result or a file error.
     try:
@@ -334,3 +320,21 @@ def test_it_detects_fields_on_a_page_range(make_pdf: Callable[..., bytes]) -> No
     assert caught.value.error_path == "page_range"
     with pytest.raises(DocumentError):
         detect_fields(b"not a pdf", None)
+
+
+def test_warming_a_pdf_process_up_never_raises(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pool runs warm_up as each process starts; if it raised, the pool would be broken and every
+    document refused. It warms the process when it can, and says so in the log when it cannot."""
+    from paraph.documents import processing
+
+    processing.warm_up()  # the real thing: imports and one tagged page
+    assert not caplog.records
+
+    def broken() -> None:
+        raise OSError("no fonts here")
+
+    monkeypatch.setattr(processing, "_warm_up", broken)
+    processing.warm_up()
+    assert "warming up a PDF process failed" in caplog.text

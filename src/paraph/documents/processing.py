@@ -16,6 +16,7 @@ import ctypes
 import hashlib
 import importlib
 import io
+import logging
 import math
 import re
 import struct
@@ -437,7 +438,16 @@ def process_document(
 
 def warm_up() -> None:
     """Make a fresh process ready for documents: the PDF modules imported, pdfium's fonts and caches loaded
-    by processing a small tagged page. The PDF pool runs it as each process starts (``Runtime.run_pdf``)."""
+    by processing a small tagged page. The PDF pool runs it as each process starts (``Runtime.run_pdf``).
+    Best effort: a failure here is logged and the process serves documents all the same (an initializer
+    that raised would break the whole pool, and every document would become a file_error)."""
+    try:
+        _warm_up()
+    except Exception:
+        logging.getLogger(__name__).exception("warming up a PDF process failed; it starts cold")
+
+
+def _warm_up() -> None:
     for module in ("paraph.signature_request.pdfwork", "paraph.signing.finalpdf"):  # what tasks import
         importlib.import_module(module)
 
