@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 from paraph.models import SignatureImage
 from tests.conftest import AccountInfo, Server
@@ -188,14 +189,14 @@ def test_it_signs_every_field_type_through_hellosign_embedded(
     by_testid(frame, "signature-adopt").click()
     assert by_testid(frame, "signature-adopt").is_hidden()
     by_testid(frame, "field-init").click()
-    assert frame.locator("#pp-sig-title").inner_text() == "Your initials"
+    expect(frame.locator("#pp-sig-title")).to_have_text("Your initials")
     by_testid(frame, "signature-typed-input").fill("JD")
     by_testid(frame, "signature-adopt").click()
     assert by_testid(frame, "field-init").locator("img").count() == 1
 
     # A bad phone number keeps the document unsigned and takes the signer to the field.
     submit.click()
-    assert "Phone" in frame.locator("#pp-status").inner_text()
+    expect(frame.locator("#pp-status")).to_contain_text("Phone")
     assert by_testid(frame, "field-v_phone").get_attribute("aria-invalid") == "true"
     by_testid(frame, "field-v_phone").fill(TEXT_VALUES["v_phone"])
     screenshot(page, "signing-embedded-filled-desktop")
@@ -225,7 +226,7 @@ def test_it_signs_every_field_type_through_hellosign_embedded(
     frame = open_sign(page, host, url, client_id)
     errors = wait_js_event(page, "error")
     assert errors[0]["payload"]["code"] == "sign_url_invalid"
-    assert "already been used" in frame.locator("#pp-notice-text").inner_text()
+    expect(frame.locator("#pp-notice-text")).to_contain_text("already been used")
     screenshot(page, "signing-embedded-used-link")
     wait_event(receiver, rid, "sign_url_invalid")
 
@@ -255,7 +256,7 @@ def test_it_verifies_the_parent_and_lets_two_signers_sign_in_order(
 
     frame = open_sign(page, host, sign_url(server, account, bob), client_id, verified)
     assert wait_js_event(page, "error")[0]["payload"]["code"] == "waiting"
-    assert "Ann First" in frame.locator("#pp-notice-text").inner_text()
+    expect(frame.locator("#pp-notice-text")).to_contain_text("Ann First")
     page.evaluate("window.client.close()")
 
     frame = open_sign(page, host, sign_url(server, account, ann), client_id, verified)
@@ -343,7 +344,7 @@ def test_it_reassigns_and_declines_in_the_iframe(
     wait_js_event(page, "ready", 3)
     by_testid(frame, "decline").click()
     by_testid(frame, "decline-confirm").click()
-    assert frame.locator("#pp-decline-error").inner_text() == "Say why you decline."
+    expect(frame.locator("#pp-decline-error")).to_have_text("Say why you decline.")
     by_testid(frame, "decline-reason").fill("The amount is wrong")
     by_testid(frame, "decline-confirm").click()
     assert wait_js_event(page, "decline")[0]["payload"] == {"signatureId": bob, "reason": "The amount is wrong"}
@@ -374,7 +375,7 @@ def test_it_signs_from_the_mail_link_on_a_phone(
     try:
         page = context.new_page()
         page.goto(f"{server.url}/sign/{signature_id}?token={token}")
-        assert "Here is the agreement we discussed." in page.locator("#pp-intro").inner_text()
+        expect(page.locator("#pp-intro")).to_contain_text("Here is the agreement we discussed.")
         by_testid(page, "next-field").click()
         focused = page.evaluate("document.activeElement.getAttribute('data-testid')")
         assert focused == "field-name"
@@ -394,7 +395,7 @@ def test_it_signs_from_the_mail_link_on_a_phone(
         by_testid(page, "signature-adopt").click()
         by_testid(page, "sign-submit").click()
         page.locator("#pp-done").wait_for()
-        assert "You signed" in page.locator("#pp-done-text").inner_text()
+        expect(page.locator("#pp-done-text")).to_contain_text("You signed")
         screenshot(page, "signing-mail-phone-signed")
     finally:
         context.close()
