@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     # Mail
     smtp_url: str | None = Field(
         default=None,
-        description="smtp://[user:pass@]host:port[?starttls=1]; unset: .eml files in DATA_DIR/mail.",
+        description="smtp://[user:pass@]host:port[?starttls=1] or smtps://...; unset: .eml files in DATA_DIR/mail.",
     )
     mail_from: str = Field(default="Paraph <noreply@paraph.local>", description="From header of outgoing mail.")
     # API
