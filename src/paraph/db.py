@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -50,6 +50,35 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+# -- statements straight to the driver ---------------------------------------------------------------------
+# For the few hot paths where SQLAlchemy's compilation and per-value type processing cost more than the
+# statement itself (callback delivery, applying a request's fields): what the types would have done is done
+# here, once.
+
+
+def driver_style(session: Session) -> tuple[bool, str]:
+    """(SQLite?, the driver's placeholder) for statements sent with ``exec_driver_sql``."""
+    dialect = session.get_bind().dialect
+    return dialect.name == "sqlite", "?" if dialect.paramstyle == "qmark" else "%s"
+
+
+def utc_driver_value(value: dt.datetime, sqlite: bool) -> str | dt.datetime:
+    """What a :class:`UTCDateTime` column stores for ``value``, as a driver bind value: on SQLite the text
+    SQLAlchemy writes (naive UTC, microseconds), on PostgreSQL the aware datetime itself."""
+    if not sqlite:
+        return value
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def insert_many(session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """One executemany INSERT of ``rows`` (values already in their stored form) straight to the driver."""
+    _, mark = driver_style(session)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    session.connection().exec_driver_sql(sql, rows)
 
 
 class Base(DeclarativeBase):

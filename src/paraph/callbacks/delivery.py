@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from paraph.callbacks.http import AttemptResult
 from paraph.config import Settings
-from paraph.db import Base, is_postgres, utcnow
+from paraph.db import Base, driver_style, insert_many, is_postgres, utc_driver_value, utcnow
 from paraph.models import CallbackDelivery, CallbackEndpoint
 from paraph.models.callback import DeliveryState
 from paraph.worker import jobs
@@ -52,22 +52,6 @@ def lease_seconds(settings: Settings) -> float:
     return settings.callback_timeout * (PREFETCH + 1) + 5
 
 
-def _dialect(session: Session) -> tuple[bool, str]:
-    """(SQLite?, the driver's placeholder) for the statements written straight to the driver."""
-    dialect = session.get_bind().dialect
-    return dialect.name == "sqlite", "?" if dialect.paramstyle == "qmark" else "%s"
-
-
-def _when(v: dt.datetime, sqlite: bool) -> str | dt.datetime:
-    """A bind value for a UTCDateTime column sent straight to the driver: on SQLite the text UTCDateTime
-    stores (naive UTC, microseconds), on PostgreSQL the aware datetime itself."""
-    if not sqlite:
-        return v
-    if v.tzinfo is not dt.UTC:
-        v = v.astimezone(dt.UTC)
-    return v.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 def _in(ids: list[int], sqlite: bool, mark: str) -> tuple[str, list[Any]]:
     """``id IN (...)`` for driver SQL: one placeholder per id on SQLite, ``= ANY(array)`` on PostgreSQL."""
     if sqlite:
@@ -83,9 +67,9 @@ def claim(session: Session, worker_id: str, limit: int, settings: Settings) -> l
     """Lease up to ``limit`` due deliveries in one UPDATE ... RETURNING (this is the hot path: the statement
     goes straight to the driver, no SQLAlchemy compilation or type processing per call)."""
     now = utcnow()
-    sqlite, m = _dialect(session)
+    sqlite, m = driver_style(session)
     lock = "" if sqlite else " FOR UPDATE SKIP LOCKED"
-    now_v = _when(now, sqlite)
+    now_v = utc_driver_value(now, sqlite)
     rows = (
         session.connection()
         .exec_driver_sql(
@@ -94,7 +78,7 @@ def claim(session: Session, worker_id: str, limit: int, settings: Settings) -> l
             f"AND (locked_until IS NULL OR locked_until < {m}) ORDER BY next_attempt_at, id LIMIT {m}{lock}) "
             "RETURNING id, endpoint_id, body_json, webhook_id, attempt_count",
             (
-                _when(now + dt.timedelta(seconds=lease_seconds(settings)), sqlite),
+                utc_driver_value(now + dt.timedelta(seconds=lease_seconds(settings)), sqlite),
                 worker_id,
                 DeliveryState.PENDING.value,
                 now_v,
@@ -114,7 +98,7 @@ def claim(session: Session, worker_id: str, limit: int, settings: Settings) -> l
 
 
 def _endpoints(session: Session, ids: set[int]) -> dict[int, tuple[str | None, str]]:
-    sqlite, m = _dialect(session)
+    sqlite, m = driver_style(session)
     where, params = _in(sorted(ids), sqlite, m)
     return {
         r[0]: (r[1], r[2])
@@ -172,12 +156,12 @@ def record(session: Session, outcomes: list[Outcome], settings: Settings) -> Non
     now = utcnow()
     conn = session.connection()
     _insert_attempts(session, outcomes)
-    sqlite, m = _dialect(session)
+    sqlite, m = driver_style(session)
     delivered = [o for o in outcomes if o.result.ok]
     by_lease: dict[str | None, list[int]] = {}
     for o in delivered:
         by_lease.setdefault(o.claimed.locked_by, []).append(o.claimed.delivery_id)
-    now_v = _when(now, sqlite)
+    now_v = utc_driver_value(now, sqlite)
     for lease, ids in by_lease.items():  # one statement per worker lease: a batch is usually one
         lease_cond = f"locked_by = {m}" if lease is not None else "locked_by IS NULL"
         for i in range(0, len(ids), _IN_CHUNK):
@@ -253,16 +237,16 @@ _ATTEMPT_COLUMNS = ("delivery_id", "url", "started_at", "latency_ms", "status_co
 
 def _insert_attempts(session: Session, outcomes: list[Outcome]) -> None:
     """One executemany straight to the driver: the busiest insert of all, kept free of per-value processing."""
-    sqlite, m = _dialect(session)
-    columns, marks = ", ".join(_ATTEMPT_COLUMNS), ", ".join([m] * len(_ATTEMPT_COLUMNS))
-    sql = f"INSERT INTO callback_attempts ({columns}) VALUES ({marks})"
-    session.connection().exec_driver_sql(
-        sql,
+    sqlite, _ = driver_style(session)
+    insert_many(
+        session,
+        "callback_attempts",
+        _ATTEMPT_COLUMNS,
         [
             (
                 o.claimed.delivery_id,
                 o.claimed.url or "",
-                _when(o.started_at, sqlite),
+                utc_driver_value(o.started_at, sqlite),
                 o.result.latency_ms,
                 o.result.status_code,
                 o.result.ok,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from paraph import audit
 from paraph.callbacks.events import EventType
-from paraph.db import utcnow
+from paraph.db import insert_many, utcnow
 from paraph.documents.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
 from paraph.documents.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
 from paraph.models import RequestField, SignatureRequest
@@ -339,14 +339,10 @@ def _insert_fields(session: Session, sr_pk: int, fields: list[Field]) -> None:
     """One executemany straight to the driver, the JSON columns serialized as SQLAlchemy would (``json.dumps``;
     None is JSON null): a document with hundreds of text tags is common, and per-value processing of the
     ORM bulk insert was most of the applying transaction."""
-    conn = session.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {RequestField.__tablename__} ({', '.join(_FIELD_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_FIELD_COLUMNS))})"
-    )
-    conn.exec_driver_sql(
-        sql,
+    insert_many(
+        session,
+        RequestField.__tablename__,
+        _FIELD_COLUMNS,
         [
             (
                 sr_pk,
