@@ -170,7 +170,7 @@ def open_mailed(session: Session, signature_id: str, token: str, *, ip: str | No
         repository.signer_and_request(session, signature_id) if mail_token_ok(rt.keys, signature_id, token) else None
     )
     if found is None or found[1].is_embedded:
-        raise SigningProblem(404, "This signing link is not valid.", "invalid")
+        raise SigningProblem(404, TOKEN_PROBLEMS["invalid"], "invalid")
     signer, sr = found
     problem = _state_problem(sr, signer) or _signer_problem(sr, signer)
     if problem is not None:
@@ -220,7 +220,7 @@ def authorize(session: Session, signature_id: str, token: str, *, lock: bool = F
     rt = runtime_of(session)
     found = repository.signer_and_request(session, signature_id, lock=lock)
     if found is None:
-        raise SigningProblem(404, "This signing link is not valid.", "invalid")
+        raise SigningProblem(404, TOKEN_PROBLEMS["invalid"], "invalid")
     signer, sr = found
     row: SignUrlToken | None = None
     if sr.is_embedded:
@@ -231,7 +231,7 @@ def authorize(session: Session, signature_id: str, token: str, *, lock: bool = F
         if state is not None:
             raise SigningProblem(410, TOKEN_PROBLEMS[state], state, signer=signer, sr=sr)
     elif not mail_token_ok(rt.keys, signature_id, token):
-        raise SigningProblem(404, "This signing link is not valid.", "invalid")
+        raise SigningProblem(404, TOKEN_PROBLEMS["invalid"], "invalid")
     problem = _state_problem(sr, signer)
     if problem is not None:
         raise problem
