@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from aiohttp import web  # noqa: E402
 from tests.receiver import parse_form  # noqa: E402
 
+from paraph.documents.model import ProcessedDocument  # noqa: E402
 from paraph.documents.processing import process_document  # noqa: E402
 
 PAGES = 50
@@ -259,7 +260,7 @@ def main() -> None:
 
     data = make_pdf()
 
-    def process(hide: bool) -> object:
+    def process(hide: bool) -> ProcessedDocument:
         return process_document(
             data,
             document_index=0,
@@ -272,8 +273,8 @@ def main() -> None:
         )
 
     check = process(False)
-    assert len(check.fields) == PAGES * TAGS_PER_PAGE, len(check.fields)  # type: ignore[attr-defined]
-    images = check.page_images  # type: ignore[attr-defined]
+    assert len(check.fields) == PAGES * TAGS_PER_PAGE, len(check.fields)
+    images = check.page_images
     image_kib = sum(len(png) for png in images) / len(images) / 1024
 
     floor_samples: list[float] = []
