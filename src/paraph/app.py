@@ -89,8 +89,10 @@ def create_app(
         if warm_pdf_pool:
             rt.warm_pdf_pool()
         if run_worker:
+            from paraph import tasks
             from paraph.worker.runner import Worker
 
+            tasks.load()
             worker = Worker(rt)
             worker_task = asyncio.create_task(worker.run())
         try:

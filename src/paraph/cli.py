@@ -87,11 +87,11 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
 
 
 def _worker(settings: Settings) -> int:
-    from paraph.routes import all_routers
+    from paraph import tasks
     from paraph.runtime import Runtime
     from paraph.worker.runner import Worker
 
-    all_routers()  # features register their job handlers and periodic tasks when imported
+    tasks.load()
     rt = Runtime(settings)
     rt.warm_pdf_pool()
     worker = Worker(rt)

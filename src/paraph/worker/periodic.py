@@ -39,3 +39,7 @@ def every(seconds: float, name: str) -> Callable[[Callable[[Runtime], None]], Ca
 def due() -> list[PeriodicTask]:
     now = time.monotonic()
     return [t for t in _TASKS if now - t.last_run >= t.interval]
+
+
+def names() -> frozenset[str]:
+    return frozenset(t.name for t in _TASKS)

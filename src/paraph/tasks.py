@@ -1,0 +1,28 @@
+"""Every job handler and periodic sweep, listed once.
+
+The worker loops (``paraph worker``, and ``paraph serve``'s in-process ones) call :func:`load` before they
+start; nothing learns its background work by importing an HTTP router. A sweep or job kind whose module is
+missing here is never run: the callback retention sweep was lost that way once, and ``tests`` compare
+:func:`load`'s answer with the expected set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Registered:
+    job_kinds: frozenset[str]
+    sweeps: frozenset[str]
+
+
+def load() -> Registered:
+    """Import every module that registers background work, and say what is registered."""
+    from paraph.callbacks import retention  # noqa: F401  callbacks.prune
+    from paraph.mail import jobs as mail_jobs  # noqa: F401  mail.*, mail.expiry_notices
+    from paraph.signature_request import processing  # noqa: F401  processing, cancel, expiry and token sweeps
+    from paraph.signing import final  # noqa: F401  finalizing signed requests
+    from paraph.worker import jobs, periodic
+
+    return Registered(frozenset(jobs.handlers()), periodic.names())
