@@ -379,7 +379,7 @@ def serialize_signature_request(sr: SignatureRequest, base_url: str) -> dict[str
         "has_error": sr.has_error,
         "files_url": f"{base_url}/v3/signature_request/files/{rid}",
         "signing_url": None,
-        "details_url": f"{base_url}/dashboard/signature_requests/{rid}",
+        "details_url": f"{base_url}/dashboard/requests/{rid}",
         "cc_email_addresses": list(sr.cc_email_addresses or []),
         "signing_redirect_url": sr.signing_redirect_url,
         "final_copy_uri": f"/v3/signature_request/files/{rid}" if sr.is_complete else None,
