@@ -179,6 +179,17 @@ def open_mailed(session: Session, signature_id: str, token: str, *, ip: str | No
     return Access(signer, sr, None)
 
 
+def signer_for_account(session: Session, signature_request_id: str, email: str | None) -> Signer | None:
+    """The signer a signed-in account is on a mailed request's ``signing_url``: the one with the account's
+    email (one still awaiting signature first), or None (unknown or embedded request, or not a signer)."""
+    sr = requests.by_public_id(session, signature_request_id)
+    if sr is None or sr.is_embedded or sr.removed_at is not None or not email:
+        return None
+    mine = [s for s in sr.signers if s.email_address.lower() == email.lower()]
+    mine.sort(key=lambda s: s.status_code != SignerStatus.AWAITING_SIGNATURE)
+    return mine[0] if mine else None
+
+
 def _record(
     session: Session,
     sr: SignatureRequest,
