@@ -107,7 +107,9 @@ def create_app(
     app = FastAPI(
         title="Paraph",
         description="A self-hostable, drop-in replacement for the Dropbox Sign API v3.",
-        docs_url="/paraph/docs",
+        # No Swagger UI page: FastAPI's loads its code from a public CDN, and a self-hosted server must not make
+        # browsers fetch code from elsewhere. The schema itself is served.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/paraph/openapi.json",
         lifespan=lifespan,

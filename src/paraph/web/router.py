@@ -73,7 +73,7 @@ inspect_router = inspector.catch_router
 def _assemble() -> APIRouter:
     combined = APIRouter()
     for r in routers():
-        combined.include_router(r)
+        combined.include_router(r, include_in_schema=False)  # HTML pages: not part of the API schema
     return combined
 
 
