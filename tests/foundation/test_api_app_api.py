@@ -78,6 +78,14 @@ def test_it_answers_delete_with_204(server: Server, sdk: Any, account: AccountIn
             "white_labeling_options.link_color",
         ),
         ({"name": "x", "domains": "example.com"}, "domains"),
+        (
+            {"name": "x", "domains": ["example.com"], "oauth": {"scopes": ["basic_account_info"]}},
+            "oauth.callback_url",
+        ),
+        (
+            {"name": "x", "domains": ["x.example"], "oauth": {"callback_url": None, "scopes": ["basic_account_info"]}},
+            "oauth.callback_url",
+        ),
     ],
 )
 def test_it_points_at_the_bad_parameter(server: Server, account: AccountInfo, body: dict[str, Any], path: str) -> None:

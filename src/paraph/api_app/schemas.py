@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from paraph.errors import BadRequest
 from paraph.models import ApiApp
@@ -39,8 +39,9 @@ OAUTH_SCOPES = {
 
 class SubOAuth(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    callback_url: str | None = None
     scopes: list[str] = []
+    # After scopes, and checked when absent too, so its validator sees them.
+    callback_url: str | None = Field(default=None, validate_default=True)
 
     @field_validator("scopes")
     @classmethod
@@ -49,6 +50,14 @@ class SubOAuth(BaseModel):
             if s not in OAUTH_SCOPES:
                 raise ValueError(f"Unknown OAuth scope: {s}")
         return [s for s in v if s]
+
+    @field_validator("callback_url")
+    @classmethod
+    def _callback_url_with_scopes(cls, v: str | None, info: ValidationInfo) -> str | None:
+        # Dropbox Sign's schema: an app that asks for OAuth scopes says where the grant goes back to.
+        if not v and info.data.get("scopes"):
+            raise ValueError("callback_url is required when scopes are given")
+        return v
 
 
 class SubOptions(BaseModel):
