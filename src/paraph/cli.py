@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from paraph import logredact
 from paraph.config import Settings, settings_help
 
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logredact.install()
     settings = Settings()
     settings.ensure_dirs()
     if args.command == "migrate":
@@ -81,6 +83,7 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
         loop="uvloop",
         http="httptools",
         log_level="info",
+        log_config=logredact.uvicorn_log_config(),
         timeout_graceful_shutdown=int(settings.callback_timeout) + 5,
     )
     return 0
