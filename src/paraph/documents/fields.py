@@ -25,6 +25,7 @@ from paraph.documents.model import (
     PageInfo,
     SignerRef,
 )
+from paraph.wire.validators import check_http_url
 
 VALIDATION_TYPES = frozenset(
     {
@@ -264,7 +265,11 @@ def _apply_type_options(field: Field, entry: Mapping[str, Any], path: str) -> No
         field.content = content
     elif kind is FieldType.HYPERLINK:
         field.content = _required_string(entry, "content", path)
-        field.content_url = _required_string(entry, "content_url", path)
+        content_url = _required_string(entry, "content_url", path)
+        try:
+            field.content_url = check_http_url(content_url)
+        except ValueError as exc:
+            raise FieldsError(str(exc), f"{path}.content_url") from None
     elif kind in (FieldType.CHECKBOX, FieldType.RADIO):
         # is_checked is required by the spec; clients posting raw JSON often omit it: unchecked.
         if entry.get("is_checked") is not None:

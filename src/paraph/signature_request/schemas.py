@@ -20,7 +20,7 @@ from paraph.models.signature_request import SignerStatus
 from paraph.signing.access import request_signing_url
 from paraph.wire.decode import NullableInt, NullableStr, WireBool, WireInt, WireList, WireObject
 from paraph.wire.parse import RequestModel
-from paraph.wire.validators import check_email
+from paraph.wire.validators import check_email, check_optional_http_url
 
 MAX_METADATA_KEYS = 10
 MAX_METADATA_KEY_LENGTH = 40
@@ -210,6 +210,7 @@ class SignatureRequestCreateRequest(RequestModel):
 
     _title = field_validator("title", "subject")(_check_length(MAX_TITLE_LENGTH))
     _message = field_validator("message")(_check_length(MAX_MESSAGE_LENGTH))
+    _redirect = field_validator("signing_redirect_url")(check_optional_http_url)
 
     @field_validator("metadata")
     @classmethod

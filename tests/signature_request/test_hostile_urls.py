@@ -1,0 +1,81 @@
+"""Only http(s) URLs end up as links on the signing page: signing_redirect_url and a hyperlink's content_url."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import urllib3
+
+from tests.conftest import AccountInfo, Server
+from tests.signing.helpers import api, f, make_pdf
+
+HOSTILE = [
+    "javascript:alert(document.domain)",
+    " JavaScript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "//evil.example/path",
+    "https://",
+    "https://ok.example/\x00x",
+    "https://ok.example/a b",
+]
+
+
+def _send(server: Server, account: AccountInfo, **extra: Any) -> tuple[int, Any]:
+    form: dict[str, Any] = {
+        "title": "Links",
+        "test_mode": "1",
+        "files[0]": ("a.pdf", make_pdf(1), "application/pdf"),
+        "signers[0][name]": "Ann",
+        "signers[0][email_address]": "ann@example.com",
+    }
+    form.update(extra)
+    return api(server, account, "POST", "/signature_request/send", fields=form)
+
+
+@pytest.mark.parametrize("url", HOSTILE)
+def test_it_refuses_a_signing_redirect_url_that_is_not_http(server: Server, account: AccountInfo, url: str) -> None:
+    status, body = api(
+        server,
+        account,
+        "POST",
+        "/signature_request/send",
+        json={
+            "title": "Links",
+            "test_mode": True,
+            "file_urls": ["https://files.example/a.pdf"],
+            "signers": [{"name": "Ann", "email_address": "ann@example.com"}],
+            "signing_redirect_url": url,
+        },
+    )
+    assert status == 400, body
+    assert body["error"]["error_path"] == "signing_redirect_url"
+
+
+def test_it_refuses_a_hyperlink_to_javascript_and_keeps_https_links(server: Server, account: AccountInfo) -> None:
+    def link(url: str) -> str:
+        field = f("link", "hyperlink", 0, 72, 500, content="Terms", content_url=url, required=False)
+        return json.dumps([field])
+
+    for url in HOSTILE[:3]:
+        status, body = _send(server, account, form_fields_per_document=link(url))
+        assert status == 400, (url, body)
+        assert body["error"]["error_path"].endswith("content_url"), body
+    status, body = _send(
+        server,
+        account,
+        form_fields_per_document=link("https://ok.example/terms"),
+        signing_redirect_url="https://ok.example/done",
+    )
+    assert status == 200, body
+    assert body["signature_request"]["signing_redirect_url"] == "https://ok.example/done"
+
+
+def test_the_signing_page_refuses_inline_script(server: Server) -> None:
+    resp = urllib3.request("GET", server.url + "/editor/embeddedSign?signature_id=nope&token=nope", retries=False)
+    csp = {d.strip().split(" ")[0]: d.strip() for d in resp.headers["content-security-policy"].split(";")}
+    assert csp["script-src"] == "script-src 'self'"
+    assert "unsafe-inline" not in resp.headers["content-security-policy"]
+    assert csp["default-src"] == "default-src 'none'"
