@@ -1,11 +1,10 @@
-"""create_app(): routers, error rendering, rate-limit headers and the in-process worker."""
+"""create_app(): routers, error rendering, the API gate (authentication, rate limit) and the in-process worker."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,10 +12,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from paraph.api_gate import ApiGate
 from paraph.config import Settings
-from paraph.errors import ApiError, BadRequest, ExceededRate, MethodNotSupported, NotFound
+from paraph.errors import ApiError, BadRequest, MethodNotSupported, NotFound
 from paraph.runtime import Runtime
 from paraph.wire.decode import DecodeError
 from paraph.wire.parse import error_path
@@ -27,48 +26,6 @@ log = logging.getLogger(__name__)
 
 def render(err: ApiError) -> ApiJSONResponse:
     return ApiJSONResponse(err.body(), status_code=err.status_code)
-
-
-class RateLimitHeaders:
-    """X-RateLimit-* on every response. Throttles only when PARAPH_RATE_LIMIT_PER_HOUR is set: a self-hosted
-    server does not throttle by default (test suites create requests in bursts)."""
-
-    def __init__(self, app: ASGIApp, limit_per_hour: int) -> None:
-        self.app = app
-        self.limit = limit_per_hour
-        self.shown_limit = limit_per_hour or 100_000
-        self._counts: dict[tuple[str, int], int] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith("/v3"):
-            await self.app(scope, receive, send)
-            return
-        window = int(time.time() // 3600)
-        auth = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
-        key = (auth[-24:], window)
-        used = self._counts.get(key, 0) + 1
-        if len(self._counts) > 50_000:
-            self._counts = {k: v for k, v in self._counts.items() if k[1] == window}
-        self._counts[key] = used
-        remaining = max(0, self.shown_limit - used)
-        reset = (window + 1) * 3600
-        headers = [
-            (b"x-ratelimit-limit", str(self.shown_limit).encode()),
-            (b"x-ratelimit-remaining", str(remaining).encode()),
-            (b"x-ratelimit-reset", str(reset).encode()),
-        ]
-        if self.limit and used > self.limit:
-            resp = render(ExceededRate("Too many requests."))
-            resp.raw_headers.extend(headers)
-            await resp(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(
@@ -117,7 +74,12 @@ def create_app(
     app.state.runtime = rt
     _install_error_handlers(app)
     _include_routers(app)
-    app.add_middleware(RateLimitHeaders, limit_per_hour=rt.settings.rate_limit_per_hour)
+    app.add_middleware(
+        ApiGate,
+        runtime=rt,
+        limit_per_hour=rt.settings.rate_limit_per_hour,
+        max_tracked=rt.settings.rate_limit_max_keys,
+    )
     return app
 
 

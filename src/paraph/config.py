@@ -54,7 +54,11 @@ class Settings(BaseSettings):
     # API
     rate_limit_per_hour: int = Field(
         default=0,
-        description="Requests per hour per account; 0 disables throttling (headers are still sent).",
+        description="Requests per hour per API key (/v3 and /paraph/v1); 0 disables throttling (headers still sent).",
+    )
+    rate_limit_max_keys: int = Field(
+        default=100_000,
+        description="API keys whose hourly request count is held in memory at once (least recent dropped first).",
     )
     max_files: int = Field(default=20, description="Files per signature request.")
     max_file_bytes: int = Field(default=40 * 1024 * 1024, description="Bytes per uploaded or fetched file.")
