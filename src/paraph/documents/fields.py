@@ -12,10 +12,10 @@ exist (see the help-center article on form_fields_per_document):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from paraph import sender_regex
 from paraph.documents.model import (
     DocumentError,
     DocumentErrorKind,
@@ -242,12 +242,12 @@ def _apply_type_options(field: Field, entry: Mapping[str, Any], path: str) -> No
                     f"{path}.validation_custom_regex",
                 )
             try:
-                re.compile(regex)
-            except re.error as exc:
+                sender_regex.check_pattern(regex)
+            except sender_regex.PatternError as exc:
                 raise FieldsError(
-                    f"validation_custom_regex is not a valid regular expression: {exc}",
+                    f"validation_custom_regex is not a usable regular expression: {exc}",
                     f"{path}.validation_custom_regex",
-                ) from exc
+                ) from None
             field.validation_custom_regex = regex
             field.validation_custom_regex_format_label = _optional_string(
                 entry, "validation_custom_regex_format_label", path

@@ -12,8 +12,9 @@ import dataclasses
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
+from paraph import sender_regex
 from paraph.documents.model import Field, FieldType
 from paraph.models import RequestField, SignatureRequest, Signer
 from paraph.models.signature_request import SignerStatus
@@ -120,6 +121,16 @@ class SubFormFieldRuleTrigger(_Sub):
     operator: Literal["any", "is", "match", "none", "not"]
     value: NullableStr = None
     values: WireList[str] | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _usable_pattern(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None and info.data.get("operator") == "match":
+            try:
+                sender_regex.check_pattern(v)
+            except sender_regex.PatternError as exc:
+                raise ValueError(f"value is not a usable regular expression: {exc}") from None
+        return v
 
     @model_validator(mode="after")
     def _one_value(self) -> SubFormFieldRuleTrigger:

@@ -13,8 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from paraph import sender_regex
+
 MAX_TEXT_LENGTH = 4000
-MAX_REGEX_INPUT = 1000
+MAX_REGEX_INPUT = sender_regex.MAX_VALUE_LENGTH
 #: Field types a signer fills in. Others (hyperlink, sender's merge fields) are shown, never submitted.
 SIGNER_TYPES = frozenset(
     {"signature", "initials", "text", "checkbox", "radio", "dropdown", "date_signed", "text-merge", "checkbox-merge"}
@@ -113,9 +115,9 @@ def _custom_regex(spec: Mapping[str, Any], value: str) -> str | None:
     if len(value) > MAX_REGEX_INPUT:
         return f"Enter at most {MAX_REGEX_INPUT} characters."
     try:
-        ok = re.fullmatch(str(pattern), value) is not None
-    except re.error:
-        return None  # a pattern Python cannot read: the page's check (JavaScript's dialect) is all there is
+        ok = sender_regex.fullmatch(str(pattern), value)
+    except sender_regex.PatternError:
+        return None  # stored before patterns were checked at creation: the page's check is all there is
     return None if ok else f"Use {label}."
 
 
@@ -143,8 +145,8 @@ def trigger_met(trigger: Mapping[str, Any], value: Any) -> bool:
         return v not in values
     if operator == "match":
         try:
-            return re.search(str(expected or ""), v[:MAX_REGEX_INPUT]) is not None
-        except re.error:
+            return sender_regex.search(str(expected or ""), v[:MAX_REGEX_INPUT])
+        except sender_regex.PatternError:
             return False
     return False
 
