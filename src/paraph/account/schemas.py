@@ -8,11 +8,22 @@ from paraph.models import Account
 from paraph.wire.parse import RequestModel
 from paraph.wire.validators import check_email
 
+#: Locales are short tags (en-US, zh-CN); the column holds 16 characters.
+MAX_LOCALE_LENGTH = 16
+
+
+def _check_locale(value: str | None) -> str | None:
+    if value is not None and len(value) > MAX_LOCALE_LENGTH:
+        raise ValueError(f"must be at most {MAX_LOCALE_LENGTH} characters")
+    return value
+
 
 class AccountUpdateRequest(RequestModel):
     account_id: str | None = None
     callback_url: str | None = None
     locale: str | None = None
+
+    _locale = field_validator("locale")(_check_locale)
 
 
 class AccountCreateRequest(RequestModel):
@@ -22,6 +33,7 @@ class AccountCreateRequest(RequestModel):
     locale: str | None = None
 
     _email = field_validator("email_address")(check_email)
+    _locale = field_validator("locale")(_check_locale)
 
 
 class AccountVerifyRequest(RequestModel):

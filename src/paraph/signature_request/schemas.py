@@ -47,8 +47,21 @@ def _not_blank(value: str) -> str:
 NonBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
+#: A signer's name and a group's name, as stored (and documented by Dropbox Sign's 255-character fields).
+MAX_NAME_LENGTH = 255
+
+
+def _name_length(value: str) -> str:
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValueError(f"must be at most {MAX_NAME_LENGTH} characters")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_not_blank), AfterValidator(_name_length)]
+
+
 class SubSigner(_Sub):
-    name: NonBlank
+    name: Name
     email_address: Email
     order: NullableInt = None
     pin: NullableStr = None
@@ -71,7 +84,7 @@ class SubSigner(_Sub):
 
 
 class SubGroupedSigners(_Sub):
-    group: NonBlank
+    group: Name
     order: NullableInt = None
     signers: WireList[SubSigner]
 

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from paraph.db import utcnow
-from paraph.errors import ApiError
+from paraph.errors import ApiError, BadRequest
 from paraph.handlers import in_uow, runtime
 from paraph.models import Account, DashboardSession
 from paraph.runtime import Runtime
@@ -42,6 +42,7 @@ from paraph.web.sessions import (
     csrf_token,
     parse_session_cookie,
 )
+from paraph.wire.text import bad_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -326,9 +327,14 @@ async def form_fields(request: Request) -> dict[str, str]:
     """The text fields of a submitted form (files are ignored: no dashboard form uploads one)."""
     form = await request.form()
     try:
-        return {k: v for k, v in form.multi_items() if not isinstance(v, UploadFile)}
+        fields = {k: v for k, v in form.multi_items() if not isinstance(v, UploadFile)}
     finally:
         await form.close()
+    found = bad_text(fields)
+    if found is not None:
+        name, why = found
+        raise BadRequest(f"{name} {why}.")
+    return fields
 
 
 async def signed_form(request: Request) -> dict[str, str]:

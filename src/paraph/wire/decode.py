@@ -42,6 +42,8 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
 
+from paraph.wire.text import bad_text, problem
+
 MAX_DEPTH: Final = 8
 """Brackets per key: ``form_fields_per_document[0][0][api_id]`` needs 3."""
 MAX_INDEX: Final = 10_000
@@ -284,7 +286,7 @@ def decode_query(request: HTTPConnection) -> dict[str, Any]:
     items = request.query_params.multi_items()
     if len(items) > DEFAULT_MAX_PARTS:
         raise DecodeError(f"The query string has more than {DEFAULT_MAX_PARTS} parameters")
-    return _build(items)
+    return _checked(DecodedBody(_build(items), {})).data
 
 
 # -- reading a request ------------------------------------------------------------------------------------
@@ -306,6 +308,31 @@ async def read_body(
     request is read; default: no bound beyond size x number), ``max_fields_size`` all text together (a JSON
     or urlencoded body as a whole).
     """
+    return _checked(await _read_body(request, max_parts, max_file_size, max_fields_size, max_files, max_files_total))
+
+
+def _checked(body: DecodedBody) -> DecodedBody:
+    """Every string of the body is storable text (``wire.text``)."""
+    found = bad_text(body.data)
+    for name, uploads in body.files.items():
+        for i, upload in enumerate(uploads):
+            why = problem(upload.filename or "")
+            if found is None and why is not None:
+                found = (f"{name}[{i}]", f"has a file name that {why}")
+    if found is not None:
+        path, why = found
+        raise DecodeError(f"{path} {why}", path or None)
+    return body
+
+
+async def _read_body(
+    request: Request,
+    max_parts: int,
+    max_file_size: int,
+    max_fields_size: int,
+    max_files: int,
+    max_files_total: int | None,
+) -> DecodedBody:
     if request.method in _BODYLESS:
         return DecodedBody({}, {})
     media, params = parse_options_header(request.headers.get("content-type"))
@@ -539,9 +566,14 @@ def json_string(v: Any) -> Any:
     """A list or object that arrived as a JSON string (a form value kept as text, or a double-encoding client)."""
     if isinstance(v, str) and v.lstrip()[:1] in ("[", "{"):
         try:
-            return _loads(v)
+            parsed = _loads(v)
         except ValueError as exc:
             raise ValueError(f"Input is not valid JSON ({_short(exc)})") from None
+        found = bad_text(parsed)
+        if found is not None:
+            where, why = found
+            raise ValueError(f"{where} {why}" if where else f"Input {why}")
+        return parsed
     return v
 
 
