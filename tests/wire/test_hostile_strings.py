@@ -256,3 +256,26 @@ def test_a_nul_or_lone_surrogate_is_a_400_naming_the_parameter(server: Server, a
             err = json.loads(resp.data)["error"]
             assert err["error_name"] == "bad_request"
             assert err["error_path"].startswith(path), (where, err)
+
+
+def test_the_signing_page_refuses_hostile_values_without_a_5xx(server: Server, account: AccountInfo) -> None:
+    from tests.signing.helpers import action, create, f, new_app, sign_url, token_of
+
+    client_id = new_app(server, account, ["localhost"])
+    fields = [f("sig", "signature", 0, 72, 420, 200, 40), f("note", "text", 0, 72, 480, required=False)]
+    sr = create(server, account, client_id=client_id, signers=[("Jack Doe", "jack@example.com")], fields=fields)
+    sid = sr["signatures"][0]["signature_id"]
+    token = token_of(sign_url(server, account, sid))
+    signature = {"method": "type", "text": "Jack Doe"}
+    for s in ("a\x00b", "a\ud800b"):
+        for body in (
+            {"token": token, "values": {"sig": True, "note": s}, "signature": signature},
+            {"token": token, "values": {"sig": True}, "signature": {"method": "type", "text": s}},
+        ):
+            data = json.dumps(body, ensure_ascii=True).encode()
+            resp = urllib3.request(
+                "POST", f"{server.url}/sign/{sid}/submit", body=data, headers={"Content-Type": "application/json"}
+            )
+            assert 400 <= resp.status < 500, (ascii(s), resp.status, resp.data[:200])
+    status, answer = action(server, sid, "submit", {"token": token, "values": {"sig": True}, "signature": signature})
+    assert status == 200, answer

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from paraph.wire.text import bad_text
 
 MAX_IMAGE_DATA_URL = 8 * 1024 * 1024
 MAX_REASON = 2000
@@ -13,6 +15,14 @@ MAX_REASON = 2000
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
     token: str = Field(max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        found = bad_text(data)
+        if found is not None:
+            raise ValueError(f"{found[0]} {found[1]}")
+        return data
 
 
 class Adoption(BaseModel):
