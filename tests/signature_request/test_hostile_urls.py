@@ -79,3 +79,35 @@ def test_the_signing_page_refuses_inline_script(server: Server) -> None:
     assert csp["script-src"] == "script-src 'self'"
     assert "unsafe-inline" not in resp.headers["content-security-policy"]
     assert csp["default-src"] == "default-src 'none'"
+
+
+def test_links_stored_before_the_check_are_not_rendered(server: Server, account: AccountInfo) -> None:
+    from paraph.models import RequestField, SignatureRequest
+    from paraph.signature_request import repository
+    from tests.signing.helpers import create, new_app, page, sign_url
+
+    client_id = new_app(server, account, ["localhost"])
+    fields = [
+        f("sig", "signature", 0, 72, 420, 200, 40),
+        f("link", "hyperlink", 0, 72, 500, content="Terms", content_url="https://ok.example/t", required=False),
+    ]
+    sr = create(
+        server,
+        account,
+        client_id=client_id,
+        signers=[("Jack Doe", "jack@example.com")],
+        fields=fields,
+        signing_redirect_url="https://ok.example/done",
+    )
+    with server.runtime.unit_of_work() as session:  # as an older version could have stored them
+        row = repository.by_public_id(session, sr["signature_request_id"])
+        assert isinstance(row, SignatureRequest)
+        row.signing_redirect_url = "javascript:alert(1)"
+        for field in session.query(RequestField).filter(RequestField.signature_request_id == row.id):
+            if field.spec.get("content_url"):
+                field.spec = {**field.spec, "content_url": "javascript:alert(2)"}
+    url = sign_url(server, account, sr["signatures"][0]["signature_id"])
+    opened = page(server, url, client_id=client_id, parent_url="http://localhost/x", skip_domain_verification="1")
+    assert opened.status == 200
+    assert b"Terms" in opened.data
+    assert b"javascript:" not in opened.data.lower()

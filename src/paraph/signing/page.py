@@ -18,6 +18,7 @@ from paraph.db import utcnow
 from paraph.models import RequestField, SignatureRequest, Signer
 from paraph.signing import repository, rules
 from paraph.signing.service import Access, allowed_methods, signer_fields
+from paraph.wire.validators import safe_link
 
 #: Labels Dropbox Sign's ``final_button_text`` may ask for; anything else keeps the default.
 FINAL_BUTTON_TEXTS = frozenset({"Save", "Send", "Continue", "Sign", "I agree"})
@@ -169,7 +170,8 @@ def _field_json(f: RequestField, mine: bool, sr: SignatureRequest, signer: Signe
     if f.type == "dropdown":
         out["options"] = [str(o) for o in spec.get("options") or []]
     if f.type == "hyperlink":
-        out.update(content=spec.get("content") or "", content_url=spec.get("content_url") or "")
+        # Checked at creation; checked again here for links stored before that (a javascript: URL is dropped).
+        out.update(content=spec.get("content") or "", content_url=safe_link(spec.get("content_url")) or "")
     value: Any = None
     if mine:
         if f.type in ("checkbox", "radio"):
@@ -249,7 +251,7 @@ def page_data(
             "typed": f"{base}/typed",
         },
         "finalButtonText": DEFAULT_FINAL_BUTTON,
-        "redirectUrl": sr.signing_redirect_url,
+        "redirectUrl": safe_link(sr.signing_redirect_url),
         "theme": theme(sr.api_app.white_labeling_options if sr.api_app else None),
     }
     if params is not None:

@@ -41,3 +41,13 @@ def check_http_url(value: str) -> str:
 
 def check_optional_http_url(value: str | None) -> str | None:
     return None if value is None or value.strip() == "" else check_http_url(value)
+
+
+def safe_link(value: str | None) -> str | None:
+    """``value`` if it is an http(s) URL, else None: for rendering links stored before URLs were checked."""
+    if not value:
+        return None
+    try:
+        return check_http_url(value)
+    except ValueError:
+        return None
