@@ -279,3 +279,22 @@ def test_the_signing_page_refuses_hostile_values_without_a_5xx(server: Server, a
             assert 400 <= resp.status < 500, (ascii(s), resp.status, resp.data[:200])
     status, answer = action(server, sid, "submit", {"token": token, "values": {"sig": True}, "signature": signature})
     assert status == 200, answer
+
+
+def test_overlong_values_are_4xx_in_every_send_field(server: Server, account: AccountInfo) -> None:
+    for where in SEND_FIELDS:
+        for s in ("n" * 256, "n" * 6000):
+            _check(_json(server, account, "POST", "/v3/signature_request/send", _send_body(s, where)), s, where)
+    made = _json(server, account, "POST", "/v3/api_app", {"name": "n", "domains": ["ok.example"]})
+    client_id = json.loads(made.data)["api_app"]["client_id"]
+    long = "n" * 6000
+    for method, path, body in [
+        ("PUT", "/v3/account", {"locale": long}),
+        ("PUT", "/v3/account", {"callback_url": "https://ok.example/" + long}),
+        ("POST", "/v3/account/create", {"email_address": f"{uuid.uuid4().hex}@example.com", "locale": long}),
+        ("POST", "/v3/api_app", {"name": long, "domains": ["ok.example"]}),
+        ("POST", "/v3/api_app", {"name": "n", "domains": [long]}),
+        ("PUT", f"/v3/api_app/{client_id}", {"name": long, "callback_url": "https://ok.example/" + long}),
+        ("POST", "/paraph/v1/callbacks/test", {"target": long}),
+    ]:
+        _check(_json(server, account, method, path, body), long, path)
