@@ -225,6 +225,10 @@ def test_dashboard_forms_never_answer_5xx(server: Server, account: AccountInfo, 
         assert reply.status < 500, (op, ascii(s[:80]), reply.status)
         return
     assert client.sign_in(account).status == 303
+    for listing in ("/dashboard/requests", "/dashboard/callbacks"):
+        query = urllib.parse.urlencode({"q": s, "signature_request_id": s}, encoding="utf-8", errors="surrogatepass")
+        got = client.get(f"{listing}?{query}")
+        assert got.status < 500, (listing, ascii(s[:80]), got.status, got.text[:300])
     page, fields = {
         "key": ("/dashboard/api-keys", {"name": s}),
         "app": ("/dashboard/apps", {"name": s, "domains": "ok.example"}),
