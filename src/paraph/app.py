@@ -20,6 +20,7 @@ from paraph.runtime import Runtime
 from paraph.wire.decode import DecodeError
 from paraph.wire.parse import error_path
 from paraph.wire.responses import ApiJSONResponse
+from paraph.wire.text import StorableTextOnly
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def create_app(
         limit_per_hour=rt.settings.rate_limit_per_hour,
         max_tracked=rt.settings.rate_limit_max_keys,
     )
+    app.add_middleware(StorableTextOnly)  # outermost: refuses NUL in a path or query before any lookup
     return app
 
 

@@ -302,3 +302,25 @@ def test_overlong_values_are_4xx_in_every_send_field(server: Server, account: Ac
         ("POST", "/paraph/v1/callbacks/test", {"target": long}),
     ]:
         _check(_json(server, account, method, path, body), long, path)
+
+
+def test_a_nul_in_any_path_or_query_is_a_400_before_any_lookup(server: Server, account: AccountInfo) -> None:
+    auth = urllib3.make_headers(basic_auth=f"{account.api_key}:")
+    for path in [
+        "/v3/signature_request/a%00b",
+        "/v3/signature_request/files/a%00b",
+        "/v3/api_app/a%00b",
+        "/v3/embedded/sign_url/a%00b",
+        "/v3/signature_request/list?query=a%00b",
+        "/paraph/v1/events/a%00b",
+        "/paraph/v1/events?event_type=a%00b",
+        "/editor/embeddedSign?signature_id=a%00b&token=x",
+        "/sign/request/a%00b",
+        "/sign/a%00b/page/0/1?token=x",
+        "/dashboard/requests/a%00b",
+        "/dashboard/requests?q=a%00b",
+        "/paraph/files/signature_request/a%00b?expires=1&signature=x",
+    ]:
+        resp = urllib3.request("GET", server.url + path, headers=auth, retries=False, redirect=False)
+        assert resp.status == 400, (path, resp.status)
+        assert json.loads(resp.data)["error"]["error_name"] == "bad_request"

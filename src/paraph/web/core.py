@@ -269,7 +269,6 @@ class PageRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             try:
-                _check_query(request)
                 response = await original(request)
             except Exception as exc:
                 try:
@@ -281,14 +280,6 @@ class PageRoute(APIRoute):
             return response
 
         return handler
-
-
-def _check_query(request: Request) -> None:
-    """A page's query (searches, filters) is storable text too: NUL would reach PostgreSQL (``wire.text``)."""
-    found = bad_text(dict(request.query_params.multi_items()))
-    if found is not None:
-        name, why = found
-        raise BadRequest(f"{name} {why}.")
 
 
 # -- the signed-in context -----------------------------------------------------------------------------
