@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +28,7 @@ def test_the_server_log_redacts_token_and_signature_query_parameters(tmp_path: P
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            start_new_session=True,  # its own process group, so its PDF processes can be ended with it
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -48,6 +51,9 @@ def test_the_server_log_redacts_token_and_signature_query_parameters(tmp_path: P
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+            # serve leaves its warm PDF processes behind on SIGTERM (reported separately): end them too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
     text = log.read_text()
     assert "/paraph/files/signature_request/abc" in text  # the access log is there...
     assert "signature=[redacted]" in text
