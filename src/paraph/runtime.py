@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from paraph.config import Settings
 from paraph.db import Database
 from paraph.security import KeyBox
+from paraph.worker.wakeup import Wakeup
 
 T = TypeVar("T")
 PDF_TIMEOUT_SECONDS = 120
@@ -25,33 +26,6 @@ PDF_PROCESSES = 2
 if TYPE_CHECKING:
     from paraph.callbacks.guard import Resolver
     from paraph.storage import Storage
-
-
-class Wakeup:
-    """In-process wake-up for workers: set after a commit that left work behind, so a worker in this process
-    starts at once instead of waiting out its poll interval. Other processes learn of work through
-    LISTEN/NOTIFY on PostgreSQL, and by polling as the fallback."""
-
-    def __init__(self) -> None:
-        self._listeners: list[Callable[[], None]] = []
-        self._lock = threading.Lock()
-
-    def subscribe(self, fn: Callable[[], None]) -> Callable[[], None]:
-        with self._lock:
-            self._listeners.append(fn)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if fn in self._listeners:
-                    self._listeners.remove(fn)
-
-        return unsubscribe
-
-    def wake(self) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for fn in listeners:
-            fn()
 
 
 class Runtime:

@@ -23,6 +23,6 @@ def load() -> Registered:
     from paraph.mail import jobs as mail_jobs  # noqa: F401  mail.*, mail.expiry_notices
     from paraph.signature_request import processing  # noqa: F401  processing, cancel, expiry and token sweeps
     from paraph.signing import final  # noqa: F401  finalizing signed requests
-    from paraph.worker import jobs, periodic
+    from paraph.worker import periodic, queue
 
-    return Registered(frozenset(jobs.handlers()), periodic.names())
+    return Registered(frozenset(queue.handlers()), periodic.names())

@@ -20,7 +20,7 @@ from paraph.mail.mailer import FileMailer, MailConfigError, SmtpConfig, SmtpMail
 from paraph.models import Account, SignatureRequest
 from paraph.signature_request.processing import expire_due
 from paraph.web.outbox import list_mails, load_mail
-from paraph.worker import jobs
+from paraph.worker import queue
 from tests.conftest import AccountInfo, Server
 from tests.pgcluster import free_port
 from tests.signing.conftest import Inbox
@@ -227,7 +227,7 @@ def test_it_tells_the_owner_that_their_callback_endpoint_was_disabled(
         ep.consecutive_failures = 5
         ep.disabled_at = utcnow()
         session.flush()
-        jobs.enqueue(session, "mail.endpoint_disabled", {"endpoint_id": ep.id})
+        queue.enqueue(session, "mail.endpoint_disabled", {"endpoint_id": ep.id})
     msg = inbox.wait_for(1)[0]
     assert msg["To"] == account.email
     assert "https://hooks.example.com/paraph" in text_of(msg)

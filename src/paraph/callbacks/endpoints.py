@@ -9,6 +9,7 @@ from paraph.callbacks.signing import new_webhook_secret
 from paraph.db import utcnow
 from paraph.models import Account, ApiApp, CallbackDelivery, CallbackEndpoint
 from paraph.models.callback import DeliveryState
+from paraph.worker.wakeup import wake
 
 
 def get_or_create(session: Session, account: Account, app: ApiApp | None) -> CallbackEndpoint:
@@ -50,8 +51,6 @@ def enable(session: Session, ep: CallbackEndpoint) -> int:
     )
     released = int(getattr(result, "rowcount", 0) or 0)
     if released:
-        from paraph.callbacks.service import wake
-
         wake(session)
     return released
 

@@ -13,19 +13,17 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from paraph.account.service import primary_api_key
 from paraph.callbacks import endpoints
 from paraph.callbacks.events import EventType
 from paraph.callbacks.signing import callback_json, event_hash
-from paraph.db import is_postgres, utcnow
+from paraph.db import utcnow
 from paraph.errors import BadRequest, NotFound
 from paraph.models import Account, ApiApp, CallbackDelivery, CallbackEndpoint, CallbackEvent
 from paraph.models.callback import DeliveryState
-
-NOTIFY_CHANNEL = "paraph_work"
+from paraph.worker.wakeup import wake
 
 Targets = Literal["default", "account", "app"]
 
@@ -147,14 +145,6 @@ def build_payload(
     if event.object_kind and event.object_json is not None:
         payload[event.object_kind] = event.object_json
     return payload
-
-
-def wake(session: Session) -> None:
-    """Tell workers there is work: in this process after commit, and on PostgreSQL other processes too."""
-    session.info["wake"] = True
-    if is_postgres(session) and not session.info.get("notified"):
-        session.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
-        session.info["notified"] = True
 
 
 def endpoint_for_target(session: Session, account: Account, target: str) -> tuple[CallbackEndpoint, ApiApp | None]:

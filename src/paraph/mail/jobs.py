@@ -26,7 +26,7 @@ from paraph.runtime import Runtime
 from paraph.signature_request import repository
 from paraph.signing import order
 from paraph.signing.access import final_copy_link, signing_link
-from paraph.worker import jobs
+from paraph.worker import queue
 from paraph.worker.periodic import every
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ def _single(kind: str, build: Builder) -> None:
             data={"to": mailed},
         )
 
-    jobs.handler(kind, prepare=prepare)(record)
+    queue.handler(kind, prepare=prepare)(record)
 
 
 _single(SIGNER_INVITE, _invite(reminder=False))
@@ -171,14 +171,14 @@ def invite_signable(session: Session, sr: SignatureRequest) -> None:
     if sr.is_embedded:
         return
     for signer in order.signable_now(sr):
-        jobs.enqueue(
+        queue.enqueue(
             session,
             SIGNER_INVITE,
             {"signature_request_id": sr.signature_request_id, "signature_id": signer.signature_id},
         )
 
 
-@jobs.handler(SENT)
+@queue.handler(SENT)
 def _fan_out_sent(session: Session, payload: dict[str, Any]) -> None:
     sr = _request(session, payload)
     if sr is not None and not (sr.is_complete or sr.is_declined or sr.is_expired or sr.has_error):
@@ -199,31 +199,31 @@ def _parties(sr: SignatureRequest) -> list[Recipient]:
     return out
 
 
-@jobs.handler(COMPLETED)
+@queue.handler(COMPLETED)
 def _fan_out_completed(session: Session, payload: dict[str, Any]) -> None:
     sr = _request(session, payload)
     if sr is None or not sr.is_complete:
         return
     for r in _parties(sr):
-        jobs.enqueue(
+        queue.enqueue(
             session, FINAL_COPY, {"signature_request_id": sr.signature_request_id, "email": r.email, "name": r.name}
         )
 
 
-@jobs.handler(EXPIRED)
+@queue.handler(EXPIRED)
 def _fan_out_expired(session: Session, payload: dict[str, Any]) -> None:
     sr = _request(session, payload)
     if sr is None or not sr.is_expired:
         return
     rid = sr.signature_request_id
-    jobs.enqueue(
+    queue.enqueue(
         session, EXPIRED_NOTICE, {"signature_request_id": rid, "email": sr.account.email_address, "requester": True}
     )
     if sr.is_embedded:
         return  # embedded signers never got mail from Paraph; the integrator tells them
     for s in sr.signers:
         if s.status_code == SignerStatus.EXPIRED:
-            jobs.enqueue(
+            queue.enqueue(
                 session, EXPIRED_NOTICE, {"signature_request_id": rid, "email": s.email_address, "name": s.name}
             )
 
@@ -237,4 +237,4 @@ def _expiry_notices(rt: Runtime) -> None:
     with rt.unit_of_work() as session:
         for sr_id, rid in mail_repository.expired_unannounced(session, 100):
             session.add(SigningNotice(signature_request_id=sr_id, kind="expired"))
-            jobs.enqueue(session, EXPIRED, {"signature_request_id": rid})
+            queue.enqueue(session, EXPIRED, {"signature_request_id": rid})

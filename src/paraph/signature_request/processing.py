@@ -45,7 +45,7 @@ from paraph.signature_request.pdfwork import (
 )
 from paraph.signature_request.schemas import field_dict
 from paraph.signature_request.service import CANCEL_JOB, MAIL_SENT_JOB, PROCESS_JOB, emit_event
-from paraph.worker import jobs
+from paraph.worker import queue as jobs
 from paraph.worker.periodic import every
 
 log = logging.getLogger(__name__)

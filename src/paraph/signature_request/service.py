@@ -56,7 +56,7 @@ from paraph.signature_request.search import compile_query
 from paraph.storage import Storage
 from paraph.wire.decode import UploadedFile
 from paraph.wire.responses import warning
-from paraph.worker import jobs
+from paraph.worker import queue as jobs
 
 PROCESS_JOB = "signature_request.process"
 CANCEL_JOB = "signature_request.cancel"

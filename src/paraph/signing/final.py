@@ -28,7 +28,7 @@ from paraph.signing.finalpdf import FinalOutcome, FinalTask, StampedField, build
 from paraph.signing.service import FINALIZE_JOB
 from paraph.signing.trail import build_trail
 from paraph.storage import Storage
-from paraph.worker import jobs
+from paraph.worker import queue as jobs
 
 COMPLETED_MAIL_JOB = "mail.completed"
 

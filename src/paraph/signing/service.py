@@ -33,7 +33,7 @@ from paraph.signing.access import mail_token_ok
 from paraph.signing.images import PreparedImage
 from paraph.signing.schemas import SubmitBody
 from paraph.wire.validators import check_email
-from paraph.worker import jobs
+from paraph.worker import queue as jobs
 
 FINALIZE_JOB = "signing.finalize"
 SESSION_GRACE = dt.timedelta(hours=2)

@@ -13,19 +13,18 @@ import gc
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
 
 from anyio import to_thread
-from sqlalchemy.engine import make_url
 
 from paraph.callbacks import delivery
 from paraph.callbacks.http import AttemptResult, CallbackSender
 from paraph.callbacks.signing import encode_callback_json, standard_webhook_headers
 from paraph.runtime import Runtime
-from paraph.worker import jobs, periodic
+from paraph.worker import periodic, queue
+from paraph.worker.wakeup import Listener
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +74,7 @@ class Worker:
         self._claiming = False  # a claim is running (one at a time, so the window is never overfilled)
         self._sender: CallbackSender | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._listener: threading.Thread | None = None
-        self._listener_stop = threading.Event()
+        self._listener = Listener(runtime.db.url, runtime.wakeup)
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -88,7 +86,7 @@ class Worker:
 
         freeze_startup_heap()
         self._unsubscribe = self.rt.wakeup.subscribe(wake)
-        self._start_pg_listener()
+        self._listener.start()
         tasks: list[asyncio.Task[None]] = []
         if self.deliveries:
             self._sender = CallbackSender(
@@ -122,9 +120,7 @@ class Worker:
                 await self._sender.close()
             if self._unsubscribe is not None:
                 self._unsubscribe()
-            self._listener_stop.set()
-            if self._listener is not None:
-                await asyncio.to_thread(self._listener.join, 3.0)
+            await self._listener.stop()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -266,18 +262,18 @@ class Worker:
 
     def _run_one_job(self) -> bool:
         with self.rt.unit_of_work() as session:
-            claimed = jobs.claim(session, self.worker_id)
+            claimed = queue.claim(session, self.worker_id)
         if not claimed:
             return False
         job = claimed[0]
         try:
-            job = jobs.prepare(self.rt, job)
+            job = queue.prepare(self.rt, job)
             with self.rt.unit_of_work() as session:
-                jobs.run(session, job)
+                queue.run(session, job)
         except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)
             with self.rt.unit_of_work() as session:
-                jobs.failed(session, job, exc)
+                queue.failed(session, job, exc)
         return True
 
     async def _periodic_loop(self) -> None:
@@ -301,30 +297,6 @@ class Worker:
                 await event.wait()
         except TimeoutError:
             pass
-
-    def _start_pg_listener(self) -> None:
-        url = make_url(self.rt.db.url)
-        if not url.drivername.startswith("postgresql"):
-            return
-        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        from paraph.callbacks.service import NOTIFY_CHANNEL
-
-        def listen() -> None:
-            import psycopg
-
-            while not self._listener_stop.is_set():
-                try:
-                    with psycopg.connect(dsn, autocommit=True) as conn:
-                        conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                        while not self._listener_stop.is_set():
-                            for _ in conn.notifies(timeout=1.0, stop_after=1):
-                                self.rt.wakeup.wake()
-                except Exception:
-                    log.warning("LISTEN connection lost; polling until it is back", exc_info=True)
-                    self._listener_stop.wait(2.0)
-
-        self._listener = threading.Thread(target=listen, name="paraph-listen", daemon=True)
-        self._listener.start()
 
 
 async def send_claimed(sender: CallbackSender | None, c: delivery.Claimed) -> AttemptResult:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from paraph.db import is_postgres, utcnow
 from paraph.models import Job
+from paraph.worker.wakeup import wake
 
 if TYPE_CHECKING:
     from paraph.runtime import Runtime
@@ -59,8 +60,6 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_after: 
     job = Job(kind=kind, payload=payload, run_after=run_after or utcnow())
     session.add(job)
     session.flush()
-    from paraph.callbacks.service import wake
-
     wake(session)
     return job
 
