@@ -36,6 +36,7 @@ from tests.pgcluster import Cluster, free_port  # noqa: E402
 
 from paraph.account import repository as accounts  # noqa: E402
 from paraph.account.service import create_account, update_account  # noqa: E402
+from paraph.callbacks.dispatcher import Dispatcher  # noqa: E402
 from paraph.callbacks.events import EventType  # noqa: E402
 from paraph.callbacks.service import emit  # noqa: E402
 from paraph.callbacks.signing import encode_callback_json  # noqa: E402
@@ -183,7 +184,7 @@ def latency_phase(rt: Runtime, account_id: str, rec: ReceiverProc) -> tuple[floa
 
 class InProcessWorker:
     def __init__(self, rt: Runtime) -> None:
-        self.worker = Worker(rt, run_jobs=False)
+        self.worker = Worker(rt, [Dispatcher(rt)])
         import uvloop
 
         self.loop = uvloop.new_event_loop()

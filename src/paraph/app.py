@@ -90,10 +90,11 @@ def create_app(
             rt.warm_pdf_pool()
         if run_worker:
             from paraph import tasks
-            from paraph.worker.runner import Worker
+            from paraph.callbacks.dispatcher import Dispatcher
+            from paraph.worker.runner import JobLoops, Worker
 
             tasks.load()
-            worker = Worker(rt)
+            worker = Worker(rt, [Dispatcher(rt), JobLoops(rt)])
             worker_task = asyncio.create_task(worker.run())
         try:
             yield

@@ -88,13 +88,14 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
 
 def _worker(settings: Settings) -> int:
     from paraph import tasks
+    from paraph.callbacks.dispatcher import Dispatcher
     from paraph.runtime import Runtime
-    from paraph.worker.runner import Worker
+    from paraph.worker.runner import JobLoops, Worker
 
     tasks.load()
     rt = Runtime(settings)
     rt.warm_pdf_pool()
-    worker = Worker(rt)
+    worker = Worker(rt, [Dispatcher(rt), JobLoops(rt)])
 
     async def run() -> None:
         loop = asyncio.get_running_loop()

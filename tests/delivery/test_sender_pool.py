@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from paraph.account import repository as accounts
 from paraph.account.service import update_account
+from paraph.callbacks.dispatcher import Dispatcher
 from paraph.models import CallbackAttempt, CallbackDelivery
 from paraph.runtime import Runtime
 from paraph.worker.runner import Worker
@@ -29,8 +30,9 @@ def settings_overrides() -> dict[str, Any]:
 class Running:
     """A worker on its own event loop in a thread, as ``paraph serve`` runs it beside the web server."""
 
-    def __init__(self, worker: Worker) -> None:
+    def __init__(self, worker: Worker, dispatcher: Dispatcher) -> None:
         self.worker = worker
+        self.dispatcher = dispatcher
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(worker.run(),), daemon=True)
         self.thread.start()
@@ -47,7 +49,8 @@ def start_worker(runtime: Runtime) -> Iterator[Any]:
     started: list[Running] = []
 
     def start() -> Running:
-        running = Running(Worker(runtime, run_jobs=False, poll_interval=0.1))
+        dispatcher = Dispatcher(runtime, poll_interval=0.1)
+        running = Running(Worker(runtime, [dispatcher]), dispatcher)
         started.append(running)
         return running
 
@@ -106,7 +109,7 @@ def test_a_stopping_worker_gives_back_what_it_could_not_send_in_time(
     point_account_at(runtime, account, receiver.url + "/hook")
     emit_events(runtime, account, 6)
     running = start_worker()
-    running.worker.drain_timeout = 0.2
+    running.dispatcher.drain_timeout = 0.2
     receiver.wait_for(2)  # both senders busy, four deliveries queued
     running.stop()
     got = deliveries(runtime)
