@@ -6,7 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from paraph.callbacks.retention import prune
+from paraph.callbacks.tasks import prune
 from paraph.models import CallbackAttempt, CallbackDelivery
 from tests.conftest import AccountInfo, Server
 from tests.delivery.helpers import emit_events, events, set_callback, wait_until

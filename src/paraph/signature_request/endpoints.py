@@ -10,7 +10,6 @@ from starlette.responses import Response
 
 from paraph.errors import BadRequest, NotFound
 from paraph.handlers import ApiContext, api_call, in_uow, runtime
-from paraph.mail import jobs as _mail_jobs  # noqa: F401 - the mail job handlers register
 from paraph.models import SignatureRequest
 from paraph.runtime import runtime_of
 from paraph.signature_request import processing, service  # noqa: F401 - job handlers register

@@ -27,6 +27,7 @@ from paraph.callbacks.events import EventType
 from paraph.db import insert_many, utcnow
 from paraph.documents.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
 from paraph.documents.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
+from paraph.mail import tasks as mail_tasks
 from paraph.models import RequestField, SignatureRequest
 from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.runtime import PDF_PROCESSES, Runtime
@@ -44,7 +45,7 @@ from paraph.signature_request.pdfwork import (
     render_stored_pages,
 )
 from paraph.signature_request.schemas import field_dict
-from paraph.signature_request.service import CANCEL_JOB, MAIL_SENT_JOB, PROCESS_JOB, emit_event
+from paraph.signature_request.service import CANCEL_JOB, PROCESS_JOB, emit_event
 from paraph.worker import queue as jobs
 from paraph.worker.periodic import every
 
@@ -395,7 +396,7 @@ def _apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> N
     )
     emit_event(session, sr, EventType.SIGNATURE_REQUEST_SENT)
     if not sr.is_embedded:
-        jobs.enqueue(session, MAIL_SENT_JOB, {"signature_request_id": sr.signature_request_id})
+        mail_tasks.request_sent(session, sr)
 
 
 def _apply_failure(session: Session, sr: SignatureRequest, failure: Failure, prepared: Prepared) -> None:

@@ -40,6 +40,7 @@ from paraph.errors import (
     NotFound,
     RemoveFailed,
 )
+from paraph.mail import tasks as mail_tasks
 from paraph.models import Account, ApiApp, Document, SignatureRequest, Signer
 from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.runtime import runtime_of
@@ -60,9 +61,6 @@ from paraph.worker import queue as jobs
 
 PROCESS_JOB = "signature_request.process"
 CANCEL_JOB = "signature_request.cancel"
-MAIL_SENT_JOB = "mail.signature_request_sent"
-MAIL_REMIND_JOB = "mail.remind"
-MAIL_INVITE_JOB = "mail.signer_invite"
 REMIND_INTERVAL = dt.timedelta(hours=1)
 FILE_URL_TTL = dt.timedelta(days=3)
 _SDK_FILE_NAME = re.compile(r"files?\[\d*\]")
@@ -485,7 +483,7 @@ def remind(
         signature_id=signer.signature_id,
         data={"email_address": signer.email_address},
     )
-    jobs.enqueue(session, MAIL_REMIND_JOB, {"signature_request_id": rid, "signature_id": signer.signature_id})
+    mail_tasks.remind(session, sr, signer)
     emit_event(session, sr, EventType.SIGNATURE_REQUEST_REMIND, related_signature_id=signer.signature_id)
     return sr
 
@@ -528,11 +526,7 @@ def update(
         if not sr.is_embedded and sr.files_state == FilesState.READY:
             # As Dropbox Sign does: the new address gets its own signing link (when it is the signer's turn;
             # the mail job checks the order). Before processing ends, signature_request_sent mails everyone.
-            jobs.enqueue(
-                session,
-                MAIL_INVITE_JOB,
-                {"signature_request_id": rid, "signature_id": signer.signature_id},
-            )
+            mail_tasks.invite(session, sr, signer)
     if req.expires_at is not None:
         sr.expires_at = _future(req.expires_at)
         changes["expires_at"] = req.expires_at
@@ -559,7 +553,7 @@ def release_hold(
     for signer in held:
         signer.status_code = SignerStatus.AWAITING_SIGNATURE
     if not sr.is_embedded and sr.files_state == FilesState.READY:
-        jobs.enqueue(session, MAIL_SENT_JOB, {"signature_request_id": rid})  # links to whoever may sign now
+        mail_tasks.request_sent(session, sr)  # links to whoever may sign now
     _record(session, account, rid, "hold_released", ip_address, user_agent)
     return sr
 

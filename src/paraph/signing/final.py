@@ -19,6 +19,7 @@ from paraph import audit
 from paraph.callbacks.events import EventType
 from paraph.config import Settings
 from paraph.documents.model import Field, FieldType
+from paraph.mail import tasks as mail_tasks
 from paraph.models import FinalDocument, RequestField, SignatureRequest
 from paraph.runtime import Runtime
 from paraph.signature_request import repository as requests
@@ -29,8 +30,6 @@ from paraph.signing.service import FINALIZE_JOB
 from paraph.signing.trail import build_trail
 from paraph.storage import Storage
 from paraph.worker import queue as jobs
-
-COMPLETED_MAIL_JOB = "mail.completed"
 
 
 def final_key(signature_request_id: str) -> str:
@@ -105,7 +104,7 @@ def store_final(session: Session, payload: dict[str, Any]) -> None:
         data={"sha256": outcome.sha256, "size": outcome.size},
     )
     emit_event(session, sr, EventType.SIGNATURE_REQUEST_DOWNLOADABLE)
-    jobs.enqueue(session, COMPLETED_MAIL_JOB, {"signature_request_id": sr.signature_request_id})
+    mail_tasks.completed(session, sr)
 
 
 def final_pdf(storage: Storage, sr: SignatureRequest) -> bytes | None:

@@ -22,6 +22,7 @@ from paraph import audit
 from paraph.callbacks.events import EventType
 from paraph.db import utcnow
 from paraph.embedded.service import TOKEN_PROBLEMS, redeem_sign_url, token_problem
+from paraph.mail import tasks as mail_tasks
 from paraph.models import RequestField, SignatureImage, SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import SignerStatus
 from paraph.runtime import runtime_of
@@ -379,11 +380,7 @@ def submit(
     elif not sr.is_embedded:
         for s in order.signable_now(sr):
             if s.signature_id not in invited_before:
-                jobs.enqueue(
-                    session,
-                    "mail.signer_invite",
-                    {"signature_request_id": sr.signature_request_id, "signature_id": s.signature_id},
-                )
+                mail_tasks.invite(session, sr, s)
     return sr
 
 
@@ -479,9 +476,5 @@ def reassign(
     )
     if not sr.is_embedded:
         if order.may_sign_now(sr, signer):
-            jobs.enqueue(
-                session,
-                "mail.signer_invite",
-                {"signature_request_id": sr.signature_request_id, "signature_id": signer.signature_id},
-            )
+            mail_tasks.invite(session, sr, signer)
     return signer

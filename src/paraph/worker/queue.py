@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,8 +56,8 @@ def handlers() -> dict[str, Handler]:
     return dict(_HANDLERS)
 
 
-def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_after: dt.datetime | None = None) -> Job:
-    job = Job(kind=kind, payload=payload, run_after=run_after or utcnow())
+def enqueue(session: Session, kind: str, payload: Mapping[str, Any], *, run_after: dt.datetime | None = None) -> Job:
+    job = Job(kind=str(kind), payload=dict(payload), run_after=run_after or utcnow())
     session.add(job)
     session.flush()
     wake(session)

@@ -1,5 +1,9 @@
 """Mail jobs. Each mail is its own job, so one failing recipient retries alone.
 
+Other domains queue mail through the typed functions here (:func:`request_sent`, :func:`invite`,
+:func:`remind`, :func:`completed`, :func:`endpoint_disabled`), never by a job kind's string: a misspelt
+kind would be a job no one handles. The kinds' values are stored in ``jobs.kind`` and never change.
+
 Fan-out jobs (``mail.signature_request_sent``, ``mail.completed``, ``mail.expired``) run in a transaction
 and enqueue one job per recipient. A single-mail job composes its message in a short read transaction and
 sends it in the ``prepare`` phase, which holds no transaction (an SMTP server taking thirty seconds must
@@ -11,7 +15,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from enum import StrEnum
+from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +25,7 @@ from paraph.mail import messages
 from paraph.mail import repository as mail_repository
 from paraph.mail.mailer import make_mailer
 from paraph.mail.messages import Letter, Recipient
-from paraph.models import Account, ApiApp, CallbackEndpoint, SignatureRequest, Signer, SigningNotice
+from paraph.models import Account, ApiApp, CallbackEndpoint, Job, SignatureRequest, Signer, SigningNotice
 from paraph.models.signature_request import SignerStatus
 from paraph.runtime import Runtime
 from paraph.signature_request import repository
@@ -31,14 +36,40 @@ from paraph.worker.periodic import every
 
 log = logging.getLogger(__name__)
 
-SENT = "mail.signature_request_sent"  # enqueued by the signature request feature when a request is sent
-SIGNER_INVITE = "mail.signer_invite"
-REMIND = "mail.remind"  # enqueued by POST /signature_request/remind
-COMPLETED = "mail.completed"
-FINAL_COPY = "mail.final_copy"
-EXPIRED = "mail.expired"
-EXPIRED_NOTICE = "mail.expired_notice"
-ENDPOINT_DISABLED = "mail.endpoint_disabled"  # enqueued by callback delivery
+
+class MailJob(StrEnum):
+    """The mail job kinds (their values are rows in ``jobs``: never change one)."""
+
+    SIGNATURE_REQUEST_SENT = "mail.signature_request_sent"  # fan-out: an invite to whoever may sign now
+    SIGNER_INVITE = "mail.signer_invite"
+    REMIND = "mail.remind"
+    COMPLETED = "mail.completed"  # fan-out: a final copy to every party
+    FINAL_COPY = "mail.final_copy"
+    EXPIRED = "mail.expired"  # fan-out: an expiry notice to the requester and the signers who had not signed
+    EXPIRED_NOTICE = "mail.expired_notice"
+    ENDPOINT_DISABLED = "mail.endpoint_disabled"
+
+
+class RequestPayload(TypedDict):
+    signature_request_id: str
+
+
+class SignerPayload(TypedDict):
+    signature_request_id: str
+    signature_id: str
+
+
+class RecipientPayload(TypedDict):
+    signature_request_id: str
+    email: str
+    name: NotRequired[str]
+    requester: NotRequired[bool]
+
+
+class EndpointPayload(TypedDict):
+    endpoint_id: int
+
+
 EXPIRY_NOTICE_SWEEP_SECONDS = 30
 
 Builder = Callable[[Session, Runtime, dict[str, Any]], Letter | None]
@@ -156,11 +187,11 @@ def _single(kind: str, build: Builder) -> None:
     queue.handler(kind, prepare=prepare)(record)
 
 
-_single(SIGNER_INVITE, _invite(reminder=False))
-_single(REMIND, _invite(reminder=True))
-_single(FINAL_COPY, _final_copy)
-_single(EXPIRED_NOTICE, _expired_notice)
-_single(ENDPOINT_DISABLED, _endpoint_disabled)
+_single(MailJob.SIGNER_INVITE, _invite(reminder=False))
+_single(MailJob.REMIND, _invite(reminder=True))
+_single(MailJob.FINAL_COPY, _final_copy)
+_single(MailJob.EXPIRED_NOTICE, _expired_notice)
+_single(MailJob.ENDPOINT_DISABLED, _endpoint_disabled)
 
 
 # -- fan-outs ----------------------------------------------------------------------------------------------
@@ -171,14 +202,10 @@ def invite_signable(session: Session, sr: SignatureRequest) -> None:
     if sr.is_embedded:
         return
     for signer in order.signable_now(sr):
-        queue.enqueue(
-            session,
-            SIGNER_INVITE,
-            {"signature_request_id": sr.signature_request_id, "signature_id": signer.signature_id},
-        )
+        invite(session, sr, signer)
 
 
-@queue.handler(SENT)
+@queue.handler(MailJob.SIGNATURE_REQUEST_SENT)
 def _fan_out_sent(session: Session, payload: dict[str, Any]) -> None:
     sr = _request(session, payload)
     if sr is not None and not (sr.is_complete or sr.is_declined or sr.is_expired or sr.has_error):
@@ -199,32 +226,38 @@ def _parties(sr: SignatureRequest) -> list[Recipient]:
     return out
 
 
-@queue.handler(COMPLETED)
+@queue.handler(MailJob.COMPLETED)
 def _fan_out_completed(session: Session, payload: dict[str, Any]) -> None:
     sr = _request(session, payload)
     if sr is None or not sr.is_complete:
         return
     for r in _parties(sr):
-        queue.enqueue(
-            session, FINAL_COPY, {"signature_request_id": sr.signature_request_id, "email": r.email, "name": r.name}
+        _enqueue(
+            session,
+            MailJob.FINAL_COPY,
+            RecipientPayload(signature_request_id=sr.signature_request_id, email=r.email, name=r.name),
         )
 
 
-@queue.handler(EXPIRED)
+@queue.handler(MailJob.EXPIRED)
 def _fan_out_expired(session: Session, payload: dict[str, Any]) -> None:
     sr = _request(session, payload)
     if sr is None or not sr.is_expired:
         return
     rid = sr.signature_request_id
-    queue.enqueue(
-        session, EXPIRED_NOTICE, {"signature_request_id": rid, "email": sr.account.email_address, "requester": True}
+    _enqueue(
+        session,
+        MailJob.EXPIRED_NOTICE,
+        RecipientPayload(signature_request_id=rid, email=sr.account.email_address, requester=True),
     )
     if sr.is_embedded:
         return  # embedded signers never got mail from Paraph; the integrator tells them
     for s in sr.signers:
         if s.status_code == SignerStatus.EXPIRED:
-            queue.enqueue(
-                session, EXPIRED_NOTICE, {"signature_request_id": rid, "email": s.email_address, "name": s.name}
+            _enqueue(
+                session,
+                MailJob.EXPIRED_NOTICE,
+                RecipientPayload(signature_request_id=rid, email=s.email_address, name=s.name),
             )
 
 
@@ -237,4 +270,47 @@ def _expiry_notices(rt: Runtime) -> None:
     with rt.unit_of_work() as session:
         for sr_id, rid in mail_repository.expired_unannounced(session, 100):
             session.add(SigningNotice(signature_request_id=sr_id, kind="expired"))
-            queue.enqueue(session, EXPIRED, {"signature_request_id": rid})
+            _enqueue(session, MailJob.EXPIRED, RequestPayload(signature_request_id=rid))
+
+
+# -- queueing mail (what other domains call) ---------------------------------------------------------------
+
+
+def _enqueue(
+    session: Session, kind: MailJob, payload: RequestPayload | SignerPayload | RecipientPayload | EndpointPayload
+) -> Job:
+    return queue.enqueue(session, kind, payload)
+
+
+def request_sent(session: Session, sr: SignatureRequest) -> Job:
+    """A request was sent (or its hold released): a signing link to whoever may sign now."""
+    return _enqueue(
+        session, MailJob.SIGNATURE_REQUEST_SENT, RequestPayload(signature_request_id=sr.signature_request_id)
+    )
+
+
+def invite(session: Session, sr: SignatureRequest, signer: Signer) -> Job:
+    """A signing link for ``signer`` (sent only if it is then the signer's turn)."""
+    return _enqueue(
+        session,
+        MailJob.SIGNER_INVITE,
+        SignerPayload(signature_request_id=sr.signature_request_id, signature_id=signer.signature_id),
+    )
+
+
+def remind(session: Session, sr: SignatureRequest, signer: Signer) -> Job:
+    return _enqueue(
+        session,
+        MailJob.REMIND,
+        SignerPayload(signature_request_id=sr.signature_request_id, signature_id=signer.signature_id),
+    )
+
+
+def completed(session: Session, sr: SignatureRequest) -> Job:
+    """The final document is ready: a copy to every party."""
+    return _enqueue(session, MailJob.COMPLETED, RequestPayload(signature_request_id=sr.signature_request_id))
+
+
+def endpoint_disabled(session: Session, ep: CallbackEndpoint) -> Job:
+    """Tell the account that callbacks to ``ep`` stopped after repeated failures."""
+    return _enqueue(session, MailJob.ENDPOINT_DISABLED, EndpointPayload(endpoint_id=ep.id))
