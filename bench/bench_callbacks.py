@@ -39,7 +39,7 @@ from paraph.account.service import create_account, update_account  # noqa: E402
 from paraph.callbacks.dispatcher import Dispatcher  # noqa: E402
 from paraph.callbacks.events import EventType  # noqa: E402
 from paraph.callbacks.service import emit  # noqa: E402
-from paraph.callbacks.signing import encode_callback_json  # noqa: E402
+from paraph.callbacks.webhook_signature import encode_callback_json  # noqa: E402
 from paraph.config import Settings  # noqa: E402
 from paraph.migrate import upgrade  # noqa: E402
 from paraph.models import CallbackAttempt, CallbackDelivery  # noqa: E402

@@ -123,7 +123,7 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from paraph.account.endpoints import router as account
     from paraph.api_app.endpoints import router as api_app
-    from paraph.callbacks.api import router as callbacks_api
+    from paraph.callbacks.endpoints import router as callbacks_api
 
     app.include_router(account, prefix="/v3")
     app.include_router(api_app, prefix="/v3")

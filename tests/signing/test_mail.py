@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 import urllib3
 
-from paraph.callbacks import endpoints
+from paraph.callbacks import targets
 from paraph.db import utcnow
 from paraph.mail import messages
 from paraph.mail import tasks as mail_tasks
@@ -222,7 +222,7 @@ def test_it_tells_the_owner_that_their_callback_endpoint_was_disabled(
     with server.runtime.unit_of_work() as session:
         owner = session.scalars(sa.select(Account).where(Account.account_id == account.account_id)).one()
         owner.callback_url = "https://hooks.example.com/paraph"
-        ep = endpoints.get_or_create(session, owner, None)
+        ep = targets.get_or_create(session, owner, None)
         ep.url = owner.callback_url
         ep.consecutive_failures = 5
         ep.disabled_at = utcnow()

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from paraph import audit
 from paraph.account import repository
-from paraph.callbacks import endpoints as callback_endpoints
+from paraph.callbacks import targets as callback_targets
 from paraph.errors import BadRequest, NotFound
 from paraph.models import Account, ApiApp, ApiKey
 from paraph.runtime import runtime_of
@@ -89,7 +89,7 @@ def update_account(
         account.locale = locale
     if "callback_url" in fields_set:
         account.callback_url = callback_url or None
-        callback_endpoints.url_saved(session, account, None, account.callback_url)
+        callback_targets.url_saved(session, account, None, account.callback_url)
     audit.record(session, "api:account:updated", account_id=account.id, data={"fields": sorted(fields_set)})
     return account
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from paraph import audit
 from paraph.api_app import repository
 from paraph.api_app.schemas import ApiAppCreateRequest, ApiAppUpdateRequest
-from paraph.callbacks import endpoints as callback_endpoints
+from paraph.callbacks import targets as callback_targets
 from paraph.db import utcnow
 from paraph.errors import NotFound
 from paraph.models import Account, ApiApp
@@ -33,7 +33,7 @@ def create(session: Session, account: Account, req: ApiAppCreateRequest) -> ApiA
     session.add(app)
     session.flush()
     if app.callback_url:
-        callback_endpoints.url_saved(session, account, app, app.callback_url)
+        callback_targets.url_saved(session, account, app, app.callback_url)
     audit.record(session, "api:api_app:created", account_id=account.id, data={"client_id": app.client_id})
     return app
 
@@ -66,7 +66,7 @@ def update(session: Session, account: Account, client_id: str, req: ApiAppUpdate
             app.white_labeling_options = merged
     if "callback_url" in fields:
         app.callback_url = req.callback_url or None
-        callback_endpoints.url_saved(session, account, app, app.callback_url)
+        callback_targets.url_saved(session, account, app, app.callback_url)
     audit.record(session, "api:api_app:updated", account_id=account.id, data={"client_id": app.client_id})
     return app
 

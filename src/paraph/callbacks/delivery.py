@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from paraph.callbacks.http import AttemptResult
+from paraph.callbacks.sender import AttemptResult
 from paraph.config import Settings
 from paraph.db import Base, driver_style, insert_many, is_postgres, utc_driver_value, utcnow
 from paraph.mail import tasks as mail_tasks

@@ -16,8 +16,8 @@ import time
 from anyio import to_thread
 
 from paraph.callbacks import delivery
-from paraph.callbacks.http import AttemptResult, CallbackSender
-from paraph.callbacks.signing import encode_callback_json, standard_webhook_headers
+from paraph.callbacks.sender import AttemptResult, CallbackSender
+from paraph.callbacks.webhook_signature import encode_callback_json, standard_webhook_headers
 from paraph.runtime import Runtime
 from paraph.worker.wakeup import until
 

@@ -1,63 +1,131 @@
-"""Callback endpoints: the account's URL and each API app's URL, with their secret and health."""
+"""/paraph/v1: events, resend, replay, callback test and endpoints (Paraph's extensions; not in Dropbox Sign)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
+import datetime as dt
+from typing import Any
 
-from paraph.callbacks.signing import new_webhook_secret
-from paraph.db import utcnow
-from paraph.models import Account, ApiApp, CallbackDelivery, CallbackEndpoint
-from paraph.models.callback import DeliveryState
-from paraph.worker.wakeup import wake
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from paraph.callbacks import replay, repository
+from paraph.callbacks import targets as callback_targets
+from paraph.callbacks.inline import send_test
+from paraph.callbacks.schemas import serialize_endpoint, serialize_event
+from paraph.errors import BadRequest, NotFound
+from paraph.request_scope import ApiContext, api_call, runtime
+from paraph.wire.decode import decode_query, read_body
+from paraph.wire.responses import ok
+
+router = APIRouter()
 
 
-def get_or_create(session: Session, account: Account, app: ApiApp | None) -> CallbackEndpoint:
-    ep = session.scalars(
-        sa.select(CallbackEndpoint).where(
-            CallbackEndpoint.account_id == account.id,
-            CallbackEndpoint.api_app_id.is_(None) if app is None else CallbackEndpoint.api_app_id == app.id,
+def _time(value: Any, name: str) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.datetime.fromtimestamp(int(value), dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        pass
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise BadRequest(f"{name} must be unix seconds or an ISO 8601 time", error_path=name) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _int(value: Any, name: str, default: int, lo: int, hi: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name} must be an integer", error_path=name) from None
+    if not lo <= n <= hi:
+        raise BadRequest(f"{name} must be between {lo} and {hi}", error_path=name)
+    return n
+
+
+@router.get("/events")
+async def events_list(request: Request) -> Response:
+    q = decode_query(request)
+    limit = _int(q.get("limit"), "limit", 20, 1, 100)
+    cursor = _int(q.get("cursor"), "cursor", 0, 0, 2**62) or None
+    state = q.get("state") or None
+    if state is not None and state not in repository.STATES:
+        raise BadRequest(f"state must be one of {', '.join(repository.STATES)}", error_path="state")
+    since, until = _time(q.get("since"), "since"), _time(q.get("until"), "until")
+
+    def run(ctx: ApiContext) -> Response:
+        rows = repository.list_events(
+            ctx.session,
+            ctx.account,
+            event_type=q.get("event_type") or None,
+            signature_request_id=q.get("signature_request_id") or None,
+            state=state,
+            since=since,
+            until=until,
+            before_id=cursor,
+            limit=limit + 1,
         )
-    ).first()
-    if ep is None:
-        ep = CallbackEndpoint(
-            account_id=account.id,
-            api_app_id=app.id if app else None,
-            url=app.callback_url if app else account.callback_url,
-            secret=new_webhook_secret(),
+        targets = repository.target_names(ctx.session, ctx.account)
+        page = rows[:limit]
+        return ok(
+            {
+                "events": [serialize_event(e, targets) for e in page],
+                "next_cursor": str(page[-1].id) if len(rows) > limit else None,
+            }
         )
-        session.add(ep)
-        session.flush()
-    return ep
+
+    return await api_call(request, run)
 
 
-def url_saved(session: Session, account: Account, app: ApiApp | None, url: str | None) -> CallbackEndpoint:
-    """Saving a URL (even the same one) re-enables a disabled endpoint and releases what it held."""
-    ep = get_or_create(session, account, app)
-    ep.url = url
-    if url:
-        enable(session, ep)
-    return ep
+@router.get("/events/{event_id}")
+async def events_get(request: Request, event_id: str) -> Response:
+    def run(ctx: ApiContext) -> Response:
+        event = repository.get_event(ctx.session, ctx.account, event_id)
+        if event is None:
+            raise NotFound("No event with that id.")
+        return ok({"event": serialize_event(event, repository.target_names(ctx.session, ctx.account))})
+
+    return await api_call(request, run)
 
 
-def enable(session: Session, ep: CallbackEndpoint) -> int:
-    """Re-enable ``ep`` and put its held deliveries back in line. Returns how many were released."""
-    ep.disabled_at = None
-    ep.consecutive_failures = 0
-    result = session.execute(
-        sa.update(CallbackDelivery)
-        .where(CallbackDelivery.endpoint_id == ep.id, CallbackDelivery.state == DeliveryState.HELD)
-        .values(state=DeliveryState.PENDING, next_attempt_at=utcnow(), locked_until=None)
-    )
-    released = int(getattr(result, "rowcount", 0) or 0)
-    if released:
-        wake(session)
-    return released
+@router.post("/events/{event_id}/resend")
+async def events_resend(request: Request, event_id: str) -> Response:
+    def run(ctx: ApiContext) -> Response:
+        event = replay.resend(ctx.session, ctx.account, event_id)
+        return ok({"event": serialize_event(event, repository.target_names(ctx.session, ctx.account))})
+
+    return await api_call(request, run)
 
 
-def for_account(session: Session, account: Account) -> list[CallbackEndpoint]:
-    return list(
-        session.scalars(
-            sa.select(CallbackEndpoint).where(CallbackEndpoint.account_id == account.id).order_by(CallbackEndpoint.id)
-        )
-    )
+@router.post("/events/replay")
+async def events_replay(request: Request) -> Response:
+    body = (await read_body(request)).data
+    since, until = _time(body.get("since"), "since"), _time(body.get("until"), "until")
+    state = str(body.get("state") or "failed")
+
+    def run(ctx: ApiContext) -> Response:
+        n = replay.replay(ctx.session, ctx.account, since=since, until=until, state=state)
+        return ok({"replayed": n})
+
+    return await api_call(request, run)
+
+
+@router.post("/callbacks/test")
+async def callbacks_test(request: Request) -> Response:
+    body = (await read_body(request)).data
+    target = str(body.get("target") or "account")
+    account_pk = await api_call(request, lambda ctx: ctx.account.id, write=False)
+    return ok({"result": await send_test(runtime(request), account_pk, target)})
+
+
+@router.get("/callbacks/endpoints")
+async def callbacks_endpoints(request: Request) -> Response:
+    def run(ctx: ApiContext) -> Response:
+        targets = repository.target_names(ctx.session, ctx.account)
+        eps = callback_targets.for_account(ctx.session, ctx.account)
+        return ok({"endpoints": [serialize_endpoint(e, targets.get(e.id, "account")) for e in eps]})
+
+    return await api_call(request, run)

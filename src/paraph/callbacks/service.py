@@ -16,9 +16,9 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from paraph.account.service import primary_api_key
-from paraph.callbacks import endpoints
+from paraph.callbacks import targets as callback_targets
 from paraph.callbacks.events import EventType
-from paraph.callbacks.signing import callback_json, event_hash
+from paraph.callbacks.webhook_signature import callback_json, event_hash
 from paraph.db import utcnow
 from paraph.errors import BadRequest, NotFound
 from paraph.models import Account, ApiApp, CallbackDelivery, CallbackEndpoint, CallbackEvent
@@ -98,7 +98,7 @@ def add_deliveries(
     leased_until = now + dt.timedelta(seconds=lease_seconds) if lease_seconds is not None else None
     deliveries: list[CallbackDelivery] = []
     for app in targets:
-        ep = endpoints.get_or_create(session, account, app)
+        ep = callback_targets.get_or_create(session, account, app)
         body = build_payload(event, account, hash_, reported_for_app=app, request_app=request_app)
         held = ep.disabled_at is not None and leased_until is None
         d = CallbackDelivery(
@@ -154,10 +154,10 @@ def endpoint_for_target(session: Session, account: Account, target: str) -> tupl
     if target == "account":
         if not account.callback_url:
             raise BadRequest("The account has no callback URL.", error_path="target")
-        return endpoints.get_or_create(session, account, None), None
+        return callback_targets.get_or_create(session, account, None), None
     app = apps.get_owned(session, account, target)
     if app is None:
         raise NotFound("No API app with that client_id.", error_path="target")
     if not app.callback_url:
         raise BadRequest("The API app has no callback URL.", error_path="target")
-    return endpoints.get_or_create(session, account, app), app
+    return callback_targets.get_or_create(session, account, app), app

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from paraph.callbacks.guard import UrlRefused
 from paraph.document import service
 from paraph.errors import BadRequest
-from paraph.handlers import ApiContext, api_call, runtime
+from paraph.request_scope import ApiContext, api_call, runtime
 from paraph.signature_request.fetch import FetchError, FetchPolicy, check_file_url, fetch
 from paraph.signature_request.schemas import DocumentDetectFieldsRequest
 from paraph.wire.decode import read_body

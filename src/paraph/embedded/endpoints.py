@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from paraph.embedded import service
-from paraph.handlers import ApiContext, api_call
+from paraph.request_scope import ApiContext, api_call
 from paraph.wire.responses import ok
 
 router = APIRouter(prefix="/v3")

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from paraph.errors import BadRequest, NotFound
-from paraph.handlers import ApiContext, api_call, in_uow, runtime
 from paraph.models import SignatureRequest
+from paraph.request_scope import ApiContext, api_call, in_uow, runtime
 from paraph.runtime import runtime_of
 from paraph.signature_request import processing, service  # noqa: F401 - job handlers register
 from paraph.signature_request.schemas import (

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 # Job handlers register when imported (the worker imports every router's module).
-from paraph.handlers import client_ip, in_uow, runtime
+from paraph.request_scope import client_ip, in_uow, runtime
 from paraph.signature_request.browse import page_image_key
 from paraph.signing import final as _final  # noqa: F401
 from paraph.signing import service

@@ -9,8 +9,8 @@ from starlette.responses import Response
 from paraph import audit
 from paraph.account import repository as accounts
 from paraph.db import utcnow
-from paraph.handlers import client_ip, in_uow, runtime
 from paraph.models import DashboardSession
+from paraph.request_scope import client_ip, in_uow, runtime
 from paraph.security import new_token, verify_password
 from paraph.web import repository
 from paraph.web.core import (

@@ -30,8 +30,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from paraph.db import utcnow
 from paraph.errors import ApiError
-from paraph.handlers import in_uow, runtime
 from paraph.models import Account, DashboardSession
+from paraph.request_scope import in_uow, runtime
 from paraph.runtime import Runtime
 from paraph.web import repository
 from paraph.web.sessions import (

@@ -18,8 +18,8 @@ from paraph.callbacks.inline import send_test
 from paraph.callbacks.schemas import event_state, serialize_event
 from paraph.db import utcnow
 from paraph.errors import ApiError
-from paraph.handlers import runtime
 from paraph.models import CallbackEvent
+from paraph.request_scope import runtime
 from paraph.signature_request import browse
 from paraph.signature_request.browse import STATE_LABELS
 from paraph.web import repository as web_repository

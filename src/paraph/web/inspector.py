@@ -24,8 +24,8 @@ from starlette.types import Message
 from paraph.account import repository as accounts
 from paraph.callbacks import repository as callbacks
 from paraph.db import utcnow
-from paraph.handlers import client_ip, in_uow
 from paraph.models import InspectedRequest
+from paraph.request_scope import client_ip, in_uow
 from paraph.security import new_hex_id
 from paraph.web import repository
 from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call, redirect

@@ -18,7 +18,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from starlette.datastructures import Headers
 from starlette.formparsers import MultiPartParser
 
-from paraph.callbacks.signing import (
+from paraph.callbacks.webhook_signature import (
     callback_json,
     encode_callback_body,
     encode_callback_json,

@@ -24,8 +24,8 @@ from cryptography.x509.oid import NameOID
 from multidict import CIMultiDictProxy
 from standardwebhooks.webhooks import Webhook
 
-from paraph.callbacks.http import AttemptResult, CallbackSender
-from paraph.callbacks.signing import encode_callback_body, new_webhook_secret, standard_webhook_headers
+from paraph.callbacks.sender import AttemptResult, CallbackSender
+from paraph.callbacks.webhook_signature import encode_callback_body, new_webhook_secret, standard_webhook_headers
 from tests.stubs import StubResolver
 
 ACK = "Hello API Event Received"
