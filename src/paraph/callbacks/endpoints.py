@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from paraph.callbacks import replay, repository
+from paraph.callbacks import replay, repository, service
 from paraph.callbacks import targets as callback_targets
 from paraph.callbacks.inline import send_test
 from paraph.callbacks.schemas import serialize_endpoint, serialize_event
@@ -46,8 +47,21 @@ def _int(value: Any, name: str, default: int, lo: int, hi: int) -> int:
     return n
 
 
-@router.get("/events")
-async def events_list(request: Request) -> Response:
+@dataclass(frozen=True, slots=True)
+class EventFilters:
+    """``GET /paraph/v1/events``'s query: read with the bracket rules of :func:`decode_query`, and answered
+    with this API's own messages (``limit must be between 1 and 100``)."""
+
+    limit: int
+    cursor: int | None
+    state: str | None
+    since: dt.datetime | None
+    until: dt.datetime | None
+    event_type: str | None
+    signature_request_id: str | None
+
+
+def event_filters(request: Request) -> EventFilters:
     q = decode_query(request)
     limit = _int(q.get("limit"), "limit", 20, 1, 100)
     cursor = _int(q.get("cursor"), "cursor", 0, 0, 2**62) or None
@@ -55,25 +69,29 @@ async def events_list(request: Request) -> Response:
     if state is not None and state not in repository.STATES:
         raise BadRequest(f"state must be one of {', '.join(repository.STATES)}", error_path="state")
     since, until = _time(q.get("since"), "since"), _time(q.get("until"), "until")
+    return EventFilters(
+        limit, cursor, state, since, until, q.get("event_type") or None, q.get("signature_request_id") or None
+    )
 
+
+@router.get("/events")
+async def events_list(request: Request, f: Annotated[EventFilters, Depends(event_filters)]) -> Response:
     def run(ctx: ApiContext) -> Response:
-        rows = repository.list_events(
+        page = service.events_page(
             ctx.session,
             ctx.account,
-            event_type=q.get("event_type") or None,
-            signature_request_id=q.get("signature_request_id") or None,
-            state=state,
-            since=since,
-            until=until,
-            before_id=cursor,
-            limit=limit + 1,
+            limit=f.limit,
+            event_type=f.event_type,
+            signature_request_id=f.signature_request_id,
+            state=f.state,
+            since=f.since,
+            until=f.until,
+            before_id=f.cursor,
         )
-        targets = repository.target_names(ctx.session, ctx.account)
-        page = rows[:limit]
         return ok(
             {
-                "events": [serialize_event(e, targets) for e in page],
-                "next_cursor": str(page[-1].id) if len(rows) > limit else None,
+                "events": [serialize_event(e, page.targets) for e in page.events],
+                "next_cursor": str(page.next_before_id) if page.next_before_id is not None else None,
             }
         )
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from paraph.account.service import primary_api_key
+from paraph.callbacks import repository
 from paraph.callbacks import targets as callback_targets
 from paraph.callbacks.events import EventType
 from paraph.callbacks.webhook_signature import callback_json, event_hash
@@ -161,3 +162,41 @@ def endpoint_for_target(session: Session, account: Account, target: str) -> tupl
     if not app.callback_url:
         raise BadRequest("The API app has no callback URL.", error_path="target")
     return callback_targets.get_or_create(session, account, app), app
+
+
+@dataclass(slots=True)
+class EventsPage:
+    events: list[CallbackEvent]
+    #: endpoint id -> ``account`` or the app's client_id, for serializing the deliveries
+    targets: dict[int, str]
+    #: the row id to pass as ``before_id`` for the next (older) page; None on the last page
+    next_before_id: int | None
+
+
+def events_page(
+    session: Session,
+    account: Account,
+    *,
+    limit: int,
+    event_type: str | None = None,
+    signature_request_id: str | None = None,
+    state: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    before_id: int | None = None,
+) -> EventsPage:
+    """One page of the event list, newest first (keyset pagination on the row id): for the API's
+    ``GET /paraph/v1/events`` and the dashboard's callbacks page."""
+    rows = repository.list_events(
+        session,
+        account,
+        event_type=event_type,
+        signature_request_id=signature_request_id,
+        state=state,
+        since=since,
+        until=until,
+        before_id=before_id,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    return EventsPage(page, repository.target_names(session, account), page[-1].id if len(rows) > limit else None)

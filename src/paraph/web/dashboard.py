@@ -12,6 +12,7 @@ from starlette.responses import Response
 from paraph.account import repository as accounts
 from paraph.account import service as account_service
 from paraph.callbacks import replay, repository
+from paraph.callbacks import service as callbacks_service
 from paraph.callbacks.events import EventType
 from paraph.callbacks.guard_check import check_callback_url
 from paraph.callbacks.inline import send_test
@@ -100,25 +101,23 @@ async def callbacks(request: Request) -> Response:
     before_id = int(before) if before.isdigit() and len(before) < 19 else None
 
     def run(ctx: PageContext) -> Response:
-        rows = repository.list_events(
+        page = callbacks_service.events_page(
             ctx.session,
             ctx.account,
+            limit=PAGE_SIZE,
             event_type=event_type,
             signature_request_id=request_id,
             state=state,
             before_id=before_id,
-            limit=PAGE_SIZE + 1,
         )
-        targets = repository.target_names(ctx.session, ctx.account)
-        page = rows[:PAGE_SIZE]
         filters = {
             k: v for k, v in (("event_type", event_type), ("state", state), ("signature_request_id", request_id)) if v
         }
-        older = urlencode({**filters, "before": page[-1].id}) if len(rows) > PAGE_SIZE else None
+        older = urlencode({**filters, "before": page.next_before_id}) if page.next_before_id is not None else None
         return ctx.render(
             "callbacks.html",
             {
-                "events": event_rows(page, targets),
+                "events": event_rows(page.events, page.targets),
                 "endpoints": endpoint_views(ctx.session, ctx.account),
                 "event_types": EVENT_TYPES,
                 "states": repository.STATES,
