@@ -16,8 +16,8 @@ import pytest
 
 from paraph.config import Settings
 from paraph.runtime import Runtime
+from tests.callbacks.helpers import emit_events, wait_until
 from tests.conftest import make_account
-from tests.delivery.helpers import emit_events, wait_until
 from tests.pgcluster import free_port
 from tests.receiver import Receiver
 
@@ -81,9 +81,7 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
         proc.wait(30)
 
 
-def test_it_loses_no_event_when_killed_mid_burst(
-    env: dict[str, str], rt: Runtime, receiver: Receiver
-) -> None:
+def test_it_loses_no_event_when_killed_mid_burst(env: dict[str, str], rt: Runtime, receiver: Receiver) -> None:
     subprocess.run([sys.executable, "-m", "paraph.cli", "migrate"], env=env, check=True, capture_output=True)
     port = free_port()
     acct = make_account(rt)

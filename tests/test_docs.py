@@ -6,7 +6,7 @@ from pathlib import Path
 
 from paraph.config import settings_help
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_it_documents_every_setting_in_the_readme() -> None:
