@@ -28,3 +28,9 @@ def active_keys(session: Session, account: Account) -> list[ApiKey]:
             sa.select(ApiKey).where(ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None)).order_by(ApiKey.id)
         )
     )
+
+
+def owned_active_key(session: Session, account: Account, key_id: int) -> ApiKey | None:
+    return session.scalars(
+        sa.select(ApiKey).where(ApiKey.id == key_id, ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None))
+    ).first()

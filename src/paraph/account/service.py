@@ -1,4 +1,4 @@
-"""Accounts and their API keys."""
+"""Accounts (their API keys: :mod:`paraph.account.keys`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from paraph import audit
 from paraph.account import repository
+from paraph.account.keys import add_api_key
 from paraph.callbacks import targets as callback_targets
 from paraph.errors import BadRequest, NotFound
-from paraph.models import Account, ApiApp, ApiKey
-from paraph.runtime import runtime_of
-from paraph.security import constant_time_equals, hash_password, new_api_key, new_hex_id
+from paraph.models import Account, ApiApp
+from paraph.security import constant_time_equals, hash_password, new_hex_id
 
 
 @dataclass(slots=True)
@@ -43,34 +43,6 @@ def create_account(
     key = add_api_key(session, account, name="Default", primary=True)
     audit.record(session, "cli:account:created", account_id=account.id, actor_email=email)
     return NewAccount(account, key)
-
-
-def add_api_key(session: Session, account: Account, *, name: str, primary: bool = False) -> str:
-    keys = runtime_of(session).keys
-    value = new_api_key()
-    if primary:
-        for existing in repository.active_keys(session, account):
-            existing.is_primary = False
-    session.add(
-        ApiKey(
-            account_id=account.id,
-            name=name,
-            lookup=keys.lookup(value),
-            encrypted_key=keys.encrypt(value),
-            suffix=value[-4:],
-            is_primary=primary,
-        )
-    )
-    session.flush()
-    return value
-
-
-def primary_api_key(session: Session, account: Account) -> str:
-    """The key ``event_hash`` is computed with: the primary key, or the oldest active one."""
-    row = repository.primary_key(session, account)
-    if row is None:
-        raise BadRequest("The account has no active API key.")
-    return runtime_of(session).keys.decrypt(row.encrypted_key)
 
 
 def get_account(session: Session, caller: Account, account_id: str | None, email: str | None) -> Account:

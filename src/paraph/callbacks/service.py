@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from paraph.account.service import primary_api_key
+from paraph.account.keys import primary_api_key
+from paraph.api_app import repository as apps
 from paraph.callbacks import repository
 from paraph.callbacks import targets as callback_targets
 from paraph.callbacks.events import EventType
@@ -150,8 +151,6 @@ def build_payload(
 
 def endpoint_for_target(session: Session, account: Account, target: str) -> tuple[CallbackEndpoint, ApiApp | None]:
     """``account`` or an owned app's client_id -> its endpoint."""
-    from paraph.api_app import repository as apps
-
     if target == "account":
         if not account.callback_url:
             raise BadRequest("The account has no callback URL.", error_path="target")

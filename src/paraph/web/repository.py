@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from paraph.models import (
     Account,
-    ApiKey,
     CallbackAttempt,
     CallbackDelivery,
     CallbackEndpoint,
@@ -33,15 +32,6 @@ def delete_session(session: Session, lookup: str) -> None:
 
 def delete_expired_sessions(session: Session, now: dt.datetime) -> None:
     session.execute(sa.delete(DashboardSession).where(DashboardSession.expires_at <= now))
-
-
-# -- API keys ------------------------------------------------------------------------------------------
-
-
-def owned_active_key(session: Session, account: Account, key_id: int) -> ApiKey | None:
-    return session.scalars(
-        sa.select(ApiKey).where(ApiKey.id == key_id, ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None))
-    ).first()
 
 
 # -- callbacks -----------------------------------------------------------------------------------------

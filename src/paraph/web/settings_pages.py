@@ -7,6 +7,7 @@ import re
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from paraph.account import keys
 from paraph.account import repository as accounts
 from paraph.api_app import service as app_service
 from paraph.api_app.schemas import ApiAppCreateRequest, ApiAppUpdateRequest
@@ -15,7 +16,6 @@ from paraph.errors import ApiError
 from paraph.models import ApiApp
 from paraph.request_scope import client_ip
 from paraph.security import verify_password
-from paraph.web import keys
 from paraph.web.auth_pages import throttle
 from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call, redirect, signed_form
 from paraph.web.snippet import first_request_snippet

@@ -1,4 +1,5 @@
-"""API key management for the dashboard: the rules around ``paraph.account.service.add_api_key``."""
+"""An account's API keys: issuing one, the primary key (the one ``event_hash`` is computed with), and the
+dashboard's rules for naming, promoting, revoking and revealing keys."""
 
 from __future__ import annotations
 
@@ -6,18 +7,45 @@ from sqlalchemy.orm import Session
 
 from paraph import audit
 from paraph.account import repository as accounts
-from paraph.account.service import add_api_key
 from paraph.db import utcnow
 from paraph.errors import BadRequest, NotFound
 from paraph.models import Account, ApiKey
 from paraph.runtime import runtime_of
-from paraph.web import repository
+from paraph.security import new_api_key
 
 MAX_NAME = 100
 
 
+def add_api_key(session: Session, account: Account, *, name: str, primary: bool = False) -> str:
+    keys = runtime_of(session).keys
+    value = new_api_key()
+    if primary:
+        for existing in accounts.active_keys(session, account):
+            existing.is_primary = False
+    session.add(
+        ApiKey(
+            account_id=account.id,
+            name=name,
+            lookup=keys.lookup(value),
+            encrypted_key=keys.encrypt(value),
+            suffix=value[-4:],
+            is_primary=primary,
+        )
+    )
+    session.flush()
+    return value
+
+
+def primary_api_key(session: Session, account: Account) -> str:
+    """The key ``event_hash`` is computed with: the primary key, or the oldest active one."""
+    row = accounts.primary_key(session, account)
+    if row is None:
+        raise BadRequest("The account has no active API key.")
+    return runtime_of(session).keys.decrypt(row.encrypted_key)
+
+
 def _owned(session: Session, account: Account, key_id: int) -> ApiKey:
-    key = repository.owned_active_key(session, account, key_id)
+    key = accounts.owned_active_key(session, account, key_id)
     if key is None:
         raise NotFound("No active API key with that id.")
     return key
