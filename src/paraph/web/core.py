@@ -28,12 +28,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from paraph.account import repository as accounts
 from paraph.db import utcnow
 from paraph.errors import ApiError
 from paraph.models import Account, DashboardSession
 from paraph.request_scope import in_uow, runtime
 from paraph.runtime import Runtime
-from paraph.web import repository
 from paraph.web.sessions import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -314,7 +314,7 @@ async def page_call(request: Request, fn: Callable[[PageContext], T], *, write: 
     rt = runtime(request)
 
     def run(session: Session) -> T:
-        row = repository.session_by_lookup(session, token.lookup, utcnow())
+        row = accounts.session_by_lookup(session, token.lookup, utcnow())
         if row is None:
             raise SignInRequired()
         return fn(PageContext(request, session, rt, row.account, row, csrf_token(rt.keys, token.lookup)))

@@ -23,7 +23,6 @@ from paraph.models import CallbackEvent
 from paraph.request_scope import runtime
 from paraph.signature_request import browse
 from paraph.signature_request.browse import STATE_LABELS
-from paraph.web import repository as web_repository
 from paraph.web import stats
 from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call, redirect, safe_back, signed_form
 from paraph.web.snippet import first_request_snippet
@@ -43,14 +42,14 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 async def overview(request: Request) -> Response:
     def run(ctx: PageContext) -> Response:
         now = utcnow()
-        attempts = web_repository.attempts_since(ctx.session, ctx.account, stats.window_start(now))
+        attempts = repository.attempts_since(ctx.session, ctx.account, stats.window_start(now))
         health = stats.health(attempts, now)
         targets = repository.target_names(ctx.session, ctx.account)
         recent = repository.list_events(ctx.session, ctx.account, limit=6)
         apps = owned_apps(ctx.session, ctx.account)
         request_counts = browse.counts(ctx.session, ctx.account)
         is_new = not recent and not any(request_counts.values())
-        is_new = is_new and not web_repository.has_events(ctx.session, ctx.account)
+        is_new = is_new and not repository.has_events(ctx.session, ctx.account)
         return ctx.render(
             "overview.html",
             {

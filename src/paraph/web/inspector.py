@@ -145,7 +145,7 @@ def _secrets(ctx: PageContext) -> list[tuple[str, str]]:
     targets = callbacks.target_names(ctx.session, ctx.account)
     return [
         ("account" if targets.get(ep_id, "account") == "account" else f"app {targets[ep_id]}", secret)
-        for ep_id, secret in repository.endpoint_secrets(ctx.session, ctx.account)
+        for ep_id, secret in callbacks.endpoint_secrets(ctx.session, ctx.account)
     ]
 
 
