@@ -221,9 +221,8 @@ def test_it_tells_the_owner_that_their_callback_endpoint_was_disabled(
 ) -> None:
     with server.runtime.unit_of_work() as session:
         owner = session.scalars(sa.select(Account).where(Account.account_id == account.account_id)).one()
-        owner.callback_url = "https://hooks.example.com/paraph"
         ep = targets.get_or_create(session, owner, None)
-        ep.url = owner.callback_url
+        ep.url = "https://hooks.example.com/paraph"
         ep.consecutive_failures = 5
         ep.disabled_at = utcnow()
         session.flush()

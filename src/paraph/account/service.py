@@ -60,8 +60,7 @@ def update_account(
     if "locale" in fields_set and locale:
         account.locale = locale
     if "callback_url" in fields_set:
-        account.callback_url = callback_url or None
-        callback_targets.url_saved(session, account, None, account.callback_url)
+        callback_targets.url_saved(session, account, None, callback_url or None)
     audit.record(session, "api:account:updated", account_id=account.id, data={"fields": sorted(fields_set)})
     return account
 

@@ -1,4 +1,7 @@
-"""Callback endpoints: the account's URL and each API app's URL, with their secret and health."""
+"""Callback endpoints: the account's URL and each API app's URL, with their secret and health.
+
+The endpoint row is the one home of a callback URL: ``Account.callback_url`` and ``ApiApp.callback_url`` read
+it, and :func:`url_saved` is the only writer."""
 
 from __future__ import annotations
 
@@ -20,12 +23,7 @@ def get_or_create(session: Session, account: Account, app: ApiApp | None) -> Cal
         )
     ).first()
     if ep is None:
-        ep = CallbackEndpoint(
-            account_id=account.id,
-            api_app_id=app.id if app else None,
-            url=app.callback_url if app else account.callback_url,
-            secret=new_webhook_secret(),
-        )
+        ep = CallbackEndpoint(account_id=account.id, api_app_id=app.id if app else None, secret=new_webhook_secret())
         session.add(ep)
         session.flush()
     return ep
@@ -37,6 +35,8 @@ def url_saved(session: Session, account: Account, app: ApiApp | None, url: str |
     ep.url = url
     if url:
         enable(session, ep)
+    session.flush()
+    session.refresh(app if app is not None else account, ["callback_url"])
     return ep
 
 
