@@ -34,7 +34,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from paraph.documents.finalize import (
+from paraph.pdf.finalize import (
     AuditEntry,
     AuditSigner,
     AuditTrail,
@@ -43,9 +43,9 @@ from paraph.documents.finalize import (
     build_final,
     stamp,
 )
-from paraph.documents.model import Field, FieldType
-from paraph.documents.seal import load_or_create_sealer
-from paraph.documents.signature_image import normalize_signature_image
+from paraph.pdf.model import Field, FieldType
+from paraph.pdf.seal import load_or_create_sealer
+from paraph.pdf.signature_image import normalize_signature_image
 
 PAGES = 20
 TARGET_MS = 300.0

@@ -97,7 +97,7 @@ class Runtime:
     def _pdf_processes(self) -> ProcessPoolExecutor:
         with self._pool_lock:
             if self._pdf_pool is None:
-                from paraph.documents.processing import warm_up
+                from paraph.pdf.processing import warm_up
 
                 self._pdf_pool = ProcessPoolExecutor(
                     max_workers=PDF_PROCESSES, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up

@@ -61,9 +61,7 @@ def test_it_sends_to_the_account_and_the_app_each_with_its_own_metadata(
     app = (
         dropbox_sign.ApiAppApi(sdk)
         .api_app_create(
-            models.ApiAppCreateRequest(
-                name="App", domains=["example.com"], callback_url=receiver.url + "/app"
-            )
+            models.ApiAppCreateRequest(name="App", domains=["example.com"], callback_url=receiver.url + "/app")
         )
         .api_app
     )
@@ -102,9 +100,7 @@ def test_it_reports_account_confirmed_to_the_app(
     app = (
         dropbox_sign.ApiAppApi(sdk)
         .api_app_create(
-            models.ApiAppCreateRequest(
-                name="App", domains=["example.com"], callback_url=receiver.url + "/app"
-            )
+            models.ApiAppCreateRequest(name="App", domains=["example.com"], callback_url=receiver.url + "/app")
         )
         .api_app
     )
@@ -135,9 +131,7 @@ def _secret_of(server: Server, client_id: str) -> str:
 
 def test_it_answers_a_callback_test_at_once(server: Server, account: AccountInfo, receiver: Receiver) -> None:
     set_callback(server.url, account, receiver.url + "/t")
-    status, body = call(
-        server.url, "POST", "/paraph/v1/callbacks/test", account.api_key, json={"target": "account"}
-    )
+    status, body = call(server.url, "POST", "/paraph/v1/callbacks/test", account.api_key, json={"target": "account"})
     assert status == 200, body
     assert body["result"]["ok"] is True
     assert body["result"]["status_code"] == 200
@@ -145,9 +139,7 @@ def test_it_answers_a_callback_test_at_once(server: Server, account: AccountInfo
     cb = parse(receiver.received[0])
     assert cb.event.event_type == "callback_test"
     receiver.behaviour.status = 500
-    status, body = call(
-        server.url, "POST", "/paraph/v1/callbacks/test", account.api_key, json={"target": "account"}
-    )
+    status, body = call(server.url, "POST", "/paraph/v1/callbacks/test", account.api_key, json={"target": "account"})
     assert status == 200
     assert body["result"]["ok"] is False
     assert body["result"]["status_code"] == 500

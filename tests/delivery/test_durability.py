@@ -81,9 +81,7 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
         proc.wait(30)
 
 
-def test_it_loses_no_event_when_killed_mid_burst(
-    env: dict[str, str], rt: Runtime, receiver: Receiver
-) -> None:
+def test_it_loses_no_event_when_killed_mid_burst(env: dict[str, str], rt: Runtime, receiver: Receiver) -> None:
     subprocess.run([sys.executable, "-m", "paraph.cli", "migrate"], env=env, check=True, capture_output=True)
     port = free_port()
     acct = make_account(rt)

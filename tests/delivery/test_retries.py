@@ -32,9 +32,7 @@ def test_it_retries_until_acknowledged_with_the_same_event(
     assert len({p["event"]["event_hash"] for p in payloads}) == 1
     assert len({p["event"]["event_time"] for p in payloads}) == 1
     assert len({r.headers["webhook-id"] for r in got}) == 1
-    ev = wait_until(lambda: [e for e in events(server.url, account)["events"] if e["state"] == "delivered"])[
-        0
-    ]
+    ev = wait_until(lambda: [e for e in events(server.url, account)["events"] if e["state"] == "delivered"])[0]
     attempts = ev["deliveries"][0]["attempts"]
     assert [a["status_code"] for a in attempts] == [503, 503, 200]
     assert [a["ok"] for a in attempts] == [False, False, True]
@@ -54,9 +52,7 @@ def test_it_retries_when_the_body_lacks_the_acknowledgement(
     assert attempts[0]["response_body"] == "OK"
 
 
-def test_it_counts_a_json_quoted_acknowledgement(
-    server: Server, account: AccountInfo, receiver: Receiver
-) -> None:
+def test_it_counts_a_json_quoted_acknowledgement(server: Server, account: AccountInfo, receiver: Receiver) -> None:
     receiver.behaviour.body = '"Hello API Event Received"'
     set_callback(server.url, account, receiver.url + "/r")
     emit_events(server.runtime, account, 1)
@@ -73,10 +69,7 @@ def test_it_disables_a_failing_endpoint_holds_new_events_and_releases_them(
     status, body = call(server.url, "GET", "/paraph/v1/callbacks/endpoints", account.api_key)
     assert body["endpoints"][0]["enabled"] is False
     with server.runtime.unit_of_work(write=False) as s:
-        assert (
-            s.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.kind == "mail.endpoint_disabled"))
-            == 1
-        )
+        assert s.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.kind == "mail.endpoint_disabled")) == 1
     seen = len(receiver.received)
     emit_events(server.runtime, account, 1)
     assert len(events(server.url, account, state="held")["events"]) == 1
@@ -85,9 +78,7 @@ def test_it_disables_a_failing_endpoint_holds_new_events_and_releases_them(
     wait_until(lambda: len(events(server.url, account, state="delivered")["events"]) == 1)
     assert len(receiver.received) == seen + 1
     # Replaying the failed ones brings every event home.
-    status, body = call(
-        server.url, "POST", "/paraph/v1/events/replay", account.api_key, json={"state": "failed"}
-    )
+    status, body = call(server.url, "POST", "/paraph/v1/events/replay", account.api_key, json={"state": "failed"})
     assert status == 200 and body["replayed"] == 2
     wait_until(lambda: len(events(server.url, account, state="delivered")["events"]) == 3)
 
@@ -106,9 +97,7 @@ def test_it_re_enables_an_endpoint_after_a_successful_test(
     wait_until(lambda: len(events(server.url, account, state="delivered")["events"]) == 2)
 
 
-def test_it_resends_one_event_with_the_same_id(
-    server: Server, account: AccountInfo, receiver: Receiver
-) -> None:
+def test_it_resends_one_event_with_the_same_id(server: Server, account: AccountInfo, receiver: Receiver) -> None:
     set_callback(server.url, account, receiver.url + "/x")
     (event_id,) = emit_events(server.runtime, account, 1)
     receiver.wait_for(1)

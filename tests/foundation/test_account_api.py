@@ -106,9 +106,7 @@ def test_it_refuses_private_callback_urls_unless_allowed(server: Server, account
         resp = raw(server, "PUT", "/account", account.api_key, json={"callback_url": url})
         assert resp.status == 400, url
         assert json.loads(resp.data)["error"]["error_path"] == "callback_url"
-    resp = raw(
-        server, "PUT", "/account", account.api_key, json={"callback_url": "https://public.example.com/cb"}
-    )
+    resp = raw(server, "PUT", "/account", account.api_key, json={"callback_url": "https://public.example.com/cb"})
     assert resp.status == 200, resp.data
 
 

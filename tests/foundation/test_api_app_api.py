@@ -43,9 +43,7 @@ def test_it_gets_lists_updates_and_deletes(sdk: Any) -> None:
     assert listed.list_info.num_results == 2
     assert listed.list_info.num_pages == 2
     assert [a.name for a in listed.api_apps] == ["One"]
-    updated = api.api_app_update(
-        second.client_id, models.ApiAppUpdateRequest(name="Renamed", domains=["b.example"])
-    )
+    updated = api.api_app_update(second.client_id, models.ApiAppUpdateRequest(name="Renamed", domains=["b.example"]))
     assert updated.api_app.name == "Renamed"
     assert updated.api_app.domains == ["b.example"]
     api.api_app_delete(first.client_id)
@@ -82,9 +80,7 @@ def test_it_answers_delete_with_204(server: Server, sdk: Any, account: AccountIn
         ({"name": "x", "domains": "example.com"}, "domains"),
     ],
 )
-def test_it_points_at_the_bad_parameter(
-    server: Server, account: AccountInfo, body: dict[str, Any], path: str
-) -> None:
+def test_it_points_at_the_bad_parameter(server: Server, account: AccountInfo, body: dict[str, Any], path: str) -> None:
     resp = raw(server, "POST", "/api_app", account.api_key, json=body)
     assert resp.status == 400
     err = json.loads(resp.data)["error"]

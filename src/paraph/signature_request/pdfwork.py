@@ -14,9 +14,9 @@ from typing import Any
 from pypdf import PdfWriter
 
 from paraph.config import Settings
-from paraph.documents.fields import FieldsError
-from paraph.documents.model import DocumentError, DocumentErrorKind, Field, FieldGroup, PageInfo
-from paraph.documents.processing import (
+from paraph.pdf.fields import FieldsError
+from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, PageInfo
+from paraph.pdf.processing import (
     append_signature_page,
     detect_fields,
     process_document,

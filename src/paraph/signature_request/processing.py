@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from paraph import audit
 from paraph.callbacks.events import EventType
 from paraph.db import insert_many, utcnow
-from paraph.documents.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
-from paraph.documents.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
 from paraph.models import RequestField, SignatureRequest
 from paraph.models.signature_request import FilesState, SignerStatus
+from paraph.pdf.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
+from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
 from paraph.runtime import PDF_PROCESSES, Runtime
 from paraph.signature_request import repository
 from paraph.signature_request.fetch import FetchError, FetchPolicy, fetch_blocking

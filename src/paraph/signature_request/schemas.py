@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 
-from paraph.documents.model import Field, FieldType
 from paraph.models import RequestField, SignatureRequest, Signer
+from paraph.pdf.model import Field, FieldType
 from paraph.wire.decode import NullableInt, NullableStr, WireBool, WireInt, WireList, WireObject
 from paraph.wire.parse import RequestModel
 from paraph.wire.validators import check_email

@@ -28,8 +28,6 @@ from paraph.callbacks.events import EventType
 from paraph.callbacks.guard import UrlRefused
 from paraph.config import Settings
 from paraph.db import utcnow
-from paraph.documents.fields import FieldsError, normalize_form_fields
-from paraph.documents.model import Field, FieldGroup
 from paraph.errors import (
     ApiError,
     BadRequest,
@@ -42,6 +40,8 @@ from paraph.errors import (
 )
 from paraph.models import Account, ApiApp, Document, SignatureRequest, Signer
 from paraph.models.signature_request import FilesState, SignerStatus
+from paraph.pdf.fields import FieldsError, normalize_form_fields
+from paraph.pdf.model import Field, FieldGroup
 from paraph.runtime import runtime_of
 from paraph.security import KeyBox, new_hex_id
 from paraph.signature_request import repository

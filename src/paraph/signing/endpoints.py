@@ -230,7 +230,7 @@ async def page_image(request: Request, signature_id: str, document_index: int, p
 @router.get("/sign/{signature_id}/typed", include_in_schema=False)
 async def typed_preview(request: Request, signature_id: str) -> Response:
     """The typed signature as the final document will show it (rendered by the same code)."""
-    from paraph.documents.signature_image import render_typed_signature
+    from paraph.pdf.signature_image import render_typed_signature
 
     token = request.query_params.get("token", "")
     text = request.query_params.get("text", "")[:200]

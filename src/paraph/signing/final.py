@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from paraph import audit
 from paraph.callbacks.events import EventType
 from paraph.config import Settings
-from paraph.documents.model import Field, FieldType
 from paraph.models import FinalDocument, RequestField, SignatureRequest
+from paraph.pdf.model import Field, FieldType
 from paraph.runtime import Runtime
 from paraph.signature_request import repository as requests
 from paraph.signature_request.service import emit_event

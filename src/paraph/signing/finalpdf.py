@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paraph.config import Settings
-from paraph.documents.finalize import AuditTrail, FilledField, build_final
-from paraph.documents.model import Field
+from paraph.pdf.finalize import AuditTrail, FilledField, build_final
+from paraph.pdf.model import Field
 from paraph.storage import Storage, make_storage
 
 if TYPE_CHECKING:  # pyHanko is heavy: only a pool process that seals loads it
-    from paraph.documents.seal import PadesSealer
+    from paraph.pdf.seal import PadesSealer
 
 
 @dataclass(slots=True)
@@ -59,7 +59,7 @@ def _storage(settings: Settings) -> Storage:
 
 def _sealer(settings: Settings) -> PadesSealer:
     """One sealer per data dir and PKCS#12 file in each pool process (loading a key is not free)."""
-    from paraph.documents.seal import load_or_create_sealer
+    from paraph.pdf.seal import load_or_create_sealer
 
     pkcs12 = str(settings.seal_pkcs12) if settings.seal_pkcs12 else None
     key = (str(settings.data_dir.resolve()), pkcs12)

@@ -48,10 +48,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from paraph.documents.model import Field, FieldType
+from paraph.pdf.model import Field, FieldType
 
 if TYPE_CHECKING:  # pyHanko is heavy to import; a process that only stamps never loads it
-    from paraph.documents.seal import Sealer
+    from paraph.pdf.seal import Sealer
 
 TEST_MODE_MARK = "TEST MODE \u2014 not legally binding"
 MIN_FONT_SIZE = 7
@@ -73,7 +73,7 @@ class FilledField:
 
     ``value``: a string for text, date, dropdown, merge and hyperlink fields; a bool for checkboxes and
     radio buttons; ``None`` for a field left empty. Signatures and initials come as ``image_png``
-    (drawn, typed and rendered, or uploaded; see :mod:`paraph.documents.signature_image`).
+    (drawn, typed and rendered, or uploaded; see :mod:`paraph.pdf.signature_image`).
     """
 
     field: Field

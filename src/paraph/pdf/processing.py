@@ -35,8 +35,8 @@ from isal import isal_zlib
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
-from paraph.documents.fields import FieldsError
-from paraph.documents.model import (
+from paraph.pdf.fields import FieldsError
+from paraph.pdf.model import (
     DocumentError,
     DocumentErrorKind,
     Field,
@@ -44,8 +44,8 @@ from paraph.documents.model import (
     PageInfo,
     ProcessedDocument,
 )
-from paraph.documents.sniff import sniff, to_pdf
-from paraph.documents.texttags import FoundTag, PageGeometry, build_fields, field_to_api, find_page_tags
+from paraph.pdf.sniff import sniff, to_pdf
+from paraph.pdf.texttags import FoundTag, PageGeometry, build_fields, field_to_api, find_page_tags
 
 #: Page images never exceed this many pixels, whatever the page size (a 200-inch page must not allocate
 #: gigabytes); the scale is lowered for such pages instead.
