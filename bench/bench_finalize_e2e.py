@@ -41,10 +41,10 @@ from paraph.app import create_app  # noqa: E402
 from paraph.config import Settings  # noqa: E402
 from paraph.migrate import upgrade  # noqa: E402
 from paraph.pdf.finalize import build_final  # noqa: E402
+from paraph.pdf.stored import _sealer  # noqa: E402
 from paraph.runtime import Runtime  # noqa: E402
 from paraph.signature_request import repository  # noqa: E402
 from paraph.signing import final  # noqa: E402
-from paraph.signing.finalpdf import _sealer  # noqa: E402
 
 PAGES = 10
 

@@ -93,7 +93,7 @@ def _worker(settings: Settings) -> int:
 
     tasks.load()
     rt = Runtime(settings)
-    rt.warm_pdf_pool()
+    rt.pdf_pool.warm()
     worker = Worker(rt)
 
     async def run() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import importlib
 import io
 import logging
 import math
@@ -437,8 +436,9 @@ def process_document(
 
 
 def warm_up() -> None:
-    """Make a fresh process ready for documents: the PDF modules imported, pdfium's fonts and caches loaded
-    by processing a small tagged page. The PDF pool runs it as each process starts (``Runtime.run_pdf``).
+    """Make a fresh process ready for documents: pdfium's fonts and caches loaded by processing a small tagged
+    page. The PDF pool runs it as each process starts (``paraph.pdf.stored.warm_up``, whose imports load the
+    PDF modules).
     Best effort: a failure here is logged and the process serves documents all the same (an initializer
     that raised would break the whole pool, and every document would become a file_error)."""
     try:
@@ -448,9 +448,6 @@ def warm_up() -> None:
 
 
 def _warm_up() -> None:
-    for module in ("paraph.signature_request.pdfwork", "paraph.signing.finalpdf"):  # what tasks import
-        importlib.import_module(module)
-
     out = io.BytesIO()
     sheet = canvas.Canvas(out, pagesize=letter)
     sheet.setFont("Helvetica", 11)

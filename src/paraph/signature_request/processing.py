@@ -29,10 +29,8 @@ from paraph.models import RequestField, SignatureRequest
 from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.pdf.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
 from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
-from paraph.runtime import PDF_PROCESSES, Runtime
-from paraph.signature_request import repository
-from paraph.signature_request.fetch import FetchError, FetchPolicy, fetch_blocking
-from paraph.signature_request.pdfwork import (
+from paraph.pdf.pool import PDF_PROCESSES
+from paraph.pdf.stored import (
     DocumentOutcome,
     DocumentTask,
     Failure,
@@ -43,6 +41,9 @@ from paraph.signature_request.pdfwork import (
     process_stored_document,
     render_stored_pages,
 )
+from paraph.runtime import Runtime
+from paraph.signature_request import repository
+from paraph.signature_request.fetch import FetchError, FetchPolicy, fetch_blocking
 from paraph.signature_request.schemas import field_dict
 from paraph.signature_request.service import CANCEL_JOB, MAIL_SENT_JOB, PROCESS_JOB, emit_event
 from paraph.worker import jobs
@@ -159,9 +160,9 @@ def _fetch(rt: Runtime, plan: _Plan) -> None:
 
 
 def _run_pdf_work(rt: Runtime, fn: Any, *args: Any) -> Any:
-    """``rt.run_pdf``, with a crashed or hung PDF engine reported as the file's fault (ADR 0007)."""
+    """``rt.pdf_pool.run``, with a crashed or hung PDF engine reported as the file's fault (ADR 0007)."""
     try:
-        return rt.run_pdf(fn, *args)
+        return rt.pdf_pool.run(fn, *args)
     except (BrokenProcessPool, TimeoutError):
         raise _Failed(
             DocumentErrorKind.FILE, "The file could not be processed (it is damaged or too complex)."

@@ -1,7 +1,7 @@
 """The final document job: stamp the values, append the audit trail, seal, store, announce.
 
 ``prepare`` (no transaction) reads what the document needs in a short read transaction, then builds the
-file in the PDF process pool (``Runtime.run_pdf``, :mod:`paraph.signing.finalpdf`).
+file in the PDF process pool (:mod:`paraph.pdf.pool`, :mod:`paraph.pdf.stored`).
 The handler then records the file on the request (``final_pdf_key``, which ``files``, ``files_as_data_uri``
 and ``files_as_file_url`` serve) and emits ``signature_request_downloadable``, only now. Running the job
 again rebuilds the same key, or finds the request already finalized.
@@ -20,11 +20,11 @@ from paraph.callbacks.events import EventType
 from paraph.config import Settings
 from paraph.models import FinalDocument, RequestField, SignatureRequest
 from paraph.pdf.model import Field, FieldType
+from paraph.pdf.stored import FinalOutcome, FinalTask, StampedField, build_and_store
 from paraph.runtime import Runtime
 from paraph.signature_request import repository as requests
 from paraph.signature_request.service import emit_event
 from paraph.signing import repository, rules
-from paraph.signing.finalpdf import FinalOutcome, FinalTask, StampedField, build_and_store
 from paraph.signing.service import FINALIZE_JOB
 from paraph.signing.trail import build_trail
 from paraph.storage import Storage
@@ -81,7 +81,7 @@ def prepare(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
         if sr is None or not sr.is_complete or sr.final_pdf_key is not None:
             return {"outcome": None}
         task = plan(session, rt.settings, sr)
-    outcome: FinalOutcome = rt.run_pdf(build_and_store, task)
+    outcome: FinalOutcome = rt.pdf_pool.run(build_and_store, task)
     return {"outcome": outcome}
 
 
