@@ -23,7 +23,8 @@ from paraph.models import Account, SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import SignerStatus
 from paraph.runtime import runtime_of
 from paraph.signature_request import repository
-from paraph.signature_request.service import api_error_for_state, emit_event
+from paraph.signature_request.service import emit_event
+from paraph.signature_request.state import api_error_for
 
 SIGN_PATH = "/editor/embeddedSign"
 
@@ -53,7 +54,7 @@ def sign_url(
             "This signature request was not created with create_embedded and a client_id; "
             "its signers sign from the link in their email."
         )
-    problem = api_error_for_state(sr)
+    problem = api_error_for(sr)
     if problem is not None:
         raise problem
     if signer.status_code != SignerStatus.AWAITING_SIGNATURE:
@@ -121,7 +122,7 @@ def redeem_sign_url(session: Session, signature_id: str, token: str, *, consume:
     if state is not None:
         emit_event(session, sr, EventType.SIGN_URL_INVALID, related_signature_id=signer.signature_id)
         return Redeemed(signer, sr, state, TOKEN_PROBLEMS[state])
-    problem = api_error_for_state(sr)
+    problem = api_error_for(sr)
     if problem is not None:
         return Redeemed(signer, sr, "closed", problem.error_msg)
     if consume:

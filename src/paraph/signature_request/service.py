@@ -29,7 +29,6 @@ from paraph.callbacks.guard import UrlRefused
 from paraph.config import Settings
 from paraph.db import utcnow
 from paraph.errors import (
-    ApiError,
     BadRequest,
     CancelFailed,
     Conflict,
@@ -665,22 +664,3 @@ def signed_download(session: Session, keys: KeyBox, rid: str, expires: str, forc
     if sr.cancel_requested_at is not None:
         raise Deleted("This signature request has been canceled.")
     return current_pdf(runtime_of(session).storage, sr)
-
-
-def api_error_for_state(sr: SignatureRequest) -> ApiError | None:
-    """Why a signer cannot act on ``sr`` now, or None (for embedded sign URLs and the signing page)."""
-    if sr.removed_at is not None:
-        return NotFound("Not found.")
-    if sr.cancel_requested_at is not None:
-        return Deleted("This signature request has been canceled.")
-    if sr.files_state == FilesState.PROCESSING:
-        return Conflict("The signature request is still being prepared; wait for signature_request_sent.")
-    if sr.has_error:
-        return BadRequest(f"This signature request has an error: {sr.error_message}")
-    if sr.is_expired:
-        return BadRequest("This signature request has expired.")
-    if sr.is_complete:
-        return Conflict("This signature request is already complete.")
-    if sr.is_declined:
-        return Conflict("This signature request has been declined.")
-    return None

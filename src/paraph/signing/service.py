@@ -27,7 +27,8 @@ from paraph.models.signature_request import SignerStatus
 from paraph.runtime import runtime_of
 from paraph.security import new_hex_id
 from paraph.signature_request import repository as requests
-from paraph.signature_request.service import api_error_for_state, emit_event
+from paraph.signature_request.service import emit_event
+from paraph.signature_request.state import api_error_for, page_state
 from paraph.signing import order, repository, rules
 from paraph.signing.access import mail_token_ok
 from paraph.signing.images import PreparedImage
@@ -70,17 +71,10 @@ class Access:
 
 
 def _state_problem(sr: SignatureRequest, signer: Signer) -> SigningProblem | None:
-    problem = api_error_for_state(sr)
-    if problem is not None:
-        state = {404: "invalid", 410: "canceled", 409: "closed"}.get(problem.status_code, "closed")
-        if sr.is_complete:
-            state = "complete"
-        elif sr.is_declined:
-            state = "declined"
-        elif sr.is_expired:
-            state = "expired"
-        return SigningProblem(problem.status_code, problem.error_msg, state, signer=signer, sr=sr)
-    return None
+    problem, state = api_error_for(sr), page_state(sr)
+    if problem is None or state is None:
+        return None
+    return SigningProblem(problem.status_code, problem.error_msg, state, signer=signer, sr=sr)
 
 
 def _signer_problem(sr: SignatureRequest, signer: Signer) -> SigningProblem | None:

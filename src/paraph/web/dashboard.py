@@ -21,7 +21,7 @@ from paraph.errors import ApiError
 from paraph.handlers import runtime
 from paraph.models import CallbackEvent
 from paraph.signature_request import browse
-from paraph.signature_request.browse import STATE_LABELS
+from paraph.signature_request.state import LABELS
 from paraph.web import repository as web_repository
 from paraph.web import stats
 from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call, redirect, safe_back, signed_form
@@ -61,7 +61,7 @@ async def overview(request: Request) -> Response:
                 "snippet": first_request_snippet(
                     ctx.runtime.settings.base_url, None, apps[0].client_id if apps else None
                 ),
-                "request_counts": [(state, STATE_LABELS[state], n) for state, n in request_counts.items()],
+                "request_counts": [(state, LABELS[state], n) for state, n in request_counts.items()],
                 "request_total": sum(request_counts.values()),
             },
             nav="overview",
