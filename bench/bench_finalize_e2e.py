@@ -44,7 +44,7 @@ from paraph.pdf.finalize import build_final  # noqa: E402
 from paraph.pdf.stored import _sealer  # noqa: E402
 from paraph.runtime import Runtime  # noqa: E402
 from paraph.signature_request import repository  # noqa: E402
-from paraph.signing import final  # noqa: E402
+from paraph.signing import tasks as final  # noqa: E402
 
 PAGES = 10
 

@@ -18,7 +18,7 @@ from paraph.mail import messages
 from paraph.mail.jobs import _expiry_notices
 from paraph.mail.mailer import FileMailer, MailConfigError, SmtpConfig, SmtpMailer, parse_smtp_url
 from paraph.models import Account, SignatureRequest
-from paraph.signature_request.processing import expire_due
+from paraph.signature_request.tasks import expire_due
 from paraph.web.outbox import list_mails, load_mail
 from paraph.worker import jobs
 from tests.conftest import AccountInfo, Server

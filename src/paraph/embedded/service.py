@@ -23,7 +23,7 @@ from paraph.models import Account, SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import SignerStatus
 from paraph.runtime import runtime_of
 from paraph.signature_request import repository
-from paraph.signature_request.service import emit_event
+from paraph.signature_request.events import emit_event
 from paraph.signature_request.state import api_error_for
 
 SIGN_PATH = "/editor/embeddedSign"

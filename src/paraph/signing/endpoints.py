@@ -21,11 +21,8 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-# Job handlers register when imported (the worker imports every router's module).
 from paraph.handlers import client_ip, in_uow, runtime
-from paraph.mail import jobs as _mail_jobs  # noqa: F401
 from paraph.signature_request.browse import page_image_key
-from paraph.signing import final as _final  # noqa: F401
 from paraph.signing import service
 from paraph.signing.access import final_copy_link, final_copy_token_ok
 from paraph.signing.images import ImageRefused, prepare_all

@@ -27,16 +27,16 @@ from paraph.models.signature_request import SignerStatus
 from paraph.runtime import runtime_of
 from paraph.security import new_hex_id
 from paraph.signature_request import repository as requests
-from paraph.signature_request.service import emit_event
+from paraph.signature_request.events import emit_event
 from paraph.signature_request.state import api_error_for, page_state
 from paraph.signing import order, repository, rules
 from paraph.signing.access import mail_token_ok
 from paraph.signing.images import PreparedImage
 from paraph.signing.schemas import SubmitBody
+from paraph.signing.tasks import enqueue_finalize
 from paraph.wire.validators import check_email
 from paraph.worker import jobs
 
-FINALIZE_JOB = "signing.finalize"
 SESSION_GRACE = dt.timedelta(hours=2)
 SIGNABLE_TYPES = rules.SIGNER_TYPES
 
@@ -369,7 +369,7 @@ def submit(
             signature_request_id=sr.signature_request_id,
         )
         emit_event(session, sr, EventType.SIGNATURE_REQUEST_ALL_SIGNED)
-        jobs.enqueue(session, FINALIZE_JOB, {"signature_request_id": sr.signature_request_id})
+        enqueue_finalize(session, sr.signature_request_id)
     elif not sr.is_embedded:
         for s in order.signable_now(sr):
             if s.signature_id not in invited_before:

@@ -14,8 +14,8 @@ from starlette.responses import Response
 from paraph.callbacks import repository as callback_repository
 from paraph.errors import ApiError
 from paraph.signature_request import browse
+from paraph.signature_request.files import FileBody, current_pdf
 from paraph.signature_request.schemas import serialize_signature_request
-from paraph.signature_request.service import FileBody, current_pdf
 from paraph.signature_request.state import LABELS, LISTED, state_of
 from paraph.storage import Storage
 from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call

@@ -9,8 +9,7 @@ again rebuilds the same key, or finds the request already finalized.
 
 from __future__ import annotations
 
-import io
-import zipfile
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,18 +22,24 @@ from paraph.pdf.model import Field, FieldType
 from paraph.pdf.stored import FinalOutcome, FinalTask, StampedField, build_and_store
 from paraph.runtime import Runtime
 from paraph.signature_request import repository as requests
-from paraph.signature_request.service import emit_event
+from paraph.signature_request.events import emit_event
+from paraph.signature_request.files import final_key
 from paraph.signing import repository, rules
-from paraph.signing.service import FINALIZE_JOB
 from paraph.signing.trail import build_trail
-from paraph.storage import Storage
 from paraph.worker import jobs
 
 COMPLETED_MAIL_JOB = "mail.completed"
 
 
-def final_key(signature_request_id: str) -> str:
-    return f"sr/{signature_request_id}/final.pdf"
+class JobKind(StrEnum):
+    """The jobs of this module (the strings are stored in the jobs table: never change one)."""
+
+    FINALIZE = "signing.finalize"
+
+
+def enqueue_finalize(session: Session, signature_request_id: str) -> None:
+    """Queue the final document of a request every signer has signed (:func:`store_final`)."""
+    jobs.enqueue(session, JobKind.FINALIZE.value, {"signature_request_id": signature_request_id})
 
 
 # -- the job ---------------------------------------------------------------------------------------------
@@ -85,7 +90,7 @@ def prepare(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
     return {"outcome": outcome}
 
 
-@jobs.handler(FINALIZE_JOB, prepare=prepare)
+@jobs.handler(JobKind.FINALIZE.value, prepare=prepare)
 def store_final(session: Session, payload: dict[str, Any]) -> None:
     outcome = payload.get("outcome")
     if not isinstance(outcome, FinalOutcome):
@@ -106,21 +111,3 @@ def store_final(session: Session, payload: dict[str, Any]) -> None:
     )
     emit_event(session, sr, EventType.SIGNATURE_REQUEST_DOWNLOADABLE)
     jobs.enqueue(session, COMPLETED_MAIL_JOB, {"signature_request_id": sr.signature_request_id})
-
-
-def final_pdf(storage: Storage, sr: SignatureRequest) -> bytes | None:
-    """The sealed final document, once it is stored (for the files endpoints and final-copy links)."""
-    return storage.get(sr.final_pdf_key) if sr.final_pdf_key else None
-
-
-def final_zip(storage: Storage, sr: SignatureRequest) -> bytes | None:
-    """What ``files?file_type=zip`` should return once the request is finalized: the sealed final PDF in a
-    zip (one file: the seal covers the documents and the audit trail together). None before that."""
-    pdf = final_pdf(storage, sr)
-    if pdf is None:
-        return None
-    name = "".join(ch if ch.isalnum() or ch in " ._()-" else "_" for ch in sr.title).strip(" ._")[:100]
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{name or sr.signature_request_id}.pdf", pdf)
-    return out.getvalue()

@@ -18,6 +18,7 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
@@ -43,13 +44,37 @@ from paraph.pdf.stored import (
 )
 from paraph.runtime import Runtime
 from paraph.signature_request import repository
+from paraph.signature_request.events import emit_event
 from paraph.signature_request.fetch import FetchError, FetchPolicy, fetch_blocking
 from paraph.signature_request.schemas import field_dict
-from paraph.signature_request.service import CANCEL_JOB, MAIL_SENT_JOB, PROCESS_JOB, emit_event
 from paraph.worker import jobs
 from paraph.worker.periodic import every
 
 log = logging.getLogger(__name__)
+
+
+class JobKind(StrEnum):
+    """The jobs of this module (the strings are stored in the jobs table: never change one)."""
+
+    PROCESS = "signature_request.process"
+    CANCEL = "signature_request.cancel"
+
+
+#: Mail jobs queued about a signature request (handled by :mod:`paraph.mail.jobs`).
+MAIL_SENT_JOB = "mail.signature_request_sent"
+MAIL_REMIND_JOB = "mail.remind"
+MAIL_INVITE_JOB = "mail.signer_invite"
+
+
+def enqueue_processing(session: Session, signature_request_id: str) -> None:
+    """Queue the processing of a new request's documents (:func:`apply_processing`)."""
+    jobs.enqueue(session, JobKind.PROCESS.value, {"signature_request_id": signature_request_id})
+
+
+def enqueue_cancel(session: Session, signature_request_id: str) -> None:
+    """Queue the end of a cancelation (:func:`finish_cancel`)."""
+    jobs.enqueue(session, JobKind.CANCEL.value, {"signature_request_id": signature_request_id})
+
 
 EXPIRY_SWEEP_SECONDS = 30
 EXPIRY_BATCH = 100
@@ -423,7 +448,7 @@ def _apply_failure(session: Session, sr: SignatureRequest, failure: Failure, pre
     emit_event(session, sr, event, event_message=failure.message)
 
 
-@jobs.handler(PROCESS_JOB, prepare=prepare)
+@jobs.handler(JobKind.PROCESS.value, prepare=prepare)
 def apply_processing(session: Session, payload: dict[str, Any]) -> None:
     prepared = payload.get("prepared")
     if not isinstance(prepared, Prepared):
@@ -437,7 +462,7 @@ def apply_processing(session: Session, payload: dict[str, Any]) -> None:
         _apply_sent(session, sr, prepared)
 
 
-@jobs.handler(CANCEL_JOB)
+@jobs.handler(JobKind.CANCEL.value)
 def finish_cancel(session: Session, payload: dict[str, Any]) -> None:
     sr = repository.by_public_id(session, str(payload["signature_request_id"]), lock=True)
     if sr is None or sr.canceled_at is not None:
