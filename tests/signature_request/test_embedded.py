@@ -11,7 +11,7 @@ import dropbox_sign
 import pytest
 from dropbox_sign import models
 
-from paraph.embedded.service import redeem_sign_url
+from paraph.signing.access import redeem_sign_url
 from tests.conftest import Server
 from tests.receiver import Receiver
 from tests.signature_request.helpers import (

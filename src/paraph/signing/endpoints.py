@@ -9,28 +9,114 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import jinja2
 from anyio import to_thread
 from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute
 from markupsafe import Markup
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from paraph.handlers import client_ip, in_uow, runtime
 from paraph.signature_request.browse import page_image_key
 from paraph.signing import service
-from paraph.signing.access import final_copy_link, final_copy_token_ok
+from paraph.signing.access import (
+    Reason,
+    SigningProblem,
+    authorize,
+    final_copy_link,
+    final_copy_token_ok,
+    open_embedded,
+    open_mailed,
+)
 from paraph.signing.images import ImageRefused, prepare_all
 from paraph.signing.page import EmbedParams, embed_context, frame_ancestors, locale, page_data, skips_verification
 from paraph.signing.schemas import DeclineBody, ReassignBody, SubmitBody
-from paraph.signing.service import SigningProblem
 
-router = APIRouter()
+#: The HTTP status of each reason a signer cannot go on (the service says why, the edge says how).
+STATUS: dict[Reason, int] = {
+    Reason.LINK_INVALID: 404,
+    Reason.LINK_USED: 410,
+    Reason.LINK_EXPIRED: 410,
+    Reason.OTHER_APP: 403,
+    Reason.DOMAIN: 403,
+    Reason.REQUEST_REMOVED: 404,
+    Reason.REQUEST_CANCELED: 410,
+    Reason.REQUEST_PROCESSING: 409,
+    Reason.REQUEST_FAILED: 400,
+    Reason.REQUEST_EXPIRED: 400,
+    Reason.REQUEST_COMPLETE: 409,
+    Reason.REQUEST_DECLINED: 409,
+    Reason.REQUEST_CLOSED: 409,
+    Reason.SIGNER_DONE: 409,
+    Reason.NOT_YOUR_TURN: 409,
+    Reason.NOT_ALLOWED: 403,
+    Reason.FORM: 422,
+}
+
+Audience = Literal["json", "status"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemPage:
+    """How a page route shows a problem: the page's data, whose frames may embed it, in which language."""
+
+    data: dict[str, Any]
+    ancestors: str
+    lang: str
+
+
+def render_problem(p: SigningProblem, audience: Audience, page: ProblemPage | None = None) -> Response:
+    """The one renderer of a :class:`SigningProblem`: an HTML page, the JSON the page's script reads, or only
+    a status (for images)."""
+    status = STATUS[p.reason]
+    if page is not None:
+        return _render(page.data, status=status, ancestors=page.ancestors, lang=page.lang)
+    if audience == "status":
+        return Response(status_code=status, headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {"error": {"message": p.message, "state": p.state, "fields": p.errors}},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def answers_problems_with(audience: Audience) -> Callable[[Any], Any]:
+    """Mark a route whose problems are not JSON (the default of :class:`SigningRoute`)."""
+
+    def mark(fn: Any) -> Any:
+        fn.signing_problems = audience
+        return fn
+
+    return mark
+
+
+class SigningRoute(APIRoute):
+    """A signing route: a :class:`SigningProblem` that leaves its handler is rendered here, as the route's
+    audience reads it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+        audience: Audience = getattr(self.endpoint, "signing_problems", "json")
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except SigningProblem as p:
+                return render_problem(p, audience)
+
+        return handler
+
+
+router = APIRouter(route_class=SigningRoute)
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -98,6 +184,23 @@ def _problem_data(p: SigningProblem, *, mode: str, signature_id: str) -> dict[st
 # -- the page ----------------------------------------------------------------------------------------------
 
 
+async def _open_page(
+    request: Request,
+    open_page: Callable[[Session], Response],
+    describe: Callable[[SigningProblem], ProblemPage],
+) -> Response:
+    """Open the page in one transaction that commits even when the signer may not go on (an expired sign URL
+    emits ``sign_url_invalid``); the problem page is described while the request's rows are at hand."""
+
+    def run(session: Session) -> Response:
+        try:
+            return open_page(session)
+        except SigningProblem as p:
+            return render_problem(p, "json", describe(p))
+
+    return await in_uow(request, run)
+
+
 @router.get("/editor/embeddedSign", include_in_schema=False)
 async def embedded_sign(request: Request) -> Response:
     query = dict(request.query_params)
@@ -107,30 +210,30 @@ async def embedded_sign(request: Request) -> Response:
     parent_host = urlsplit(params.parent_url).hostname if params.parent_url else None
     ip, ua = client_ip(request), request.headers.get("user-agent")
 
-    def run(session: Any) -> Response:
-        try:
-            access = service.open_embedded(
-                session,
-                signature_id,
-                token,
-                params.client_id,
-                parent_host=parent_host,
-                skip_verification=params.skip_domain_verification,
-                ip=ip,
-                ua=ua,
-            )
-        except SigningProblem as p:
-            data = _problem_data(p, mode="embedded", signature_id=signature_id)
-            data["embedded"] = embed_context(p.sr, params)
-            skip = p.sr is None or p.state == "domain" or skips_verification(p.sr, params)
-            domains = None if skip or p.sr is None or p.sr.api_app is None else list(p.sr.api_app.domains or [])
-            return _render(data, status=p.status, ancestors=frame_ancestors(domains), lang=lang)
+    def run(session: Session) -> Response:
+        access = open_embedded(
+            session,
+            signature_id,
+            token,
+            params.client_id,
+            parent_host=parent_host,
+            skip_verification=params.skip_domain_verification,
+            ip=ip,
+            ua=ua,
+        )
         data = page_data(session, access, mode="embedded", token=token, params=params)
         sr = access.sr
         domains = None if skips_verification(sr, params) else list(sr.api_app.domains if sr.api_app else [])
         return _render(data, status=200, ancestors=frame_ancestors(domains), lang=lang)
 
-    return await in_uow(request, run)
+    def describe(p: SigningProblem) -> ProblemPage:
+        data = _problem_data(p, mode="embedded", signature_id=signature_id)
+        data["embedded"] = embed_context(p.sr, params)
+        skip = p.sr is None or p.state == "domain" or skips_verification(p.sr, params)
+        domains = None if skip or p.sr is None or p.sr.api_app is None else list(p.sr.api_app.domains or [])
+        return ProblemPage(data, frame_ancestors(domains), lang)
+
+    return await _open_page(request, run, describe)
 
 
 @router.get("/sign/final/{signature_request_id}", include_in_schema=False)
@@ -171,18 +274,18 @@ async def mailed_sign(request: Request, signature_id: str) -> Response:
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
 
-    def run(session: Any) -> Response:
-        try:
-            access = service.open_mailed(session, signature_id, token, ip=ip, ua=ua)
-        except SigningProblem as p:
-            data = _problem_data(p, mode="mail", signature_id=signature_id)
-            if p.sr is not None and p.sr.is_complete and p.sr.final_pdf_key and p.state in ("signed", "complete"):
-                data["finalCopyUrl"] = final_copy_link(rt.settings, rt.keys, p.sr.signature_request_id)
-            return _render(data, status=p.status, ancestors="'none'", lang="en-US")
+    def run(session: Session) -> Response:
+        access = open_mailed(session, signature_id, token, ip=ip, ua=ua)
         data = page_data(session, access, mode="mail", token=token, params=None)
         return _render(data, status=200, ancestors="'none'", lang="en-US")
 
-    return await in_uow(request, run)
+    def describe(p: SigningProblem) -> ProblemPage:
+        data = _problem_data(p, mode="mail", signature_id=signature_id)
+        if p.sr is not None and p.sr.is_complete and p.sr.final_pdf_key and p.state in ("signed", "complete"):
+            data["finalCopyUrl"] = final_copy_link(rt.settings, rt.keys, p.sr.signature_request_id)
+        return ProblemPage(data, "'none'", "en-US")
+
+    return await _open_page(request, run, describe)
 
 
 def _message_page(status: int, message: str) -> HTMLResponse:
@@ -193,31 +296,21 @@ def _message_page(status: int, message: str) -> HTMLResponse:
 # -- what the page loads and posts ---------------------------------------------------------------------------
 
 
-def _problem_json(p: SigningProblem) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"message": p.message, "state": p.state, "fields": p.errors}},
-        status_code=p.status,
-        headers={"Cache-Control": "no-store"},
-    )
-
-
 def _bad_request(message: str) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "state": "form", "fields": {}}}, status_code=400)
 
 
 @router.get("/sign/{signature_id}/page/{document_index}/{page}", include_in_schema=False)
+@answers_problems_with("status")
 async def page_image(request: Request, signature_id: str, document_index: int, page: int) -> Response:
     token = request.query_params.get("token", "")
     rt = runtime(request)
 
-    def run(session: Any) -> str | None:
-        access = service.authorize(session, signature_id, token)
+    def run(session: Session) -> str | None:
+        access = authorize(session, signature_id, token)
         return page_image_key(access.sr, document_index, page)
 
-    try:
-        key = await in_uow(request, run, write=False)
-    except SigningProblem as p:
-        return Response(status_code=p.status, headers={"Cache-Control": "no-store"})
+    key = await in_uow(request, run, write=False)
     if key is None:
         return Response(status_code=404)
     data = await to_thread.run_sync(rt.storage.get, key)
@@ -231,10 +324,7 @@ async def typed_preview(request: Request, signature_id: str) -> Response:
 
     token = request.query_params.get("token", "")
     text = request.query_params.get("text", "")[:200]
-    try:
-        await in_uow(request, lambda s: service.authorize(s, signature_id, token), write=False)
-    except SigningProblem as p:
-        return _problem_json(p)
+    await in_uow(request, lambda s: authorize(s, signature_id, token), write=False)
     try:
         png = await to_thread.run_sync(render_typed_signature, text)
     except ValueError as exc:
@@ -259,12 +349,9 @@ async def submit(request: Request, signature_id: str) -> Response:
     try:
         images = await to_thread.run_sync(prepare_all, body)
     except ImageRefused as exc:
-        return _problem_json(SigningProblem(422, exc.message, "form", errors={exc.kind: exc.message}))
+        raise SigningProblem(Reason.FORM, exc.message, "form", errors={exc.kind: exc.message}) from None
     ip, ua = client_ip(request), request.headers.get("user-agent")
-    try:
-        sr = await in_uow(request, lambda s: service.submit(s, signature_id, body, images, ip=ip, ua=ua))
-    except SigningProblem as p:
-        return _problem_json(p)
+    sr = await in_uow(request, lambda s: service.submit(s, signature_id, body, images, ip=ip, ua=ua))
     return JSONResponse({"ok": True, "complete": sr.is_complete}, headers={"Cache-Control": "no-store"})
 
 
@@ -275,10 +362,7 @@ async def decline(request: Request, signature_id: str) -> Response:
     except ValidationError:
         return _bad_request("The request could not be read.")
     ip, ua = client_ip(request), request.headers.get("user-agent")
-    try:
-        await in_uow(request, lambda s: service.decline(s, signature_id, body.token, body.reason, ip=ip, ua=ua))
-    except SigningProblem as p:
-        return _problem_json(p)
+    await in_uow(request, lambda s: service.decline(s, signature_id, body.token, body.reason, ip=ip, ua=ua))
     return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
 
@@ -290,16 +374,13 @@ async def reassign(request: Request, signature_id: str) -> Response:
         return _bad_request("The request could not be read.")
     ip, ua = client_ip(request), request.headers.get("user-agent")
 
-    def run(session: Any) -> str:
+    def run(session: Session) -> str:
         signer = service.reassign(
             session, signature_id, body.token, body.name, body.email_address, body.reason, ip=ip, ua=ua
         )
         return signer.signature_id
 
-    try:
-        new_id = await in_uow(request, run)
-    except SigningProblem as p:
-        return _problem_json(p)
+    new_id = await in_uow(request, run)
     return JSONResponse({"ok": True, "signature_id": new_id}, headers={"Cache-Control": "no-store"})
 
 
