@@ -1,7 +1,7 @@
 """Field detection: the text-tag parser of signature requests, run on one document, nothing stored.
 
 The SDK (2.0.0) documents ``page_range`` as zero-based page indexes (``all``, ``0-2,5``) and
-``pages_analyzed`` as that same string; ``documents.processing.detect_fields`` counts pages from 1 and
+``pages_analyzed`` as that same string; ``pdf.processing.detect_fields`` counts pages from 1 and
 reports how many were analyzed, so both are translated here.
 """
 
