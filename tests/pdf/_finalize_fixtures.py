@@ -20,8 +20,9 @@ from pypdf.generic import NameObject, NumberObject, RectangleObject
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
-from paraph.pdf.finalize import AuditEntry, AuditSigner, AuditTrail, FilledField
+from paraph.pdf.audit_trail import AuditEntry, AuditSigner, AuditTrail
 from paraph.pdf.model import Field, FieldType
+from paraph.pdf.stamp import FilledField
 
 PAGE_W, PAGE_H = letter
 RENDER_SCALE = 2.0  # pixels per point

@@ -13,19 +13,12 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from paraph.pdf.finalize import (
-    TEST_MODE_MARK,
-    AuditEntry,
-    AuditSigner,
-    FilledField,
-    audit_trail_pdf,
-    build_final,
-    format_utc,
-    stamp,
-)
+from paraph.pdf.audit_trail import AuditEntry, AuditSigner, audit_trail_pdf, format_utc
+from paraph.pdf.final import build_final
 from paraph.pdf.model import FieldType
 from paraph.pdf.seal import PadesSealer, load_or_create_sealer
 from paraph.pdf.signature_image import normalize_signature_image, render_typed_signature
+from paraph.pdf.stamp import TEST_MODE_MARK, FilledField, stamp
 
 from ._finalize_fixtures import (
     CHROME,

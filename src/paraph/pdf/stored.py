@@ -20,8 +20,9 @@ from pypdf import PdfWriter
 
 from paraph.config import Settings
 from paraph.pdf import processing
+from paraph.pdf.audit_trail import AuditTrail
 from paraph.pdf.fields import FieldsError
-from paraph.pdf.finalize import AuditTrail, FilledField, build_final
+from paraph.pdf.final import build_final
 from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, PageInfo
 from paraph.pdf.processing import (
     append_signature_page,
@@ -30,6 +31,7 @@ from paraph.pdf.processing import (
     render_page_png,
     render_pages,
 )
+from paraph.pdf.stamp import FilledField
 from paraph.storage import Storage, make_storage
 
 if TYPE_CHECKING:  # pyHanko is heavy: only a pool process that seals loads it

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from paraph.models import AuditEvent, SignatureRequest
-from paraph.pdf.finalize import AuditEntry, AuditSigner, AuditTrail
+from paraph.pdf.audit_trail import AuditEntry, AuditSigner, AuditTrail
 
 #: Audit tags that appear on the trail: tag -> (action, tied to a signer).
 _SHOWN = {
