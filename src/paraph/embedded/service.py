@@ -13,14 +13,12 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from sqlalchemy.orm import Session
-
 from paraph import audit
 from paraph.db import utcnow
 from paraph.errors import BadRequest, Conflict, NotFound
 from paraph.models import Account, SignUrlToken
 from paraph.models.signature_request import SignerStatus
-from paraph.runtime import runtime_of
+from paraph.scope import Scope
 from paraph.signature_request import repository
 from paraph.signature_request.state import api_error_for
 
@@ -34,13 +32,14 @@ class SignUrl:
 
 
 def sign_url(
-    session: Session,
+    scope: Scope,
     account: Account,
     signature_id: str,
     *,
     ip_address: str | None = None,
     user_agent: str | None = None,
 ) -> SignUrl:
+    session = scope.session
     signer = repository.signer_owned(session, account, signature_id)
     if signer is None:
         raise NotFound("Not found.")
@@ -57,10 +56,9 @@ def sign_url(
         raise problem
     if signer.status_code != SignerStatus.AWAITING_SIGNATURE:
         raise Conflict(f"This signer cannot sign (status {signer.status_code}).")
-    rt = runtime_of(session)
     token = secrets.token_hex(16)
-    expires = utcnow() + dt.timedelta(minutes=rt.settings.sign_url_ttl_minutes)
-    session.add(SignUrlToken(signer_id=signer.id, lookup=rt.keys.lookup(token), expires_at=expires))
+    expires = utcnow() + dt.timedelta(minutes=scope.settings.sign_url_ttl_minutes)
+    session.add(SignUrlToken(signer_id=signer.id, lookup=scope.keys.lookup(token), expires_at=expires))
     audit.record(
         session,
         "api:embedded:sign_url_created",
@@ -72,4 +70,4 @@ def sign_url(
         user_agent=user_agent,
     )
     query = urlencode({"signature_id": signer.signature_id, "token": token})
-    return SignUrl(f"{rt.settings.base_url}{SIGN_PATH}?{query}", int(expires.timestamp()))
+    return SignUrl(f"{scope.settings.base_url}{SIGN_PATH}?{query}", int(expires.timestamp()))

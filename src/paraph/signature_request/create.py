@@ -25,7 +25,7 @@ from paraph.models import Account, ApiApp, Document, SignatureRequest, Signer
 from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.pdf.fields import FieldsError, normalize_form_fields
 from paraph.pdf.model import Field, FieldGroup
-from paraph.runtime import runtime_of
+from paraph.scope import Scope
 from paraph.security import new_hex_id
 from paraph.signature_request.events import record
 from paraph.signature_request.fetch import check_file_url
@@ -234,7 +234,7 @@ def discard_uploads(storage: Storage, d: Draft) -> None:
 
 
 def create(
-    session: Session,
+    scope: Scope,
     account: Account,
     d: Draft,
     *,
@@ -243,8 +243,8 @@ def create(
 ) -> SignatureRequest:
     """Insert the request, its signers and documents, and queue the processing job."""
     req = d.req
+    session, keys = scope.session, scope.keys
     app = check_client_id(session, account, req.client_id)
-    keys = runtime_of(session).keys
     title = req.title or req.subject or ""
     sr = SignatureRequest(
         signature_request_id=d.signature_request_id,

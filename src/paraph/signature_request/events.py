@@ -13,7 +13,7 @@ from paraph import audit
 from paraph.callbacks import service as callbacks
 from paraph.callbacks.events import EventType
 from paraph.models import Account, SignatureRequest
-from paraph.runtime import runtime_of
+from paraph.scope import Scope
 from paraph.signature_request.schemas import (
     serialize_signature_request,
 )
@@ -44,18 +44,18 @@ def record(
     )
 
 
-def serialize(session: Session, sr: SignatureRequest) -> dict[str, Any]:
-    return serialize_signature_request(sr, runtime_of(session).settings.base_url)
+def serialize(scope: Scope, sr: SignatureRequest) -> dict[str, Any]:
+    return serialize_signature_request(sr, scope.settings.base_url)
 
 
-def emit_event(session: Session, sr: SignatureRequest, event: EventType, **kw: Any) -> None:
+def emit_event(scope: Scope, sr: SignatureRequest, event: EventType, **kw: Any) -> None:
     callbacks.emit(
-        session,
+        scope.session,
         sr.account,
         event,
         api_app=sr.api_app,
         object_kind="signature_request",
-        object_json=serialize(session, sr),
+        object_json=serialize(scope, sr),
         signature_request_id=sr.signature_request_id,
         **kw,
     )

@@ -10,8 +10,6 @@ import io
 import zipfile
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
 from paraph.db import utcnow
 from paraph.errors import (
     BadRequest,
@@ -21,8 +19,7 @@ from paraph.errors import (
 )
 from paraph.models import Account, SignatureRequest
 from paraph.models.signature_request import FilesState
-from paraph.runtime import runtime_of
-from paraph.security import KeyBox
+from paraph.scope import Scope
 from paraph.signature_request import repository
 from paraph.signature_request.create import UNSAFE_NAME
 from paraph.signature_request.service import get
@@ -83,9 +80,9 @@ def documents_zip(storage: Storage, sr: SignatureRequest) -> FileBody:
     return FileBody(out.getvalue(), "application/zip", f"{base}.zip")
 
 
-def files(session: Session, account: Account, rid: str, file_type: str) -> FileBody:
-    sr = get(session, account, rid)
-    storage = runtime_of(session).storage
+def files(scope: Scope, account: Account, rid: str, file_type: str) -> FileBody:
+    sr = get(scope.session, account, rid)
+    storage = scope.storage
     if file_type == "zip":
         return documents_zip(storage, sr)
     if file_type == "pdf":
@@ -93,8 +90,8 @@ def files(session: Session, account: Account, rid: str, file_type: str) -> FileB
     raise BadRequest("file_type: must be pdf or zip", error_path="file_type")
 
 
-def data_uri(session: Session, account: Account, rid: str) -> str:
-    body = files(session, account, rid, "pdf")
+def data_uri(scope: Scope, account: Account, rid: str) -> str:
+    body = files(scope, account, rid, "pdf")
     return "data:application/pdf;base64," + base64.b64encode(body.data).decode()
 
 
@@ -102,35 +99,34 @@ def _file_url_message(rid: str, expires: int, force_download: int) -> str:
     return f"signature_request_files:{rid}:{expires}:{force_download}"
 
 
-def file_url(session: Session, account: Account, rid: str, force_download: int) -> tuple[str, int]:
+def file_url(scope: Scope, account: Account, rid: str, force_download: int) -> tuple[str, int]:
     """A signed URL on PARAPH_BASE_URL that serves the PDF without an API key until it expires."""
-    sr = get(session, account, rid)
+    sr = get(scope.session, account, rid)
     _ready(sr)
-    rt = runtime_of(session)
     expires = int((utcnow() + FILE_URL_TTL).timestamp())
     fd = 1 if force_download else 0
-    mac = rt.keys.sign(_file_url_message(rid, expires, fd))
+    mac = scope.keys.sign(_file_url_message(rid, expires, fd))
     url = (
-        f"{rt.settings.base_url}/paraph/files/signature_request/{rid}"
+        f"{scope.settings.base_url}/paraph/files/signature_request/{rid}"
         f"?expires={expires}&force_download={fd}&signature={mac}"
     )
     return url, expires
 
 
-def signed_download(session: Session, keys: KeyBox, rid: str, expires: str, force_download: str, mac: str) -> FileBody:
+def signed_download(scope: Scope, rid: str, expires: str, force_download: str, mac: str) -> FileBody:
     """What a URL from :func:`file_url` serves; 404 for a bad or expired signature (it reveals nothing)."""
     if not (expires.isdigit() and force_download in ("0", "1")):
         raise NotFound("Not found.")
-    if not keys.verify(_file_url_message(rid, int(expires), int(force_download)), mac):
+    if not scope.keys.verify(_file_url_message(rid, int(expires), int(force_download)), mac):
         raise NotFound("Not found.")
     if int(expires) < int(utcnow().timestamp()):
         raise NotFound("This link has expired; ask the API for a new one.")
-    sr = repository.by_public_id(session, rid)
+    sr = repository.by_public_id(scope.session, rid)
     if sr is None or sr.removed_at is not None:
         raise NotFound("Not found.")
     if sr.cancel_requested_at is not None:
         raise Deleted("This signature request has been canceled.")
-    return current_pdf(runtime_of(session).storage, sr)
+    return current_pdf(scope.storage, sr)
 
 
 def final_pdf(storage: Storage, sr: SignatureRequest) -> bytes | None:

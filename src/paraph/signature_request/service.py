@@ -22,6 +22,7 @@ from paraph.errors import (
 )
 from paraph.models import Account, SignatureRequest
 from paraph.models.signature_request import FilesState, SignerStatus
+from paraph.scope import Scope
 from paraph.security import new_hex_id
 from paraph.signature_request import repository
 from paraph.signature_request.create import future_time
@@ -86,7 +87,7 @@ def cancel(session: Session, account: Account, rid: str, *, ip_address: str | No
 
 
 def remind(
-    session: Session,
+    scope: Scope,
     account: Account,
     rid: str,
     email_address: str,
@@ -95,6 +96,7 @@ def remind(
     ip_address: str | None,
     user_agent: str | None,
 ) -> SignatureRequest:
+    session = scope.session
     sr = _get(session, account, rid, lock=True)
     if sr.is_embedded:
         raise InvalidReminder("Reminders cannot be sent for embedded signature requests.")
@@ -128,7 +130,7 @@ def remind(
         data={"email_address": signer.email_address},
     )
     jobs.enqueue(session, MAIL_REMIND_JOB, {"signature_request_id": rid, "signature_id": signer.signature_id})
-    emit_event(session, sr, EventType.SIGNATURE_REQUEST_REMIND, related_signature_id=signer.signature_id)
+    emit_event(scope, sr, EventType.SIGNATURE_REQUEST_REMIND, related_signature_id=signer.signature_id)
     return sr
 
 

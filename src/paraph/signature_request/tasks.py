@@ -43,6 +43,7 @@ from paraph.pdf.stored import (
     render_stored_pages,
 )
 from paraph.runtime import Runtime
+from paraph.scope import job_scope
 from paraph.signature_request import repository
 from paraph.signature_request.events import emit_event
 from paraph.signature_request.fetch import FetchError, FetchPolicy, fetch_blocking
@@ -419,7 +420,7 @@ def _apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> N
         signature_request_id=sr.signature_request_id,
         data={"fields": len(prepared.fields), "signature_page": prepared.signature_page},
     )
-    emit_event(session, sr, EventType.SIGNATURE_REQUEST_SENT)
+    emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_SENT)
     if not sr.is_embedded:
         jobs.enqueue(session, MAIL_SENT_JOB, {"signature_request_id": sr.signature_request_id})
 
@@ -445,7 +446,7 @@ def _apply_failure(session: Session, sr: SignatureRequest, failure: Failure, pre
         data={"status_code": str(status), "message": failure.message},
     )
     event = EventType.FILE_ERROR if failure.kind is DocumentErrorKind.FILE else EventType.SIGNATURE_REQUEST_INVALID
-    emit_event(session, sr, event, event_message=failure.message)
+    emit_event(job_scope(session), sr, event, event_message=failure.message)
 
 
 @jobs.handler(JobKind.PROCESS.value, prepare=prepare)
@@ -474,7 +475,7 @@ def finish_cancel(session: Session, payload: dict[str, Any]) -> None:
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
     )
-    emit_event(session, sr, EventType.SIGNATURE_REQUEST_CANCELED)
+    emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_CANCELED)
 
 
 # -- expiry --------------------------------------------------------------------------------------------
@@ -500,7 +501,7 @@ def expire_due(rt: Runtime) -> int:
                 account_id=sr.account_id,
                 signature_request_id=sr.signature_request_id,
             )
-            emit_event(session, sr, EventType.SIGNATURE_REQUEST_EXPIRED)
+            emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_EXPIRED)
         return len(due)
 
 

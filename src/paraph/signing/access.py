@@ -28,7 +28,7 @@ from paraph.config import Settings
 from paraph.db import utcnow
 from paraph.models import SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import SignerStatus
-from paraph.runtime import runtime_of
+from paraph.scope import Scope
 from paraph.security import KeyBox
 from paraph.signature_request import repository as requests
 from paraph.signature_request.events import emit_event
@@ -102,18 +102,17 @@ class Redeemed:
     problem: str | None = None
 
 
-def redeem_sign_url(session: Session, signature_id: str, token: str, *, consume: bool = True) -> Redeemed:
+def redeem_sign_url(scope: Scope, signature_id: str, token: str, *, consume: bool = True) -> Redeemed:
     """Check a sign URL's token; with ``consume`` it cannot be used again. An expired or used token of a
     known signer emits ``sign_url_invalid`` (in the caller's transaction: commit it even on a problem)."""
-    rt = runtime_of(session)
-    row = requests.token_by_lookup(session, rt.keys.lookup(token)) if token else None
+    row = requests.token_by_lookup(scope.session, scope.keys.lookup(token)) if token else None
     state = token_problem(row, signature_id)
     if row is None or state == "invalid":
         return Redeemed(None, None, "invalid", TOKEN_PROBLEMS["invalid"])
     signer = row.signer
     sr = signer.signature_request
     if state is not None:
-        emit_event(session, sr, EventType.SIGN_URL_INVALID, related_signature_id=signer.signature_id)
+        emit_event(scope, sr, EventType.SIGN_URL_INVALID, related_signature_id=signer.signature_id)
         return Redeemed(signer, sr, state, TOKEN_PROBLEMS[state])
     problem = api_error_for(sr)
     if problem is not None:
@@ -249,7 +248,7 @@ def host_allowed(host: str, domains: list[str]) -> bool:
 
 
 def open_embedded(
-    session: Session,
+    scope: Scope,
     signature_id: str,
     token: str,
     client_id: str | None,
@@ -264,7 +263,7 @@ def open_embedded(
     The parent page must be on one of the API app's domains, unless the request is in test mode and the
     library asked to skip domain verification (``skip_domain_verification=1``, which ``testMode`` sets).
     """
-    redeemed = redeem_sign_url(session, signature_id, token, consume=False)
+    redeemed = redeem_sign_url(scope, signature_id, token, consume=False)
     signer, sr = redeemed.signer, redeemed.signature_request
     if redeemed.state is not None or signer is None or sr is None:
         message = redeemed.problem or TOKEN_PROBLEMS["invalid"]
@@ -297,22 +296,20 @@ def open_embedded(
     problem = signer_problem(sr, signer)
     if problem is not None:
         raise problem
-    _viewed(session, sr, signer, ip=ip, ua=ua)
+    _viewed(scope, sr, signer, ip=ip, ua=ua)
     return Access(signer, sr, None)
 
 
-def open_mailed(session: Session, signature_id: str, token: str, *, ip: str | None, ua: str | None) -> Access:
-    rt = runtime_of(session)
-    found = (
-        repository.signer_and_request(session, signature_id) if mail_token_ok(rt.keys, signature_id, token) else None
-    )
+def open_mailed(scope: Scope, signature_id: str, token: str, *, ip: str | None, ua: str | None) -> Access:
+    ok = mail_token_ok(scope.keys, signature_id, token)
+    found = repository.signer_and_request(scope.session, signature_id) if ok else None
     if found is None or found[1].is_embedded:
         raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS["invalid"], "invalid")
     signer, sr = found
     problem = _state_problem(sr, signer) or signer_problem(sr, signer)
     if problem is not None:
         raise problem
-    _viewed(session, sr, signer, ip=ip, ua=ua)
+    _viewed(scope, sr, signer, ip=ip, ua=ua)
     return Access(signer, sr, None)
 
 
@@ -341,30 +338,29 @@ def record(
     )
 
 
-def _viewed(session: Session, sr: SignatureRequest, signer: Signer, *, ip: str | None, ua: str | None) -> None:
+def _viewed(scope: Scope, sr: SignatureRequest, signer: Signer, *, ip: str | None, ua: str | None) -> None:
     first = signer.last_viewed_at is None
     signer.last_viewed_at = utcnow()
-    record(session, sr, signer, "viewed", ip, ua)
+    record(scope.session, sr, signer, "viewed", ip, ua)
     if first:
-        emit_event(session, sr, EventType.SIGNATURE_REQUEST_VIEWED, related_signature_id=signer.signature_id)
+        emit_event(scope, sr, EventType.SIGNATURE_REQUEST_VIEWED, related_signature_id=signer.signature_id)
 
 
-def authorize(session: Session, signature_id: str, token: str, *, lock: bool = False) -> Access:
+def authorize(scope: Scope, signature_id: str, token: str, *, lock: bool = False) -> Access:
     """The signer behind an action of the page (submit, decline, reassign, page images)."""
-    rt = runtime_of(session)
-    found = repository.signer_and_request(session, signature_id, lock=lock)
+    found = repository.signer_and_request(scope.session, signature_id, lock=lock)
     if found is None:
         raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS["invalid"], "invalid")
     signer, sr = found
     row: SignUrlToken | None = None
     if sr.is_embedded:
-        row = requests.token_by_lookup(session, rt.keys.lookup(token)) if token else None
+        row = requests.token_by_lookup(scope.session, scope.keys.lookup(token)) if token else None
         state = token_problem(row, signature_id, grace=SESSION_GRACE)
         if state == "invalid":
             raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS[state], state)
         if state is not None:
             raise SigningProblem(_TOKEN_REASONS[state], TOKEN_PROBLEMS[state], state, signer=signer, sr=sr)
-    elif not mail_token_ok(rt.keys, signature_id, token):
+    elif not mail_token_ok(scope.keys, signature_id, token):
         raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS["invalid"], "invalid")
     problem = _state_problem(sr, signer)
     if problem is not None:

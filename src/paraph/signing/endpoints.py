@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from paraph.handlers import client_ip, in_uow, runtime
+from paraph.scope import Scope
 from paraph.signature_request.browse import page_image_key
 from paraph.signing import service
 from paraph.signing.access import (
@@ -209,10 +210,11 @@ async def embedded_sign(request: Request) -> Response:
     lang = locale(params.user_culture)
     parent_host = urlsplit(params.parent_url).hostname if params.parent_url else None
     ip, ua = client_ip(request), request.headers.get("user-agent")
+    rt = runtime(request)
 
     def run(session: Session) -> Response:
         access = open_embedded(
-            session,
+            Scope.of(session, rt),
             signature_id,
             token,
             params.client_id,
@@ -275,7 +277,7 @@ async def mailed_sign(request: Request, signature_id: str) -> Response:
     rt = runtime(request)
 
     def run(session: Session) -> Response:
-        access = open_mailed(session, signature_id, token, ip=ip, ua=ua)
+        access = open_mailed(Scope.of(session, rt), signature_id, token, ip=ip, ua=ua)
         data = page_data(session, access, mode="mail", token=token, params=None)
         return _render(data, status=200, ancestors="'none'", lang="en-US")
 
@@ -307,7 +309,7 @@ async def page_image(request: Request, signature_id: str, document_index: int, p
     rt = runtime(request)
 
     def run(session: Session) -> str | None:
-        access = authorize(session, signature_id, token)
+        access = authorize(Scope.of(session, rt), signature_id, token)
         return page_image_key(access.sr, document_index, page)
 
     key = await in_uow(request, run, write=False)
@@ -324,7 +326,8 @@ async def typed_preview(request: Request, signature_id: str) -> Response:
 
     token = request.query_params.get("token", "")
     text = request.query_params.get("text", "")[:200]
-    await in_uow(request, lambda s: authorize(s, signature_id, token), write=False)
+    rt = runtime(request)
+    await in_uow(request, lambda s: authorize(Scope.of(s, rt), signature_id, token), write=False)
     try:
         png = await to_thread.run_sync(render_typed_signature, text)
     except ValueError as exc:
@@ -351,7 +354,8 @@ async def submit(request: Request, signature_id: str) -> Response:
     except ImageRefused as exc:
         raise SigningProblem(Reason.FORM, exc.message, "form", errors={exc.kind: exc.message}) from None
     ip, ua = client_ip(request), request.headers.get("user-agent")
-    sr = await in_uow(request, lambda s: service.submit(s, signature_id, body, images, ip=ip, ua=ua))
+    rt = runtime(request)
+    sr = await in_uow(request, lambda s: service.submit(Scope.of(s, rt), signature_id, body, images, ip=ip, ua=ua))
     return JSONResponse({"ok": True, "complete": sr.is_complete}, headers={"Cache-Control": "no-store"})
 
 
@@ -362,7 +366,10 @@ async def decline(request: Request, signature_id: str) -> Response:
     except ValidationError:
         return _bad_request("The request could not be read.")
     ip, ua = client_ip(request), request.headers.get("user-agent")
-    await in_uow(request, lambda s: service.decline(s, signature_id, body.token, body.reason, ip=ip, ua=ua))
+    rt = runtime(request)
+    await in_uow(
+        request, lambda s: service.decline(Scope.of(s, rt), signature_id, body.token, body.reason, ip=ip, ua=ua)
+    )
     return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
 
@@ -373,10 +380,11 @@ async def reassign(request: Request, signature_id: str) -> Response:
     except ValidationError:
         return _bad_request("The request could not be read.")
     ip, ua = client_ip(request), request.headers.get("user-agent")
+    rt = runtime(request)
 
     def run(session: Session) -> str:
         signer = service.reassign(
-            session, signature_id, body.token, body.name, body.email_address, body.reason, ip=ip, ua=ua
+            Scope.of(session, rt), signature_id, body.token, body.name, body.email_address, body.reason, ip=ip, ua=ua
         )
         return signer.signature_id
 

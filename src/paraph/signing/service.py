@@ -10,14 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from paraph import audit
 from paraph.callbacks.events import EventType
 from paraph.db import utcnow
 from paraph.models import RequestField, SignatureImage, SignatureRequest, Signer
 from paraph.models.signature_request import SignerStatus
-from paraph.runtime import runtime_of
+from paraph.scope import Scope
 from paraph.security import new_hex_id
 from paraph.signature_request import repository as requests
 from paraph.signature_request.events import emit_event
@@ -35,8 +33,8 @@ SIGNABLE_TYPES = rules.SIGNER_TYPES
 # -- acting --------------------------------------------------------------------------------------------------
 
 
-def _act(session: Session, signature_id: str, token: str) -> Access:
-    access = authorize(session, signature_id, token, lock=True)
+def _act(scope: Scope, signature_id: str, token: str) -> Access:
+    access = authorize(scope, signature_id, token, lock=True)
     problem = signer_problem(access.sr, access.signer)
     if problem is not None:
         raise problem
@@ -77,7 +75,7 @@ def _stored_values(fields: list[RequestField]) -> dict[str, Any]:
 
 
 def submit(
-    session: Session,
+    scope: Scope,
     signature_id: str,
     body: SubmitBody,
     images: dict[str, PreparedImage],
@@ -86,8 +84,8 @@ def submit(
     ua: str | None,
 ) -> SignatureRequest:
     """Record a signer's values and signature; the last signer completes the request."""
-    rt = runtime_of(session)
-    access = _act(session, signature_id, body.token)
+    session = scope.session
+    access = _act(scope, signature_id, body.token)
     sr, signer = access.sr, access.signer
     methods = allowed_methods(sr)
     for image in images.values():
@@ -136,7 +134,7 @@ def submit(
             image = images[f.type]
             key = image.storage_key(sr.signature_request_id)
             if key not in stored_keys:
-                rt.storage.put(key, image.png)
+                scope.storage.put(key, image.png)
                 stored_keys.add(key)
             session.add(
                 SignatureImage(
@@ -164,7 +162,7 @@ def submit(
     )
     session.flush()
     session.expire(sr, ["response_fields"])
-    emit_event(session, sr, EventType.SIGNATURE_REQUEST_SIGNED, related_signature_id=signer.signature_id)
+    emit_event(scope, sr, EventType.SIGNATURE_REQUEST_SIGNED, related_signature_id=signer.signature_id)
     if order.all_signed(sr):
         sr.is_complete = True
         sr.completed_at = now
@@ -174,7 +172,7 @@ def submit(
             account_id=sr.account_id,
             signature_request_id=sr.signature_request_id,
         )
-        emit_event(session, sr, EventType.SIGNATURE_REQUEST_ALL_SIGNED)
+        emit_event(scope, sr, EventType.SIGNATURE_REQUEST_ALL_SIGNED)
         enqueue_finalize(session, sr.signature_request_id)
     elif not sr.is_embedded:
         for s in order.signable_now(sr):
@@ -188,9 +186,10 @@ def submit(
 
 
 def decline(
-    session: Session, signature_id: str, token: str, reason: str, *, ip: str | None, ua: str | None
+    scope: Scope, signature_id: str, token: str, reason: str, *, ip: str | None, ua: str | None
 ) -> SignatureRequest:
-    access = _act(session, signature_id, token)
+    session = scope.session
+    access = _act(scope, signature_id, token)
     sr, signer = access.sr, access.signer
     if not sr.allow_decline:
         raise SigningProblem(Reason.NOT_ALLOWED, "This signature request cannot be declined.", "form")
@@ -204,7 +203,7 @@ def decline(
     _consume(access, now)
     record(session, sr, signer, "declined", ip, ua, data={"reason": reason})
     emit_event(
-        session,
+        scope,
         sr,
         EventType.SIGNATURE_REQUEST_DECLINED,
         related_signature_id=signer.signature_id,
@@ -214,7 +213,7 @@ def decline(
 
 
 def reassign(
-    session: Session,
+    scope: Scope,
     signature_id: str,
     token: str,
     name: str,
@@ -225,7 +224,8 @@ def reassign(
     ua: str | None,
 ) -> Signer:
     """Hand the signer's place to someone else: a new signature_id, the old links dead."""
-    access = _act(session, signature_id, token)
+    session = scope.session
+    access = _act(scope, signature_id, token)
     sr, signer = access.sr, access.signer
     if not sr.allow_reassign:
         raise SigningProblem(Reason.NOT_ALLOWED, "This signature request cannot be reassigned.", "form")
@@ -271,7 +271,7 @@ def reassign(
     )
     session.flush()
     emit_event(
-        session,
+        scope,
         sr,
         EventType.SIGNATURE_REQUEST_REASSIGNED,
         related_signature_id=signer.signature_id,

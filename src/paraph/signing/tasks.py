@@ -21,6 +21,7 @@ from paraph.models import FinalDocument, RequestField, SignatureRequest
 from paraph.pdf.model import Field, FieldType
 from paraph.pdf.stored import FinalOutcome, FinalTask, StampedField, build_and_store
 from paraph.runtime import Runtime
+from paraph.scope import job_scope
 from paraph.signature_request import repository as requests
 from paraph.signature_request.events import emit_event
 from paraph.signature_request.files import final_key
@@ -109,5 +110,5 @@ def store_final(session: Session, payload: dict[str, Any]) -> None:
         signature_request_id=sr.signature_request_id,
         data={"sha256": outcome.sha256, "size": outcome.size},
     )
-    emit_event(session, sr, EventType.SIGNATURE_REQUEST_DOWNLOADABLE)
+    emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_DOWNLOADABLE)
     jobs.enqueue(session, COMPLETED_MAIL_JOB, {"signature_request_id": sr.signature_request_id})
