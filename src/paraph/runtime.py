@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -54,6 +55,26 @@ class Wakeup:
             fn()
 
 
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT held back in this thread while it may spawn PDF processes: a child inherits the mask, so a Ctrl+C
+    at the terminal (sent to the whole process group) cannot interrupt it while it imports the PDF stack; it
+    ignores SIGINT for good in ``_pdf_process_start`` and is ended by the pool's shutdown instead."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _pdf_process_start() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # also drops a SIGINT pending since the spawn
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    from paraph.documents.processing import warm_up
+
+    warm_up()
+
+
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         settings.ensure_dirs()
@@ -97,10 +118,10 @@ class Runtime:
     def _pdf_processes(self) -> ProcessPoolExecutor:
         with self._pool_lock:
             if self._pdf_pool is None:
-                from paraph.documents.processing import warm_up
-
                 self._pdf_pool = ProcessPoolExecutor(
-                    max_workers=PDF_PROCESSES, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
+                    max_workers=PDF_PROCESSES,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_pdf_process_start,
                 )
             return self._pdf_pool
 
@@ -108,15 +129,18 @@ class Runtime:
         """Start the PDF processes now rather than on the first document: spawning one and importing the PDF
         stack takes a few hundred milliseconds (``paraph serve`` and ``paraph worker`` call this at start)."""
         pool = self._pdf_processes()
-        for _ in range(PDF_PROCESSES):  # no process is idle yet, so each submission spawns one
-            pool.submit(os.getpid)
+        with _sigint_blocked():
+            for _ in range(PDF_PROCESSES):  # no process is idle yet, so each submission spawns one
+                pool.submit(os.getpid)
 
     def run_pdf(self, fn: Callable[..., T], *args: Any) -> T:
         """Run PDF work in a worker process: pypdfium2 is not thread-safe, and a pathological file must not
         take the server down with it."""
         pool = self._pdf_processes()
         try:
-            return pool.submit(fn, *args).result(timeout=PDF_TIMEOUT_SECONDS)
+            with _sigint_blocked():  # a submission may spawn a process
+                future = pool.submit(fn, *args)
+            return future.result(timeout=PDF_TIMEOUT_SECONDS)
         except BrokenProcessPool:
             with self._pool_lock:
                 self._pdf_pool = None
