@@ -91,6 +91,20 @@ def test_it_lists_pages_and_searches(server: Server, sdk: Any, account: AccountI
         assert status == 400 and body["error"]["error_path"] == "query", bad
 
 
+def test_it_reads_me_in_searches_as_the_caller(sdk: Any, account: AccountInfo) -> None:
+    send(sdk, files=[make_pdf()], title="Sign it myself", signers=[signer("Me Myself", account.email.upper())])
+    send(sdk, files=[make_pdf()], title="For Mel", signers=[signer("Mel", "mel@example.com")])
+    send(sdk, files=[make_pdf()], title="Both", signers=[signer("Mel", "mel@example.com"), signer("I", account.email)])
+
+    def titles(query: str) -> list[str]:
+        return sorted(sr.title for sr in api(sdk).signature_request_list(query=query).signature_requests)
+
+    assert titles("from:me") == ["Both", "For Mel", "Sign it myself"]
+    assert titles("to:me") == ["Both", "Sign it myself"]
+    assert titles("complete:false AND from:me AND to:me") == ["Both", "Sign it myself"]
+    assert titles("to:mel") == ["Both", "For Mel"]
+
+
 def test_it_cancels_asynchronously_and_then_answers_410(sdk: Any, receiver: Receiver) -> None:
     listen(sdk, receiver)
     sr = send_and_wait(sdk, receiver, files=[make_pdf()])

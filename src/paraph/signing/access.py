@@ -10,6 +10,7 @@ A sign URL token is checked for expiry when the page opens; the page then keeps 
 :data:`SESSION_GRACE` past ``expires_at`` (a signer who opened the page in time may take a while to fill it
 in). It is consumed when the signer signs, declines or reassigns (``paraph.signing.service``); reloading the
 page before that works (the token is not consumed by viewing).
+A mailed request's ``signing_url`` (the API's) carries no token: it leads a signed-in signer to their link.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from paraph.signing import order, repository
 MAIL_SIGN_PATH = "/sign"
 FINAL_COPY_PATH = "/sign/final"
 SESSION_GRACE = dt.timedelta(hours=2)
+REQUEST_SIGN_PATH = "/sign/request"
 
 
 def mail_token(keys: KeyBox, signature_id: str) -> str:
@@ -52,6 +54,12 @@ def signing_link(settings: Settings, keys: KeyBox, signature_id: str) -> str:
     """The absolute link a signer gets by mail."""
     query = urlencode({"token": mail_token(keys, signature_id)})
     return f"{settings.base_url}{MAIL_SIGN_PATH}/{signature_id}?{query}"
+
+
+def request_signing_url(base_url: str, signature_request_id: str) -> str:
+    """A mailed request's ``signing_url``: no token in it. It opens the signer's page only for a signer signed
+    in with an account of the same email; anyone else is asked for the link mailed to them."""
+    return f"{base_url}{REQUEST_SIGN_PATH}/{signature_request_id}"
 
 
 def final_copy_token(keys: KeyBox, signature_request_id: str) -> str:
@@ -311,6 +319,17 @@ def open_mailed(scope: Scope, signature_id: str, token: str, *, ip: str | None, 
         raise problem
     _viewed(scope, sr, signer, ip=ip, ua=ua)
     return Access(signer, sr, None)
+
+
+def signer_for_account(session: Session, signature_request_id: str, email: str | None) -> Signer | None:
+    """The signer a signed-in account is on a mailed request's ``signing_url``: the one with the account's
+    email (one still awaiting signature first), or None (unknown or embedded request, or not a signer)."""
+    sr = requests.by_public_id(session, signature_request_id)
+    if sr is None or sr.is_embedded or sr.removed_at is not None or not email:
+        return None
+    mine = [s for s in sr.signers if s.email_address.lower() == email.lower()]
+    mine.sort(key=lambda s: s.status_code != SignerStatus.AWAITING_SIGNATURE)
+    return mine[0] if mine else None
 
 
 def record(

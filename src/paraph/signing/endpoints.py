@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from anyio import to_thread
@@ -23,13 +23,15 @@ from fastapi.routing import APIRoute
 from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from paraph.db import utcnow
 from paraph.handlers import client_ip, in_uow, runtime
 from paraph.scope import Scope
 from paraph.signature_request.browse import page_image_key
 from paraph.signing import service
 from paraph.signing.access import (
+    REQUEST_SIGN_PATH,
     Reason,
     SigningProblem,
     authorize,
@@ -37,10 +39,14 @@ from paraph.signing.access import (
     final_copy_token_ok,
     open_embedded,
     open_mailed,
+    signer_for_account,
+    signing_link,
 )
 from paraph.signing.images import ImageRefused, prepare_all
 from paraph.signing.page import EmbedParams, embed_context, frame_ancestors, locale, page_data, skips_verification
 from paraph.signing.schemas import DeclineBody, ReassignBody, SubmitBody
+from paraph.web import repository as web_repository
+from paraph.web.sessions import SESSION_COOKIE, parse_session_cookie
 
 #: The HTTP status of each reason a signer cannot go on (the service says why, the edge says how).
 STATUS: dict[Reason, int] = {
@@ -268,6 +274,38 @@ async def final_copy(request: Request, signature_request_id: str) -> Response:
         "X-Content-Type-Options": "nosniff",
     }
     return Response(data, media_type="application/pdf", headers=headers)
+
+
+@router.get("/sign/request/{signature_request_id}", include_in_schema=False)
+async def request_signing(request: Request, signature_request_id: str) -> Response:
+    """A mailed request's ``signing_url``: it carries no token, so it shows nothing of the document. A signer
+    signed in (dashboard) with an account of their email goes on to their own signing link; anyone else is
+    asked for the link mailed to them, or to sign in."""
+    rt = runtime(request)
+    token = parse_session_cookie(rt.keys, request.cookies.get(SESSION_COOKIE))
+
+    def run(session: Any) -> tuple[str | None, bool]:
+        row = None if token is None else web_repository.session_by_lookup(session, token.lookup, utcnow())
+        if row is None:
+            return None, False
+        signer = signer_for_account(session, signature_request_id, row.account.email_address)
+        return (None if signer is None else signing_link(rt.settings, rt.keys, signer.signature_id)), True
+
+    link, signed_in = await in_uow(request, run, write=False)
+    if link is not None:
+        return RedirectResponse(link, status_code=303, headers=_headers("'none'"))
+    data = {
+        "state": "signin",
+        "mode": "mail",
+        "message": "To sign, open the link in the email you received about this document."
+        + (" The account you are signed in with is not one of its signers." if signed_in else ""),
+        "signatureId": "",
+        "title": "",
+        "theme": {},
+    }
+    if not signed_in:
+        data["signInUrl"] = "/login?" + urlencode({"next": f"{REQUEST_SIGN_PATH}/{signature_request_id}"})
+    return _render(data, status=200, ancestors="'none'", lang="en-US")
 
 
 @router.get("/sign/{signature_id}", include_in_schema=False)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from anyio import to_thread
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from paraph.callbacks import repository as callback_repository
 from paraph.errors import ApiError
@@ -131,6 +131,14 @@ async def request_detail(request: Request, rid: str) -> Response:
         )
 
     return await page_call(request, run)
+
+
+@router.get("/dashboard/signature_requests/{rid}")
+async def legacy_request_detail(rid: str) -> Response:
+    """Where ``details_url`` pointed before: links already delivered in callbacks and mails keep working."""
+    if not _RID.match(rid):
+        raise PageNotFound()
+    return RedirectResponse(f"/dashboard/requests/{rid}", status_code=301)
 
 
 @router.get("/dashboard/requests/{rid}/pages/{document_index}/{page}")
