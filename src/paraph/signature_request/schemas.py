@@ -17,7 +17,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, mod
 from paraph.models import RequestField, SignatureRequest, Signer
 from paraph.models.signature_request import SignerStatus
 from paraph.pdf.model import Field, FieldType
-from paraph.signing.access import request_signing_url
 from paraph.wire.decode import NullableInt, NullableStr, WireBool, WireInt, WireList, WireObject
 from paraph.wire.parse import RequestModel
 from paraph.wire.validators import check_email
@@ -29,6 +28,15 @@ MAX_TITLE_LENGTH = 255
 MAX_MESSAGE_LENGTH = 5000
 
 Email = Annotated[str, AfterValidator(check_email)]
+
+#: A mailed request's ``signing_url`` (served by ``paraph.signing.endpoints``): no token in it. It opens the
+#: signer's page only for a signer signed in with an account of the same email; anyone else is asked for the
+#: link mailed to them.
+REQUEST_SIGN_PATH = "/sign/request"
+
+
+def request_signing_url(base_url: str, signature_request_id: str) -> str:
+    return f"{base_url}{REQUEST_SIGN_PATH}/{signature_request_id}"
 
 
 class _Sub(BaseModel):

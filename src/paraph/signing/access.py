@@ -39,7 +39,6 @@ from paraph.signing import order, repository
 MAIL_SIGN_PATH = "/sign"
 FINAL_COPY_PATH = "/sign/final"
 SESSION_GRACE = dt.timedelta(hours=2)
-REQUEST_SIGN_PATH = "/sign/request"
 
 
 def mail_token(keys: KeyBox, signature_id: str) -> str:
@@ -54,12 +53,6 @@ def signing_link(settings: Settings, keys: KeyBox, signature_id: str) -> str:
     """The absolute link a signer gets by mail."""
     query = urlencode({"token": mail_token(keys, signature_id)})
     return f"{settings.base_url}{MAIL_SIGN_PATH}/{signature_id}?{query}"
-
-
-def request_signing_url(base_url: str, signature_request_id: str) -> str:
-    """A mailed request's ``signing_url``: no token in it. It opens the signer's page only for a signer signed
-    in with an account of the same email; anyone else is asked for the link mailed to them."""
-    return f"{base_url}{REQUEST_SIGN_PATH}/{signature_request_id}"
 
 
 def final_copy_token(keys: KeyBox, signature_request_id: str) -> str:

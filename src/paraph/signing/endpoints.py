@@ -29,9 +29,9 @@ from paraph.db import utcnow
 from paraph.handlers import client_ip, in_uow, runtime
 from paraph.scope import Scope
 from paraph.signature_request.browse import page_image_key
+from paraph.signature_request.schemas import REQUEST_SIGN_PATH
 from paraph.signing import service
 from paraph.signing.access import (
-    REQUEST_SIGN_PATH,
     Reason,
     SigningProblem,
     authorize,
