@@ -87,7 +87,7 @@ def create_app(
         worker_task = None
         worker = None
         if warm_pdf_pool:
-            rt.warm_pdf_pool()
+            rt.pdf_pool.warm()
         if run_worker:
             from paraph import tasks
             from paraph.callbacks.dispatcher import Dispatcher

@@ -110,3 +110,52 @@ def test_it_accepts_bracket_style_multipart(server: Server, account: AccountInfo
     app = json.loads(resp.data)["api_app"]
     assert app["domains"] == ["example.com"]
     assert app["white_labeling_options"]["primary_button_color"] == "#112233"
+
+
+#: The same legacy create, as JSON, as SDK-style multipart (objects as JSON text) and as the docs' bracket style.
+LEGACY_CREATES = {
+    "json": {"json": {"name": "Legacy", "domain": "legacy.example", "white_labeling_options": None}},
+    "sdk-multipart": {
+        "fields": {"name": "Legacy", "domain": "legacy.example", "white_labeling_options": "null", "oauth": "null"}
+    },
+    "bracket-multipart": {
+        "fields": {
+            "name": "Legacy",
+            "domain": "legacy.example",
+            "white_labeling_options": "null",
+            "options[can_insert_everywhere]": "1",
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("style", sorted(LEGACY_CREATES))
+def test_it_accepts_the_legacy_domain_and_null_white_labeling(server: Server, account: AccountInfo, style: str) -> None:
+    resp = raw(server, "POST", "/api_app", account.api_key, **LEGACY_CREATES[style])
+    assert resp.status == 201, resp.data
+    app = json.loads(resp.data)["api_app"]
+    assert app["domains"] == ["legacy.example"]
+    assert app["white_labeling_options"]["link_color"] == "#0061FE"  # null: not given, the defaults
+    assert app["oauth"] is None
+
+
+def test_it_updates_with_the_legacy_post(server: Server, sdk: Any, account: AccountInfo) -> None:
+    app = create(sdk, white_labeling_options=models.SubWhiteLabelingOptions(link_color="#112233"))
+    resp = raw(
+        server,
+        "POST",
+        f"/api_app/{app.client_id}",
+        account.api_key,
+        fields={"name": "Renamed", "domain": "new.example", "white_labeling_options": "null"},
+    )
+    assert resp.status == 200, resp.data
+    updated = dropbox_sign.ApiAppApi(sdk).api_app_get(app.client_id).api_app
+    assert (updated.name, updated.domains) == ("Renamed", ["new.example"])
+    assert updated.white_labeling_options.link_color == "#112233"  # null left it as it was
+
+
+def test_it_refuses_both_domain_and_domains(server: Server, account: AccountInfo) -> None:
+    body = {"name": "x", "domain": "a.example", "domains": ["b.example"]}
+    resp = raw(server, "POST", "/api_app", account.api_key, json=body)
+    assert resp.status == 400
+    assert json.loads(resp.data)["error"]["error_path"] == "domain"

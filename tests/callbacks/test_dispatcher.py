@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from anyio import to_thread
 
 from paraph.account import repository as accounts
 from paraph.account.service import update_account
+from paraph.callbacks import dispatcher as dispatcher_module
 from paraph.callbacks.dispatcher import Dispatcher
 from paraph.models import CallbackAttempt, CallbackDelivery
 from paraph.runtime import Runtime
@@ -126,3 +129,32 @@ def test_a_stopping_worker_gives_back_what_it_could_not_send_in_time(
     start_worker()
     wait_until(lambda: all(d[0] == "delivered" for d in deliveries(runtime)))
     assert len({r.headers["webhook-id"] for r in receiver.received}) == 6
+
+
+def test_a_stopping_worker_records_the_batch_its_flush_is_holding(
+    runtime: Runtime, account: AccountInfo, receiver: Receiver, start_worker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped while the flush holds every finished attempt and waits for a thread (as it does in ``paraph
+    serve`` when the web server's requests hold anyio's threads): the attempts are still recorded, by the time
+    the worker has stopped."""
+    monkeypatch.setattr(dispatcher_module, "FLUSH_DELAY", 0.5)  # every outcome lands in the flush loop's one batch
+    receiver.behaviour.delay = 0.2
+    point_account_at(runtime, account, receiver.url + "/hook")
+    emit_events(runtime, account, 2)  # one per sender, both answered within the flush delay
+    running = start_worker()
+    receiver.wait_for(1)  # claimed and being sent: now hold the only thread the worker's loop may use
+    threads_free = threading.Event()
+
+    async def hold_the_threads() -> None:
+        to_thread.current_default_thread_limiter().total_tokens = 1
+        await to_thread.run_sync(threads_free.wait)
+
+    held = asyncio.run_coroutine_threadsafe(hold_the_threads(), running.loop)
+    receiver.wait_for(2)
+    dispatcher = running.dispatcher
+    wait_until(lambda: not dispatcher._outcomes and not dispatcher._sending and dispatcher._ready.empty())
+    time.sleep(0.7)  # past the flush delay: the flush loop has taken the batch and waits for the thread
+    threading.Timer(0.5, threads_free.set).start()
+    running.stop()
+    assert deliveries(runtime) == [("delivered", 1, None, 1)] * 2
+    held.result(0)  # the worker waited for its thread, so the holder finished before the loop did

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from paraph.config import Settings
+from paraph.models import CallbackAttempt, CallbackDelivery
 from paraph.runtime import Runtime
 from tests.callbacks.helpers import emit_events, wait_until
 from tests.conftest import make_account
@@ -140,3 +142,33 @@ def test_it_shares_work_between_workers_without_double_sends(
     assert max(sends.values()) == 1
     user_agents = {r.headers.get("User-Agent") for r in receiver.received}
     assert user_agents and all(ua and ua.startswith("Paraph") for ua in user_agents)
+
+
+def test_every_attempt_the_receiver_saw_is_recorded_after_sigterm(
+    env: dict[str, str], rt: Runtime, receiver: Receiver
+) -> None:
+    """A clean stop right after the last callback of a burst arrived: the worker records every attempt before
+    it exits, the ones in the batch its flush was holding included."""
+    subprocess.run([sys.executable, "-m", "paraph.cli", "migrate"], env=env, check=True, capture_output=True)
+    acct = make_account(rt)
+    with rt.unit_of_work() as session:
+        from paraph.account import repository, service
+
+        account = repository.by_account_id(session, acct.account_id)
+        assert account is not None
+        service.update_account(
+            session, account, callback_url=receiver.url + "/t", locale=None, fields_set={"callback_url"}
+        )
+    ids = emit_events(rt, acct, 300)
+    worker = start(["worker"], {**env, "PARAPH_CALLBACK_CONCURRENCY": "50"})
+    try:
+        receiver.wait_for(300, timeout=60)
+    finally:
+        stop(worker)  # SIGTERM: the drain
+    assert worker.returncode == 0
+    assert {r.headers["webhook-id"] for r in receiver.received} == set(ids)
+    with rt.unit_of_work(write=False) as session:
+        recorded = session.scalar(sa.select(sa.func.count()).select_from(CallbackAttempt))
+        states = Counter(session.scalars(sa.select(CallbackDelivery.state)))
+    assert recorded == len(receiver.received)
+    assert states == {"delivered": 300}

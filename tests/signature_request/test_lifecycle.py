@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from dropbox_sign import models
 
 from paraph.models import Job, SignatureRequest
-from paraph.signature_request import processing, repository
+from paraph.signature_request import repository, tasks
 from tests.conftest import AccountInfo, Server, make_account
 from tests.receiver import Receiver
 from tests.signature_request.helpers import (
@@ -89,6 +89,20 @@ def test_it_lists_pages_and_searches(server: Server, sdk: Any, account: AccountI
     for bad in ("nosuchfield:x", "created:[2024-01-01 TO", "title:(x"):
         status, body = call_json(server, "GET", "/signature_request/list", account.api_key, fields={"query": bad})
         assert status == 400 and body["error"]["error_path"] == "query", bad
+
+
+def test_it_reads_me_in_searches_as_the_caller(sdk: Any, account: AccountInfo) -> None:
+    send(sdk, files=[make_pdf()], title="Sign it myself", signers=[signer("Me Myself", account.email.upper())])
+    send(sdk, files=[make_pdf()], title="For Mel", signers=[signer("Mel", "mel@example.com")])
+    send(sdk, files=[make_pdf()], title="Both", signers=[signer("Mel", "mel@example.com"), signer("I", account.email)])
+
+    def titles(query: str) -> list[str]:
+        return sorted(sr.title for sr in api(sdk).signature_request_list(query=query).signature_requests)
+
+    assert titles("from:me") == ["Both", "For Mel", "Sign it myself"]
+    assert titles("to:me") == ["Both", "Sign it myself"]
+    assert titles("complete:false AND from:me AND to:me") == ["Both", "Sign it myself"]
+    assert titles("to:mel") == ["Both", "For Mel"]
 
 
 def test_it_cancels_asynchronously_and_then_answers_410(sdk: Any, receiver: Receiver) -> None:
@@ -231,16 +245,16 @@ def test_it_expires_requests_past_their_date(server: Server, sdk: Any, receiver:
     expires = int(time.time()) + 3600
     sr = send_and_wait(sdk, receiver, files=[make_pdf()], expires_at=expires)
     assert sr.expires_at == expires
-    assert processing.expire_due(server.runtime) == 0
+    assert tasks.expire_due(server.runtime) == 0
 
     def past(found: SignatureRequest) -> None:
         found.expires_at = found.created_at
 
     change(server, sr.signature_request_id, past)
-    assert processing.expire_due(server.runtime) == 1
+    assert tasks.expire_due(server.runtime) == 1
     payload = wait_event(receiver, "signature_request_expired", sr.signature_request_id)
     assert payload["signature_request"]["signatures"][0]["status_code"] == "expired"
-    assert processing.expire_due(server.runtime) == 0
+    assert tasks.expire_due(server.runtime) == 0
 
 
 def test_it_takes_remind_and_update_as_plain_forms(

@@ -19,7 +19,7 @@ from paraph.mail import tasks as mail_tasks
 from paraph.mail.mailer import FileMailer, MailConfigError, SmtpConfig, SmtpMailer, parse_smtp_url
 from paraph.mail.tasks import _expiry_notices
 from paraph.models import Account, SignatureRequest
-from paraph.signature_request.processing import expire_due
+from paraph.signature_request.tasks import expire_due
 from paraph.web.outbox import list_mails, load_mail
 from tests.conftest import AccountInfo, Server
 from tests.pgcluster import free_port

@@ -53,3 +53,11 @@ def delete_session(session: Session, lookup: str) -> None:
 
 def delete_expired_sessions(session: Session, now: dt.datetime) -> None:
     session.execute(sa.delete(DashboardSession).where(DashboardSession.expires_at <= now))
+
+
+def delete_sessions(session: Session, account: Account, *, keep: str | None = None) -> int:
+    """End the account's dashboard sessions, all but the one whose lookup is ``keep``; how many ended."""
+    stmt = sa.delete(DashboardSession).where(DashboardSession.account_id == account.id)
+    if keep is not None:
+        stmt = stmt.where(DashboardSession.lookup != keep)
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]

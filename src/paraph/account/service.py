@@ -45,6 +45,53 @@ def create_account(
     return NewAccount(account, key)
 
 
+MAX_PASSWORD_LENGTH = 1024  # the sign-in form reads no more
+
+
+def check_password(password: str) -> str:
+    """A dashboard password as it may be stored (``ValueError`` names what is wrong)."""
+    if not password:
+        raise ValueError("the password is empty")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValueError(f"the password is longer than {MAX_PASSWORD_LENGTH} characters")
+    return password
+
+
+def set_password(
+    session: Session,
+    account: Account | str,
+    password: str,
+    *,
+    source: str,
+    keep_session: str | None = None,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
+) -> Account:
+    """Set the dashboard password (``source`` is ``cli`` or ``web``) and end every other dashboard session of
+    the account: whoever knew the old password is signed out."""
+    if isinstance(account, str):
+        found = repository.by_email(session, account)
+        if found is None:
+            raise NotFound(
+                f"No account with the email address {account}."
+                f" Create one with: paraph account create {account} --password ...",
+                error_path="email_address",
+            )
+        account = found
+    account.password_hash = hash_password(check_password(password))
+    ended = repository.delete_sessions(session, account, keep=keep_session)
+    audit.record(
+        session,
+        f"{source}:account:password_changed",
+        account_id=account.id,
+        actor_email=account.email_address,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        data={"sessions_ended": ended},
+    )
+    return account
+
+
 def get_account(session: Session, caller: Account, account_id: str | None, email: str | None) -> Account:
     """GET /account: the caller's own account. Naming another account is a 404: Paraph has no teams."""
     if account_id is not None and not constant_time_equals(account_id, caller.account_id):

@@ -49,7 +49,6 @@ async def api_app_get(request: Request, client_id: str) -> Response:
     return await api_call(request, run)
 
 
-@router.put("/api_app/{client_id}")
 async def api_app_update(request: Request, client_id: str) -> Response:
     body = await read_body(request)
     req = parse(ApiAppUpdateRequest, body.data)
@@ -60,6 +59,11 @@ async def api_app_update(request: Request, client_id: str) -> Response:
         return ok({"api_app": serialize_api_app(service.update(ctx.session, ctx.account, client_id, req))})
 
     return await api_call(request, run)
+
+
+router.add_api_route("/api_app/{client_id}", api_app_update, methods=["PUT"], name="api_app_update")
+# The legacy Python SDK updates an app with POST; both are accepted (as for POST /account).
+router.add_api_route("/api_app/{client_id}", api_app_update, methods=["POST"], name="api_app_update_legacy")
 
 
 @router.delete("/api_app/{client_id}")

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from paraph.errors import BadRequest
 from paraph.models import ApiApp
+from paraph.wire.decode import Nullable, WireObject
 from paraph.wire.parse import RequestModel
 
 WHITE_LABELING_DEFAULTS: dict[str, str] = {
@@ -115,13 +117,27 @@ def _domains(v: list[str]) -> list[str]:
     return out
 
 
+def _legacy_domain(data: Any) -> Any:
+    """Pre-rebrand clients send one ``domain``: it is a one-element ``domains``."""
+    if not isinstance(data, dict) or data.get("domain") is None:
+        return data
+    if data.get("domains") is not None:
+        raise BadRequest("Send either domain or domains, not both", error_path="domain")
+    return {**data, "domains": [data["domain"]]}
+
+
 class ApiAppCreateRequest(RequestModel):
+    """Sub-objects sent as null (JSON, or the text ``null`` in a form: the legacy Python SDK always sends
+    ``white_labeling_options=null``) are not given."""
+
     name: str
     domains: list[str]
     callback_url: str | None = None
-    oauth: SubOAuth | None = None
-    options: SubOptions | None = None
-    white_labeling_options: SubWhiteLabelingOptions | None = None
+    oauth: Nullable[WireObject[SubOAuth]] = None
+    options: Nullable[WireObject[SubOptions]] = None
+    white_labeling_options: Nullable[WireObject[SubWhiteLabelingOptions]] = None
+
+    _domain = model_validator(mode="before")(_legacy_domain)
 
     @field_validator("name")
     @classmethod
@@ -142,9 +158,11 @@ class ApiAppUpdateRequest(RequestModel):
     name: str | None = None
     domains: list[str] | None = None
     callback_url: str | None = None
-    oauth: SubOAuth | None = None
-    options: SubOptions | None = None
-    white_labeling_options: SubWhiteLabelingOptions | None = None
+    oauth: Nullable[WireObject[SubOAuth]] = None
+    options: Nullable[WireObject[SubOptions]] = None
+    white_labeling_options: Nullable[WireObject[SubWhiteLabelingOptions]] = None
+
+    _domain = model_validator(mode="before")(_legacy_domain)
 
     @field_validator("domains")
     @classmethod

@@ -41,6 +41,8 @@ class Dispatcher:
         self._wake_deliveries = asyncio.Event()
         self._flush = asyncio.Event()
         self._outcomes: list[delivery.Outcome] = []
+        # Held from taking a batch of outcomes until it is recorded: the drain's final flush waits for it.
+        self._flush_lock = asyncio.Lock()
         # Claimed deliveries wait here for one of the sender coroutines (a fixed pool, one per send slot).
         self._ready: asyncio.Queue[delivery.Claimed] = asyncio.Queue()
         self._sending = 0  # deliveries a sender has taken off the queue and not yet handed to the flush
@@ -78,6 +80,8 @@ class Dispatcher:
     async def close(self) -> None:
         """Send and record what was claimed (:meth:`_drain`), then stop the senders and the flush."""
         await self._drain()
+        # The drain took every finished attempt and waited for the flush in progress, so the flush loop
+        # holds no batch now: cancelling it loses nothing.
         for t in self._stay:
             t.cancel()
         await asyncio.gather(*self._stay, return_exceptions=True)
@@ -86,7 +90,13 @@ class Dispatcher:
 
     async def _drain(self) -> None:
         """Send what this worker has claimed (bounded by the callback timeout) and record it. Deliveries no
-        sender could take in time go back to the queue at once, instead of waiting out their lease."""
+        sender could take in time go back to the queue at once, instead of waiting out their lease.
+
+        Every attempt that finished is recorded before this returns, the batch the flush loop may be holding
+        included: the final flush waits for that one (``_flush_lock``) rather than leaving it to be cancelled
+        with the flush loop."""
+        async with self._flush_lock:
+            pass  # a flush in progress puts what it claimed in the queue first (none is claimed once stopping)
         if self._ready.qsize() or self._sending:
             try:
                 await asyncio.wait_for(self._ready.join(), timeout=self.drain_timeout)
@@ -174,23 +184,26 @@ class Dispatcher:
             await self._flush_now()
 
     async def _flush_now(self) -> None:
-        batch, self._outcomes = self._outcomes, []
-        if not batch:
+        if not self._outcomes:
             return
-        room = self._claim_room(idle_ok=False)
-        if room:
-            self._claiming = True
-        claimed: list[delivery.Claimed] = []
-        try:
-            claimed = await to_thread.run_sync(self._record, batch, room)
-        except Exception:
-            # Leases expire and the events go out again: at-least-once, never lost.
-            log.exception("recording %d callback attempts failed", len(batch))
-        finally:
+        async with self._flush_lock:
+            batch, self._outcomes = self._outcomes, []
+            if not batch:
+                return
+            room = self._claim_room(idle_ok=False)
             if room:
-                self._claiming = False
-        for c in claimed:
-            self._ready.put_nowait(c)
+                self._claiming = True
+            claimed: list[delivery.Claimed] = []
+            try:
+                claimed = await to_thread.run_sync(self._record, batch, room)
+            except Exception:
+                # Leases expire and the events go out again: at-least-once, never lost.
+                log.exception("recording %d callback attempts failed", len(batch))
+            finally:
+                if room:
+                    self._claiming = False
+            for c in claimed:
+                self._ready.put_nowait(c)
         self._wake_deliveries.set()
 
     def _record(self, batch: list[delivery.Outcome], claim: int) -> list[delivery.Claimed]:

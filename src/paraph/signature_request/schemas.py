@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 
-from paraph.documents.model import Field, FieldType
 from paraph.models import RequestField, SignatureRequest, Signer
+from paraph.models.signature_request import SignerStatus
+from paraph.pdf.model import Field, FieldType
 from paraph.wire.decode import NullableInt, NullableStr, WireBool, WireInt, WireList, WireObject
 from paraph.wire.parse import RequestModel
 from paraph.wire.validators import check_email
@@ -27,6 +28,15 @@ MAX_TITLE_LENGTH = 255
 MAX_MESSAGE_LENGTH = 5000
 
 Email = Annotated[str, AfterValidator(check_email)]
+
+#: A mailed request's ``signing_url`` (served by ``paraph.signing.endpoints``): no token in it. It opens the
+#: signer's page only for a signer signed in with an account of the same email; anyone else is asked for the
+#: link mailed to them.
+REQUEST_SIGN_PATH = "/sign/request"
+
+
+def request_signing_url(base_url: str, signature_request_id: str) -> str:
+    return f"{base_url}{REQUEST_SIGN_PATH}/{signature_request_id}"
 
 
 class _Sub(BaseModel):
@@ -360,6 +370,16 @@ def _attachments(sr: SignatureRequest) -> list[dict[str, Any]]:
     ]
 
 
+def _signing_url(sr: SignatureRequest, base_url: str) -> str | None:
+    """Null where Dropbox Sign's examples have it null: embedded requests (signed through sign URLs), and
+    requests nobody can sign any more (complete, declined, canceled, no signer awaiting signature)."""
+    if sr.is_embedded or sr.is_complete or sr.is_declined or sr.canceled_at is not None:
+        return None
+    if not any(s.status_code == SignerStatus.AWAITING_SIGNATURE for s in sr.signers):
+        return None
+    return request_signing_url(base_url, sr.signature_request_id)
+
+
 def serialize_signature_request(sr: SignatureRequest, base_url: str) -> dict[str, Any]:
     """The API's SignatureRequestResponse; callbacks reuse it for ``signature_request`` objects."""
     rid = sr.signature_request_id
@@ -378,8 +398,8 @@ def serialize_signature_request(sr: SignatureRequest, base_url: str) -> dict[str
         "is_declined": sr.is_declined,
         "has_error": sr.has_error,
         "files_url": f"{base_url}/v3/signature_request/files/{rid}",
-        "signing_url": None,
-        "details_url": f"{base_url}/dashboard/signature_requests/{rid}",
+        "signing_url": _signing_url(sr, base_url),
+        "details_url": f"{base_url}/dashboard/requests/{rid}",
         "cc_email_addresses": list(sr.cc_email_addresses or []),
         "signing_redirect_url": sr.signing_redirect_url,
         "final_copy_uri": f"/v3/signature_request/files/{rid}" if sr.is_complete else None,

@@ -8,8 +8,10 @@ combine them, ``OR`` binding looser, and parentheses group. Dates take ranges, `
 Fields: ``title``, ``subject``, ``message``, ``to`` (a signer's email or name), ``from`` / ``owner`` (the
 requester's email), ``filename``, ``metadata`` (a key or value containing the text), ``created`` (date),
 ``complete``, ``declined``, ``test_mode``, ``awaiting_my_signature`` (booleans), ``template`` (Paraph has
-none: matches nothing unless false). Text matches are case-insensitive substring matches. A bare word matches
-title, subject, message, metadata, signers, requester or file name.
+none: matches nothing unless false). ``me`` is the caller, as Dropbox Sign documents it: ``from:me`` are the
+requests the caller sent, ``to:me`` those with the caller's email among the signers. Text matches are
+case-insensitive substring matches. A bare word matches title, subject, message, metadata, signers, requester
+or file name.
 """
 
 from __future__ import annotations
@@ -173,6 +175,17 @@ def _signer_matches(text: str) -> ColumnElement[bool]:
     )
 
 
+def _is_me(value: str) -> bool:
+    return value.lower() == "me"
+
+
+def _signer_is(email: str) -> ColumnElement[bool]:
+    return sa.exists().where(
+        Signer.signature_request_id == SignatureRequest.id,
+        sa.func.lower(Signer.email_address) == email.lower(),
+    )
+
+
 def _requester_matches(text: str) -> ColumnElement[bool]:
     return sa.exists().where(Account.id == SignatureRequest.account_id, _contains(Account.email_address, text))
 
@@ -256,9 +269,9 @@ def term_clause(term: Term, caller: Account) -> ColumnElement[bool]:
     if field == "message":
         return _contains(sa.func.coalesce(SignatureRequest.message, ""), value)
     if field == "to":
-        return _signer_matches(value)
+        return _signer_is(caller.email_address) if _is_me(value) else _signer_matches(value)
     if field in ("from", "owner"):
-        return _requester_matches(value)
+        return SignatureRequest.account_id == caller.id if _is_me(value) else _requester_matches(value)
     if field == "filename":
         return _filename_matches(value)
     if field == "metadata":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -45,9 +47,16 @@ def secure_cookies(request: Request) -> bool:
     return runtime(request).settings.base_url.startswith("https://")
 
 
+#: A mailed request's ``signing_url`` (``paraph.signing.access``): its page offers to sign in and come back.
+_SIGNING_URL = re.compile(r"/sign/request/[0-9a-f]{40}")
+
+
 def safe_next(value: str | None) -> str:
-    """Only a path of this dashboard: never another origin (``//evil``, ``/\\evil``) after signing in."""
+    """Only a path of this dashboard, or a request's signing_url: never another origin (``//evil``,
+    ``/\\evil``) after signing in."""
     if value and value.startswith("/dashboard") and "//" not in value and "\\" not in value:
+        return value
+    if value and _SIGNING_URL.fullmatch(value):
         return value
     return "/dashboard"
 

@@ -65,6 +65,7 @@ NOTICES = {
     "app_deleted": "API app deleted.",
     "primary": "Primary API key changed. New events are hashed with it.",
     "revoked": "API key revoked.",
+    "password_changed": "Password changed. Other signed-in sessions were signed out.",
 }
 
 

@@ -10,9 +10,9 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from paraph.documents import sniff as sniff_module
-from paraph.documents.model import DocumentError, DocumentErrorKind
-from paraph.documents.sniff import sniff, to_pdf
+from paraph.pdf import sniff as sniff_module
+from paraph.pdf.model import DocumentError, DocumentErrorKind
+from paraph.pdf.sniff import sniff, to_pdf
 
 from .conftest import jpeg_image, png_image
 
@@ -105,12 +105,7 @@ def test_it_refuses_an_image_bomb_from_its_header_alone() -> None:
         return struct.pack(">I", len(payload)) + tag + payload + struct.pack(">I", zlib.crc32(tag + payload))
 
     header = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)  # 900 megapixels, no pixel data at all
-    bomb = (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b""))
-        + chunk(b"IEND", b"")
-    )
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
     with pytest.raises(DocumentError) as caught:
         to_pdf(bomb)
     assert caught.value.kind is DocumentErrorKind.FILE and "too large" in caught.value.message

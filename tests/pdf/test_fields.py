@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from paraph.documents.fields import (
+from paraph.pdf.fields import (
     FieldsError,
     apply_custom_fields,
     normalize_form_fields,
     resolve_legacy_positions,
     validate_positions,
 )
-from paraph.documents.model import DocumentError, DocumentErrorKind, FieldType, PageInfo
+from paraph.pdf.model import DocumentError, DocumentErrorKind, FieldType, PageInfo
 
 LETTER = PageInfo(612, 792)
 LANDSCAPE = PageInfo(792, 612)
@@ -38,9 +38,7 @@ def base(**extra: Any) -> dict[str, Any]:
 
 
 def normalize(entries: Any, groups: Any = None, signers: int = 2, documents: int = 2) -> Any:
-    return normalize_form_fields(
-        entries, signer_count=signers, document_count=documents, form_field_groups=groups
-    )
+    return normalize_form_fields(entries, signer_count=signers, document_count=documents, form_field_groups=groups)
 
 
 def test_it_reads_every_field_type() -> None:
@@ -306,12 +304,8 @@ ERRORS: list[tuple[str, list[Any], Any, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("entries", "groups", "path", "words"), [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS]
-)
-def test_it_rejects_invalid_fields_with_a_path(
-    entries: list[Any], groups: Any, path: str, words: str
-) -> None:
+@pytest.mark.parametrize(("entries", "groups", "path", "words"), [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
+def test_it_rejects_invalid_fields_with_a_path(entries: list[Any], groups: Any, path: str, words: str) -> None:
     with pytest.raises(FieldsError) as caught:
         normalize(copy.deepcopy(entries), groups)
     assert caught.value.error_path == path
@@ -338,8 +332,7 @@ def test_it_converts_legacy_coordinates_with_page_sizes() -> None:
     )
     by_id = {f.api_id: f for f in fields}
     placed = {
-        key: (f.page, round(f.x, 6), round(f.y, 6), round(f.width, 6), round(f.height, 6))
-        for key, f in by_id.items()
+        key: (f.page, round(f.x, 6), round(f.y, 6), round(f.width, 6), round(f.height, 6)) for key, f in by_id.items()
     }
     assert placed["p1"] == (1, 90, 90, 90, 45)  # 80 DPI -> 72 DPI, portrait x origin at 100
     assert placed["p2"] == (2, 90, 18, 90, 45)  # y 900 = 20 legacy px into page 2

@@ -11,7 +11,8 @@ import dropbox_sign
 import pytest
 from dropbox_sign import models
 
-from paraph.embedded.service import redeem_sign_url
+from paraph.scope import Scope
+from paraph.signing.access import redeem_sign_url
 from tests.conftest import Server
 from tests.receiver import Receiver
 from tests.signature_request.helpers import (
@@ -45,7 +46,7 @@ def embedded_request(sdk: Any, receiver: Receiver, **kw: Any) -> Any:
 
 def redeem(server: Server, signature_id: str, token: str) -> str | None:
     with server.runtime.unit_of_work() as session:
-        return redeem_sign_url(session, signature_id, token).problem
+        return redeem_sign_url(Scope.of(session, server.runtime), signature_id, token).problem
 
 
 def test_it_hands_out_single_use_expiring_sign_urls(server: Server, sdk: Any, receiver: Receiver) -> None:

@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from paraph.documents.model import DocumentError, DocumentErrorKind
+from paraph.pdf.model import DocumentError, DocumentErrorKind
 
 FileKind = Literal["pdf", "png", "jpeg"]
 

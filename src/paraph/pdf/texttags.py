@@ -21,7 +21,7 @@ from typing import Any, Literal
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from paraph.documents.model import Field, FieldGroup, FieldType, PageInfo
+from paraph.pdf.model import Field, FieldGroup, FieldType, PageInfo
 
 #: Type token -> field type (the walkthrough's exact tokens; matched case-insensitively).
 TYPE_TOKENS: dict[str, FieldType] = {

@@ -1,4 +1,5 @@
-"""/v3/document/detect_fields."""
+"""/v3/document/detect_fields: the text-tag parser of signature requests run on one document
+(:mod:`paraph.signature_request.detect`), registered beside the signature request routers."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from paraph.callbacks.guard import UrlRefused
-from paraph.document import service
 from paraph.errors import BadRequest
 from paraph.request_scope import ApiContext, api_call, runtime
+from paraph.signature_request import detect
 from paraph.signature_request.fetch import FetchError, FetchPolicy, check_file_url, fetch
 from paraph.signature_request.schemas import DocumentDetectFieldsRequest
 from paraph.wire.decode import read_body
@@ -29,7 +30,7 @@ async def document_detect_fields(request: Request) -> Response:
     settings = rt.settings
     body = await read_body(request, max_file_size=settings.max_file_bytes, max_files=1)
     req = parse(DocumentDetectFieldsRequest, body.data)
-    service.one_based(req.page_range)  # a bad range is refused before any work
+    detect.one_based(req.page_range)  # a bad range is refused before any work
     if req.detection_mode != "text_tags":
         raise BadRequest("detection_mode: Paraph detects text_tags only", error_path="detection_mode")
     uploads = body.files.get("files", [])
@@ -55,5 +56,5 @@ async def document_detect_fields(request: Request) -> Response:
             raise BadRequest(f"file_url: {exc.message}", error_path="file_url") from None
         except FetchError as exc:
             raise BadRequest(f"file_url: could not be downloaded: {exc.message}", error_path="file_url") from None
-    result = await to_thread.run_sync(service.detect, rt, data, req.page_range)
+    result = await to_thread.run_sync(detect.detect, rt, data, req.page_range)
     return ok({"detection_result": result})

@@ -20,8 +20,9 @@ from pypdf.generic import NameObject, NumberObject, RectangleObject
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
-from paraph.documents.finalize import AuditEntry, AuditSigner, AuditTrail, FilledField
-from paraph.documents.model import Field, FieldType
+from paraph.pdf.audit_trail import AuditEntry, AuditSigner, AuditTrail
+from paraph.pdf.model import Field, FieldType
+from paraph.pdf.stamp import FilledField
 
 PAGE_W, PAGE_H = letter
 RENDER_SCALE = 2.0  # pixels per point
@@ -39,9 +40,7 @@ def make_pdf(pages: int = 3, *, pagesize: tuple[float, float] = letter) -> bytes
     return out.getvalue()
 
 
-def with_page_boxes(
-    pdf: bytes, *, rotate: int = 0, cropbox: tuple[float, float, float, float] | None = None
-) -> bytes:
+def with_page_boxes(pdf: bytes, *, rotate: int = 0, cropbox: tuple[float, float, float, float] | None = None) -> bytes:
     """``pdf`` with every page rotated (``/Rotate``) and/or cropped."""
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     for page in writer.pages:

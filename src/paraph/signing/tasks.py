@@ -1,7 +1,7 @@
 """The final document job: stamp the values, append the audit trail, seal, store, announce.
 
 ``prepare`` (no transaction) reads what the document needs in a short read transaction, then builds the
-file in the PDF process pool (``Runtime.run_pdf``, :mod:`paraph.signing.finalpdf`).
+file in the PDF process pool (:mod:`paraph.pdf.pool`, :mod:`paraph.pdf.stored`).
 The handler then records the file on the request (``final_pdf_key``, which ``files``, ``files_as_data_uri``
 and ``files_as_file_url`` serve) and emits ``signature_request_downloadable``, only now. Running the job
 again rebuilds the same key, or finds the request already finalized.
@@ -9,8 +9,7 @@ again rebuilds the same key, or finds the request already finalized.
 
 from __future__ import annotations
 
-import io
-import zipfile
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,22 +17,29 @@ from sqlalchemy.orm import Session
 from paraph import audit
 from paraph.callbacks.events import EventType
 from paraph.config import Settings
-from paraph.documents.model import Field, FieldType
 from paraph.mail import tasks as mail_tasks
 from paraph.models import FinalDocument, RequestField, SignatureRequest
+from paraph.pdf.model import Field, FieldType
+from paraph.pdf.stored import FinalOutcome, FinalTask, StampedField, build_and_store
 from paraph.runtime import Runtime
+from paraph.scope import job_scope
 from paraph.signature_request import repository as requests
-from paraph.signature_request.service import emit_event
+from paraph.signature_request.events import emit_event
+from paraph.signature_request.files import final_key
 from paraph.signing import repository, rules
-from paraph.signing.finalpdf import FinalOutcome, FinalTask, StampedField, build_and_store
-from paraph.signing.service import FINALIZE_JOB
 from paraph.signing.trail import build_trail
-from paraph.storage import Storage
 from paraph.worker import queue as jobs
 
 
-def final_key(signature_request_id: str) -> str:
-    return f"sr/{signature_request_id}/final.pdf"
+class JobKind(StrEnum):
+    """The jobs of this module (the strings are stored in the jobs table: never change one)."""
+
+    FINALIZE = "signing.finalize"
+
+
+def enqueue_finalize(session: Session, signature_request_id: str) -> None:
+    """Queue the final document of a request every signer has signed (:func:`store_final`)."""
+    jobs.enqueue(session, JobKind.FINALIZE.value, {"signature_request_id": signature_request_id})
 
 
 # -- the job ---------------------------------------------------------------------------------------------
@@ -80,11 +86,11 @@ def prepare(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
         if sr is None or not sr.is_complete or sr.final_pdf_key is not None:
             return {"outcome": None}
         task = plan(session, rt.settings, sr)
-    outcome: FinalOutcome = rt.run_pdf(build_and_store, task)
+    outcome: FinalOutcome = rt.pdf_pool.run(build_and_store, task)
     return {"outcome": outcome}
 
 
-@jobs.handler(FINALIZE_JOB, prepare=prepare)
+@jobs.handler(JobKind.FINALIZE.value, prepare=prepare)
 def store_final(session: Session, payload: dict[str, Any]) -> None:
     outcome = payload.get("outcome")
     if not isinstance(outcome, FinalOutcome):
@@ -103,23 +109,5 @@ def store_final(session: Session, payload: dict[str, Any]) -> None:
         signature_request_id=sr.signature_request_id,
         data={"sha256": outcome.sha256, "size": outcome.size},
     )
-    emit_event(session, sr, EventType.SIGNATURE_REQUEST_DOWNLOADABLE)
+    emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_DOWNLOADABLE)
     mail_tasks.completed(session, sr)
-
-
-def final_pdf(storage: Storage, sr: SignatureRequest) -> bytes | None:
-    """The sealed final document, once it is stored (for the files endpoints and final-copy links)."""
-    return storage.get(sr.final_pdf_key) if sr.final_pdf_key else None
-
-
-def final_zip(storage: Storage, sr: SignatureRequest) -> bytes | None:
-    """What ``files?file_type=zip`` should return once the request is finalized: the sealed final PDF in a
-    zip (one file: the seal covers the documents and the audit trail together). None before that."""
-    pdf = final_pdf(storage, sr)
-    if pdf is None:
-        return None
-    name = "".join(ch if ch.isalnum() or ch in " ._()-" else "_" for ch in sr.title).strip(" ._")[:100]
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{name or sr.signature_request_id}.pdf", pdf)
-    return out.getvalue()

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from paraph.documents.seal import SEAL_FIELD_NAME, load_or_create_sealer
+from paraph.pdf.seal import SEAL_FIELD_NAME, load_or_create_sealer
 
 from ._finalize_fixtures import make_pdf, validate_seal
 

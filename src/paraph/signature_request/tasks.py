@@ -18,6 +18,7 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
@@ -25,15 +26,13 @@ from sqlalchemy.orm import Session
 from paraph import audit
 from paraph.callbacks.events import EventType
 from paraph.db import insert_many, utcnow
-from paraph.documents.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
-from paraph.documents.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
 from paraph.mail import tasks as mail_tasks
 from paraph.models import RequestField, SignatureRequest
 from paraph.models.signature_request import FilesState, SignerStatus
-from paraph.runtime import PDF_PROCESSES, Runtime
-from paraph.signature_request import repository
-from paraph.signature_request.fetch import FetchError, FetchPolicy, fetch_blocking
-from paraph.signature_request.pdfwork import (
+from paraph.pdf.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
+from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
+from paraph.pdf.pool import PDF_PROCESSES
+from paraph.pdf.stored import (
     DocumentOutcome,
     DocumentTask,
     Failure,
@@ -44,12 +43,34 @@ from paraph.signature_request.pdfwork import (
     process_stored_document,
     render_stored_pages,
 )
+from paraph.runtime import Runtime
+from paraph.scope import job_scope
+from paraph.signature_request import repository
+from paraph.signature_request.events import emit_event
+from paraph.signature_request.fetch import FetchError, FetchPolicy, fetch_blocking
 from paraph.signature_request.schemas import field_dict
-from paraph.signature_request.service import CANCEL_JOB, PROCESS_JOB, emit_event
 from paraph.worker import queue as jobs
 from paraph.worker.periodic import every
 
 log = logging.getLogger(__name__)
+
+
+class JobKind(StrEnum):
+    """The jobs of this module (the strings are stored in the jobs table: never change one)."""
+
+    PROCESS = "signature_request.process"
+    CANCEL = "signature_request.cancel"
+
+
+def enqueue_processing(session: Session, signature_request_id: str) -> None:
+    """Queue the processing of a new request's documents (:func:`apply_processing`)."""
+    jobs.enqueue(session, JobKind.PROCESS.value, {"signature_request_id": signature_request_id})
+
+
+def enqueue_cancel(session: Session, signature_request_id: str) -> None:
+    """Queue the end of a cancelation (:func:`finish_cancel`)."""
+    jobs.enqueue(session, JobKind.CANCEL.value, {"signature_request_id": signature_request_id})
+
 
 EXPIRY_SWEEP_SECONDS = 30
 EXPIRY_BATCH = 100
@@ -160,9 +181,9 @@ def _fetch(rt: Runtime, plan: _Plan) -> None:
 
 
 def _run_pdf_work(rt: Runtime, fn: Any, *args: Any) -> Any:
-    """``rt.run_pdf``, with a crashed or hung PDF engine reported as the file's fault (ADR 0007)."""
+    """``rt.pdf_pool.run``, with a crashed or hung PDF engine reported as the file's fault (ADR 0007)."""
     try:
-        return rt.run_pdf(fn, *args)
+        return rt.pdf_pool.run(fn, *args)
     except (BrokenProcessPool, TimeoutError):
         raise _Failed(
             DocumentErrorKind.FILE, "The file could not be processed (it is damaged or too complex)."
@@ -394,7 +415,7 @@ def _apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> N
         signature_request_id=sr.signature_request_id,
         data={"fields": len(prepared.fields), "signature_page": prepared.signature_page},
     )
-    emit_event(session, sr, EventType.SIGNATURE_REQUEST_SENT)
+    emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_SENT)
     if not sr.is_embedded:
         mail_tasks.request_sent(session, sr)
 
@@ -420,10 +441,10 @@ def _apply_failure(session: Session, sr: SignatureRequest, failure: Failure, pre
         data={"status_code": str(status), "message": failure.message},
     )
     event = EventType.FILE_ERROR if failure.kind is DocumentErrorKind.FILE else EventType.SIGNATURE_REQUEST_INVALID
-    emit_event(session, sr, event, event_message=failure.message)
+    emit_event(job_scope(session), sr, event, event_message=failure.message)
 
 
-@jobs.handler(PROCESS_JOB, prepare=prepare)
+@jobs.handler(JobKind.PROCESS.value, prepare=prepare)
 def apply_processing(session: Session, payload: dict[str, Any]) -> None:
     prepared = payload.get("prepared")
     if not isinstance(prepared, Prepared):
@@ -437,7 +458,7 @@ def apply_processing(session: Session, payload: dict[str, Any]) -> None:
         _apply_sent(session, sr, prepared)
 
 
-@jobs.handler(CANCEL_JOB)
+@jobs.handler(JobKind.CANCEL.value)
 def finish_cancel(session: Session, payload: dict[str, Any]) -> None:
     sr = repository.by_public_id(session, str(payload["signature_request_id"]), lock=True)
     if sr is None or sr.canceled_at is not None:
@@ -449,7 +470,7 @@ def finish_cancel(session: Session, payload: dict[str, Any]) -> None:
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
     )
-    emit_event(session, sr, EventType.SIGNATURE_REQUEST_CANCELED)
+    emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_CANCELED)
 
 
 # -- expiry --------------------------------------------------------------------------------------------
@@ -475,7 +496,7 @@ def expire_due(rt: Runtime) -> int:
                 account_id=sr.account_id,
                 signature_request_id=sr.signature_request_id,
             )
-            emit_event(session, sr, EventType.SIGNATURE_REQUEST_EXPIRED)
+            emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_EXPIRED)
         return len(due)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pypdfium2 as pdfium
 import pytest
 
-from paraph.documents.model import FieldType
-from paraph.documents.texttags import (
+from paraph.pdf.model import FieldType
+from paraph.pdf.texttags import (
     ParsedTag,
     TagSyntaxError,
     build_fields,
@@ -176,9 +176,7 @@ def test_it_finds_tags_where_reportlab_drew_them(make_pdf: Callable[..., bytes])
 
 def test_it_widens_the_field_with_padding(make_pdf: Callable[..., bytes]) -> None:
     pdf = pdfium.PdfDocument(
-        make_pdf(
-            [[Line(72, 700, "[sig|req|signer1]"), Line(72, 600, "[sig|req|signer1                    ]")]]
-        )
+        make_pdf([[Line(72, 700, "[sig|req|signer1]"), Line(72, 600, "[sig|req|signer1                    ]")]])
     )
     narrow, wide = find_tags(pdf)
     assert wide.width > narrow.width + 30

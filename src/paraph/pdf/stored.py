@@ -1,29 +1,41 @@
-"""The PDF work of a signature request, as functions run in the PDF process pool (``Runtime.run_pdf``).
+"""Every function the PDF process pool runs (:mod:`paraph.pdf.pool`): the processing of a signature
+request's documents, the detect_fields API, and the final document.
 
 Each function reads its input from storage and writes its output there itself, so only keys and small
-metadata cross the process boundary (not megabytes of PDF and page images), and the worker process is the
+metadata cross the process boundary (not megabytes of PDF and page images), and the pool process is the
 only one that holds the bytes. Failures come back as values: a DocumentError does not survive pickling.
+A pool process imports only this module and what it needs (no web app, no database models); the pool
+warms itself with :func:`warm_up` below.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pypdf import PdfWriter
 
 from paraph.config import Settings
-from paraph.documents.fields import FieldsError
-from paraph.documents.model import DocumentError, DocumentErrorKind, Field, FieldGroup, PageInfo
-from paraph.documents.processing import (
+from paraph.pdf import processing
+from paraph.pdf.audit_trail import AuditTrail
+from paraph.pdf.fields import FieldsError
+from paraph.pdf.final import build_final
+from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, PageInfo
+from paraph.pdf.processing import (
     append_signature_page,
     detect_fields,
     process_document,
     render_page_png,
     render_pages,
 )
+from paraph.pdf.stamp import FilledField
 from paraph.storage import Storage, make_storage
+
+if TYPE_CHECKING:  # pyHanko is heavy: only a pool process that seals loads it
+    from paraph.pdf.seal import PadesSealer
 
 _STORAGES: dict[str, Storage] = {}
 
@@ -35,6 +47,12 @@ def _storage(settings: Settings) -> Storage:
     if found is None:
         found = _STORAGES[key] = make_storage(settings)
     return found
+
+
+def warm_up() -> None:
+    """The pool's initializer: importing this module loaded every PDF module a task needs; then pdfium's
+    fonts and caches are loaded by processing a small tagged page (best effort, see ``processing.warm_up``)."""
+    processing.warm_up()
 
 
 @dataclass(slots=True)
@@ -195,10 +213,72 @@ class DetectOutcome:
 
 
 def detect_document_fields(data: bytes, page_range: str | None, max_pages: int) -> DetectOutcome:
-    """``documents.processing.detect_fields`` with its errors returned as values (they do not pickle)."""
+    """``pdf.processing.detect_fields`` with its errors returned as values (they do not pickle)."""
     try:
         return DetectOutcome(result=detect_fields(data, page_range, max_pages=max_pages))
     except DocumentError as exc:
         return DetectOutcome(failure=Failure.of(exc))
     except FieldsError as exc:
         return DetectOutcome(page_range_error=exc.message)
+
+
+# The final document (the finalize job of paraph.signing.tasks)
+
+
+@dataclass(slots=True)
+class StampedField:
+    field: Field
+    value: str | bool | None
+    image_key: str | None
+
+
+@dataclass(slots=True)
+class FinalTask:
+    """Everything the PDF process needs, picklable."""
+
+    settings: Settings
+    document_keys: list[str]
+    fields: list[StampedField]
+    trail: AuditTrail
+    out_key: str
+
+
+@dataclass(slots=True)
+class FinalOutcome:
+    key: str
+    sha256: str
+    size: int
+
+
+_SEALERS: dict[tuple[str, str | None], PadesSealer] = {}
+
+
+def _sealer(settings: Settings) -> PadesSealer:
+    """One sealer per data dir and PKCS#12 file in each pool process (loading a key is not free)."""
+    from paraph.pdf.seal import load_or_create_sealer
+
+    pkcs12 = str(settings.seal_pkcs12) if settings.seal_pkcs12 else None
+    key = (str(settings.data_dir.resolve()), pkcs12)
+    if key not in _SEALERS:
+        _SEALERS[key] = load_or_create_sealer(
+            settings.data_dir.resolve(), Path(pkcs12) if pkcs12 else None, settings.seal_pkcs12_password
+        )
+    return _SEALERS[key]
+
+
+def build_and_store(task: FinalTask) -> FinalOutcome:
+    """Stamp, append the audit trail, seal (``pdf.final.build_final``), and store the result."""
+    storage = _storage(task.settings)
+    images: dict[str, bytes] = {}
+    filled: list[FilledField] = []
+    for f in task.fields:
+        png = None
+        if f.image_key is not None:
+            png = images.get(f.image_key)
+            if png is None:
+                png = images[f.image_key] = storage.get(f.image_key)
+        filled.append(FilledField(f.field, f.value, png))
+    documents = [storage.get(key) for key in task.document_keys]
+    pdf = build_final(documents[0] if len(documents) == 1 else documents, filled, task.trail, _sealer(task.settings))
+    storage.put(task.out_key, pdf)
+    return FinalOutcome(task.out_key, hashlib.sha256(pdf).hexdigest(), len(pdf))

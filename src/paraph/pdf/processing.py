@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import importlib
 import io
 import logging
 import math
@@ -35,8 +34,8 @@ from isal import isal_zlib
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
-from paraph.documents.fields import FieldsError
-from paraph.documents.model import (
+from paraph.pdf.fields import FieldsError
+from paraph.pdf.model import (
     DocumentError,
     DocumentErrorKind,
     Field,
@@ -44,8 +43,8 @@ from paraph.documents.model import (
     PageInfo,
     ProcessedDocument,
 )
-from paraph.documents.sniff import sniff, to_pdf
-from paraph.documents.texttags import FoundTag, PageGeometry, build_fields, field_to_api, find_page_tags
+from paraph.pdf.sniff import sniff, to_pdf
+from paraph.pdf.texttags import FoundTag, PageGeometry, build_fields, field_to_api, find_page_tags
 
 #: Page images never exceed this many pixels, whatever the page size (a 200-inch page must not allocate
 #: gigabytes); the scale is lowered for such pages instead.
@@ -437,8 +436,9 @@ def process_document(
 
 
 def warm_up() -> None:
-    """Make a fresh process ready for documents: the PDF modules imported, pdfium's fonts and caches loaded
-    by processing a small tagged page. The PDF pool runs it as each process starts (``Runtime.run_pdf``).
+    """Make a fresh process ready for documents: pdfium's fonts and caches loaded by processing a small tagged
+    page. The PDF pool runs it as each process starts (``paraph.pdf.stored.warm_up``, whose imports load the
+    PDF modules).
     Best effort: a failure here is logged and the process serves documents all the same (an initializer
     that raised would break the whole pool, and every document would become a file_error)."""
     try:
@@ -448,9 +448,6 @@ def warm_up() -> None:
 
 
 def _warm_up() -> None:
-    for module in ("paraph.signature_request.pdfwork", "paraph.signing.finalpdf"):  # what tasks import
-        importlib.import_module(module)
-
     out = io.BytesIO()
     sheet = canvas.Canvas(out, pagesize=letter)
     sheet.setFont("Helvetica", 11)

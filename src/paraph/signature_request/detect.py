@@ -1,7 +1,7 @@
 """Field detection: the text-tag parser of signature requests, run on one document, nothing stored.
 
 The SDK (2.0.0) documents ``page_range`` as zero-based page indexes (``all``, ``0-2,5``) and
-``pages_analyzed`` as that same string; ``documents.processing.detect_fields`` counts pages from 1 and
+``pages_analyzed`` as that same string; ``pdf.processing.detect_fields`` counts pages from 1 and
 reports how many were analyzed, so both are translated here.
 """
 
@@ -12,8 +12,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from paraph.errors import BadRequest
+from paraph.pdf.stored import DetectOutcome, detect_document_fields
 from paraph.runtime import Runtime
-from paraph.signature_request.pdfwork import DetectOutcome, detect_document_fields
 
 PAGE_RANGE = re.compile(r"(?:all|\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*)")
 
@@ -37,7 +37,9 @@ def one_based(page_range: str | None) -> str | None:
 def detect(rt: Runtime, data: bytes, page_range: str | None) -> dict[str, Any]:
     """The ``detection_result``; BadRequest for a file that cannot be read (``error_path`` file)."""
     try:
-        outcome: DetectOutcome = rt.run_pdf(detect_document_fields, data, one_based(page_range), rt.settings.max_pages)
+        outcome: DetectOutcome = rt.pdf_pool.run(
+            detect_document_fields, data, one_based(page_range), rt.settings.max_pages
+        )
     except (BrokenProcessPool, TimeoutError):
         raise BadRequest(
             "file: The file could not be processed (it is damaged or too complex).", error_path="file"

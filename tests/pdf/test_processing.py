@@ -13,9 +13,9 @@ import pytest
 from PIL import Image, ImageChops
 from pypdf import PdfReader, PdfWriter
 
-from paraph.documents.fields import FieldsError
-from paraph.documents.model import DocumentError, DocumentErrorKind, Field, FieldType, ProcessedDocument
-from paraph.documents.processing import (
+from paraph.pdf.fields import FieldsError
+from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldType, ProcessedDocument
+from paraph.pdf.processing import (
     MAX_PAGE_PIXELS,
     append_signature_page,
     detect_fields,
@@ -327,7 +327,7 @@ def test_warming_a_pdf_process_up_never_raises(
 ) -> None:
     """The pool runs warm_up as each process starts; if it raised, the pool would be broken and every
     document refused. It warms the process when it can, and says so in the log when it cannot."""
-    from paraph.documents import processing
+    from paraph.pdf import processing
 
     processing.warm_up()  # the real thing: imports and one tagged page
     assert not caplog.records

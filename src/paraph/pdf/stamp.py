@@ -1,11 +1,5 @@
-"""The final document: entered values stamped onto the pages, an audit trail appended, the file sealed.
-
-The file is built in three revisions, each appended to the previous one unchanged:
-
-1. the stamped pages (every value drawn as page content, no form widgets), written in full;
-2. the audit trail pages, an incremental update; it states the SHA-256 and the length of revision 1, so
-   anyone can check it by hashing that many leading bytes of the file;
-3. the seal, a PAdES signature covering the whole file.
+"""Stamping: the values entered into a request's fields drawn onto its pages (revision 1 of the final
+document, :mod:`paraph.pdf.final`).
 
 Stamping draws text and marks in one reportlab overlay (one overlay page per touched page) and places each
 overlay page on its page as a Form XObject painted after the page's own content, which is wrapped in
@@ -20,15 +14,12 @@ coordinates by the form's matrix.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import hashlib
 import io
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PIL import Image
 from pypdf import PageObject, PdfReader, PdfWriter
@@ -43,15 +34,11 @@ from pypdf.generic import (
     NumberObject,
     StreamObject,
 )
-from reportlab.lib.pagesizes import letter
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from paraph.documents.model import Field, FieldType
-
-if TYPE_CHECKING:  # pyHanko is heavy to import; a process that only stamps never loads it
-    from paraph.documents.seal import Sealer
+from paraph.pdf.model import Field, FieldType
 
 TEST_MODE_MARK = "TEST MODE \u2014 not legally binding"
 MIN_FONT_SIZE = 7
@@ -62,7 +49,7 @@ IMAGE_PX_PER_POINT = 4.0
 _IMAGE_TYPES = frozenset({FieldType.SIGNATURE, FieldType.INITIALS})
 _MARK_TYPES = frozenset({FieldType.CHECKBOX, FieldType.CHECKBOX_MERGE, FieldType.RADIO})
 _TRUE_WORDS = frozenset({"true", "1", "yes", "on", "x", "checked"})
-_INK = (0.07, 0.09, 0.15)
+INK = (0.07, 0.09, 0.15)
 _LINK_BLUE = (0.05, 0.27, 0.75)
 _MARK_RED = (0.8, 0.05, 0.05)
 
@@ -73,75 +60,12 @@ class FilledField:
 
     ``value``: a string for text, date, dropdown, merge and hyperlink fields; a bool for checkboxes and
     radio buttons; ``None`` for a field left empty. Signatures and initials come as ``image_png``
-    (drawn, typed and rendered, or uploaded; see :mod:`paraph.documents.signature_image`).
+    (drawn, typed and rendered, or uploaded; see :mod:`paraph.pdf.signature_image`).
     """
 
     field: Field
     value: str | bool | None
     image_png: bytes | None = None
-
-
-@dataclass(slots=True)
-class AuditEntry:
-    """One event of the request. ``at`` is UTC (a naive datetime is taken as UTC)."""
-
-    at: dt.datetime
-    action: str  # sent | viewed | signed | declined | reassigned | completed | ...
-    actor_name: str | None = None
-    actor_email: str | None = None
-    ip: str | None = None
-    user_agent: str | None = None
-    detail: str | None = None
-
-
-@dataclass(slots=True)
-class AuditSigner:
-    name: str
-    email: str
-    entries: list[AuditEntry] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class AuditTrail:
-    title: str
-    signature_request_id: str
-    original_sha256: list[str]  # hex, one per uploaded document, in order
-    signers: list[AuditSigner]
-    other_entries: list[AuditEntry]  # events not tied to a signer: sent, completed, ...
-    test_mode: bool
-
-
-# --------------------------------------------------------------------------------------------- final file
-
-
-def build_final(
-    original_pdf: bytes | Sequence[bytes],
-    fields: list[FilledField],
-    trail: AuditTrail,
-    sealer: Sealer,
-) -> bytes:
-    """The sealed final document: stamped pages, then the audit trail pages, then the seal.
-
-    ``original_pdf`` is one PDF, or the request's documents in order (joined into one file; a field's
-    ``document_index`` then says which document its ``page`` is in).
-    """
-    stamped = stamp(original_pdf, fields, test_mode=trail.test_mode)
-    final_sha256 = hashlib.sha256(stamped).hexdigest()
-    audit = audit_trail_pdf(trail, final_sha256, final_content_length=len(stamped))
-    with_trail = _append_pages(stamped, audit)
-    return sealer.seal(with_trail)
-
-
-def _append_pages(pdf: bytes, extra: bytes) -> bytes:
-    """``pdf`` unchanged, followed by an incremental update that adds the pages of ``extra`` at the end."""
-    writer = PdfWriter(io.BytesIO(pdf), incremental=True)
-    writer.append(PdfReader(io.BytesIO(extra)))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-# ------------------------------------------------------------------------------------------------ stamping
 
 
 def stamp(pdf: bytes | Sequence[bytes], fields: list[FilledField], *, test_mode: bool) -> bytes:
@@ -233,7 +157,7 @@ def _apply_overlay(
             if url:
                 links.append((i, _page_rect(geo, x, y, w, h), url))
         if test_mode:
-            _draw_test_mark(canvas, geo.width, geo.height)
+            draw_test_mark(canvas, geo.width, geo.height)
         canvas.showPage()
     canvas.save()
     overlay = PdfReader(io.BytesIO(buf.getvalue()))
@@ -421,7 +345,7 @@ def _draw_field(canvas: Canvas, filled: FilledField, x: float, y: float, w: floa
         return f.content_url or None
     if isinstance(filled.value, str) and filled.value.strip():
         # A signature given as text only (no image) is still written, never dropped.
-        _draw_text(canvas, filled.value, f, x, y, w, h, color=_INK)
+        _draw_text(canvas, filled.value, f, x, y, w, h, color=INK)
     return None
 
 
@@ -436,7 +360,7 @@ def _draw_cross(canvas: Canvas, x: float, y: float, w: float, h: float) -> None:
     inset = side * 0.2
     left, bottom = x + (w - side) / 2 + inset, y + (h - side) / 2 + inset
     span = side - 2 * inset
-    canvas.setStrokeColorRGB(*_INK)
+    canvas.setStrokeColorRGB(*INK)
     canvas.setLineWidth(max(0.75, side * 0.1))
     canvas.setLineCap(1)
     canvas.line(left, bottom, left + span, bottom + span)
@@ -444,7 +368,7 @@ def _draw_cross(canvas: Canvas, x: float, y: float, w: float, h: float) -> None:
 
 
 def _draw_dot(canvas: Canvas, x: float, y: float, w: float, h: float) -> None:
-    canvas.setFillColorRGB(*_INK)
+    canvas.setFillColorRGB(*INK)
     canvas.circle(x + w / 2, y + h / 2, min(w, h) * 0.3, stroke=0, fill=1)
 
 
@@ -459,7 +383,7 @@ def _draw_text(
     *,
     color: tuple[float, float, float],
 ) -> None:
-    font, text = _font_for(text, _FAMILIES.get((f.font_family or "").lower(), "Helvetica"))
+    font, text = font_for(text, _FAMILIES.get((f.font_family or "").lower(), "Helvetica"))
     pad = 1.0 if w > 8 else 0.0
     size, lines = _fit(text, font, min(max(f.font_size, MIN_FONT_SIZE), MAX_FONT_SIZE), w - 2 * pad, h)
     ascent, descent = (v * size / 1000 for v in _ascent_descent(font))
@@ -485,13 +409,13 @@ def _fit(text: str, font: str, start: int, width: float, height: float) -> tuple
         if len(paragraphs) == 1 and pdfmetrics.stringWidth(paragraphs[0], font, size) <= width:
             if size <= height + 0.5:
                 return size, paragraphs
-        lines = [line for p in paragraphs for line in _wrap(p, font, size, width)]
+        lines = [line for p in paragraphs for line in wrap(p, font, size, width)]
         if size + (len(lines) - 1) * size * 1.15 <= height + 0.5:
             return size, lines
-    return MIN_FONT_SIZE, [line for p in paragraphs for line in _wrap(p, font, MIN_FONT_SIZE, width)]
+    return MIN_FONT_SIZE, [line for p in paragraphs for line in wrap(p, font, MIN_FONT_SIZE, width)]
 
 
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     lines: list[str] = []
     current = ""
     for word in text.split(" "):
@@ -520,7 +444,7 @@ def _split_word(word: str, font: str, size: float, width: float) -> Iterator[str
     yield piece
 
 
-def _draw_test_mark(canvas: Canvas, width: float, height: float) -> None:
+def draw_test_mark(canvas: Canvas, width: float, height: float) -> None:
     """A red header line and a faint diagonal band, both reading :data:`TEST_MODE_MARK`."""
     canvas.saveState()
     canvas.setFillColorRGB(*_MARK_RED)
@@ -560,7 +484,7 @@ _UNICODE_FONTS = {
 _UNICODE_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 
 
-def _font_for(text: str, base: str) -> tuple[str, str]:
+def font_for(text: str, base: str) -> tuple[str, str]:
     """The font to draw ``text`` with, and the text as it will be drawn (control characters removed)."""
     text = "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in text)
     try:
@@ -588,196 +512,3 @@ def _unicode_font(base: str) -> str | None:
 def _ascent_descent(font: str) -> tuple[float, float]:
     ascent, descent = pdfmetrics.getAscentDescent(font, 1000)
     return float(ascent), float(descent)
-
-
-# ------------------------------------------------------------------------------------------- audit trail
-
-
-_ACTIONS = {
-    "sent": "Sent for signature",
-    "viewed": "Viewed",
-    "signed": "Signed",
-    "declined": "Declined",
-    "reassigned": "Reassigned",
-    "completed": "Completed",
-    "canceled": "Canceled",
-    "cancelled": "Canceled",
-    "reminded": "Reminder sent",
-    "downloaded": "Downloaded",
-    "email_verified": "Email verified",
-}
-
-
-def audit_trail_pdf(trail: AuditTrail, final_content_sha256: str, *, final_content_length: int | None = None) -> bytes:
-    """The audit trail as PDF pages of real, selectable text.
-
-    ``final_content_length``, when given, is stated too: the final content is that many leading bytes of
-    the file :func:`build_final` makes, so a reader can cut and hash them.
-
-    Lines wrap at spaces; an identifier, hash, email address or timestamp is never split: when one does
-    not fit beside its label it goes on its own line, and when it does not fit there it is set smaller.
-    """
-    doc = _AuditDocument(trail.test_mode)
-    doc.heading("Audit trail", 16)
-    doc.labelled("Title: ", trail.title, breakable=True)
-    doc.labelled("Signature request ID: ", trail.signature_request_id, mono=True)
-    doc.gap(6)
-    doc.heading("Documents", 12)
-    for i, sha in enumerate(trail.original_sha256, start=1):
-        doc.labelled(f"Document {i} SHA-256: ", sha, mono=True)
-    doc.labelled("Final content SHA-256: ", final_content_sha256, mono=True)
-    where = (
-        f"the first {final_content_length} bytes of this PDF file (its first revision)"
-        if final_content_length is not None
-        else "the first revision of this PDF file"
-    )
-    doc.paragraph(
-        "Document hashes are of the files as uploaded. The final content is the signed document with every "
-        f"entered value, before this audit trail: {where}. The whole file is sealed with a PAdES signature.",
-        size=8,
-    )
-    for n, signer in enumerate(trail.signers, start=1):
-        doc.gap(8)
-        doc.heading(f"Signer {n}: {signer.name}", 12)
-        doc.labelled("Email: ", signer.email)
-        for entry in sorted(signer.entries, key=lambda e: _utc(e.at)):
-            _entry(doc, entry, signer_email=signer.email)
-    if trail.other_entries:
-        doc.gap(8)
-        doc.heading("Other events", 12)
-        for entry in sorted(trail.other_entries, key=lambda e: _utc(e.at)):
-            _entry(doc, entry, signer_email=None)
-    return doc.finish()
-
-
-def format_utc(at: dt.datetime) -> str:
-    """``2026-11-28 15:04:05 UTC``: how the audit trail writes a time."""
-    return _utc(at).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
-
-
-def _entry(doc: _AuditDocument, entry: AuditEntry, *, signer_email: str | None) -> None:
-    doc.gap(3)
-    action = _ACTIONS.get(entry.action.lower(), entry.action.replace("_", " ").capitalize())
-    doc.event_line(format_utc(entry.at), action)
-    indent = 14
-    if entry.actor_email and entry.actor_email != signer_email:
-        if entry.actor_name:
-            doc.labelled("By: ", entry.actor_name, breakable=True, indent=indent, size=9)
-        doc.labelled("Email: ", entry.actor_email, indent=indent, size=9)
-    elif entry.actor_name and not signer_email:
-        doc.labelled("By: ", entry.actor_name, breakable=True, indent=indent, size=9)
-    if entry.ip:
-        doc.labelled("IP address: ", entry.ip, indent=indent, size=9)
-    if entry.user_agent:
-        doc.labelled("User agent: ", entry.user_agent, breakable=True, indent=indent, size=9)
-    if entry.detail:
-        doc.labelled("Detail: ", entry.detail, breakable=True, indent=indent, size=9)
-
-
-class _AuditDocument:
-    """A tiny flowing-text layout on reportlab's canvas: lines top to bottom, a new page when full."""
-
-    MARGIN = 54.0
-    WIDTH, HEIGHT = letter
-
-    def __init__(self, test_mode: bool) -> None:
-        self._buf = io.BytesIO()
-        self._canvas = Canvas(self._buf, pagesize=letter, invariant=True, pageCompression=1)
-        self._canvas.setTitle("Audit trail")
-        self._test_mode = test_mode
-        self._page = 0
-        self._y = 0.0
-        self._new_page()
-
-    @property
-    def _line_width(self) -> float:
-        return self.WIDTH - 2 * self.MARGIN
-
-    def _new_page(self) -> None:
-        if self._page:
-            self._canvas.showPage()
-        self._page += 1
-        if self._test_mode:
-            _draw_test_mark(self._canvas, self.WIDTH, self.HEIGHT)
-        self._canvas.setFillColorRGB(0.45, 0.45, 0.45)
-        self._canvas.setFont("Helvetica", 8)
-        self._canvas.drawRightString(self.WIDTH - self.MARGIN, self.MARGIN / 2, f"Audit trail, page {self._page}")
-        self._canvas.setFillColorRGB(*_INK)
-        self._y = self.HEIGHT - self.MARGIN
-
-    def _advance(self, height: float) -> float:
-        """Reserve ``height`` points; return the baseline for a line of that height."""
-        if self._y - height < self.MARGIN:
-            self._new_page()
-        self._y -= height
-        return self._y + height * 0.22
-
-    def _draw(self, x: float, baseline: float, text: str, font: str, size: float) -> float:
-        font, text = _font_for(text, font)
-        self._canvas.setFont(font, size)
-        self._canvas.drawString(x, baseline, text)
-        return pdfmetrics.stringWidth(text, font, size)
-
-    def gap(self, points: float) -> None:
-        self._y -= points
-
-    def heading(self, text: str, size: float) -> None:
-        font, text = _font_for(text, "Helvetica-Bold")
-        for line in _wrap(" ".join(text.split()), font, size, self._line_width):
-            self._draw(self.MARGIN, self._advance(size * 1.35), line, font, size)
-
-    def paragraph(self, text: str, *, size: float = 10, indent: float = 0) -> None:
-        font, text = _font_for(text, "Helvetica")
-        for line in _wrap(" ".join(text.split()), font, size, self._line_width - indent):
-            self._draw(self.MARGIN + indent, self._advance(size * 1.3), line, font, size)
-
-    def event_line(self, when: str, action: str) -> None:
-        baseline = self._advance(10 * 1.35)
-        width = self._draw(self.MARGIN, baseline, when, "Courier", 9.5)
-        self._draw(self.MARGIN + width + 8, baseline, action, "Helvetica-Bold", 10)
-
-    def labelled(
-        self,
-        label: str,
-        value: str,
-        *,
-        breakable: bool = False,
-        mono: bool = False,
-        indent: float = 0,
-        size: float = 10,
-    ) -> None:
-        """``label`` then ``value``; a breakable value wraps at spaces, any other is kept on one line."""
-        x = self.MARGIN + indent
-        room = self._line_width - indent
-        value_font, value = _font_for(value, "Courier" if mono else "Helvetica")
-        value_size = size - 0.5 if mono else size
-        label_width = pdfmetrics.stringWidth(label, "Helvetica", size)
-        if breakable:
-            value = " ".join(value.split())
-            first, *rest = _wrap(value, value_font, value_size, room - label_width) or [""]
-            if pdfmetrics.stringWidth(first, value_font, value_size) > room - label_width:
-                first, rest = "", _wrap(value, value_font, value_size, room)
-            baseline = self._advance(size * 1.3)
-            self._draw(x, baseline, label, "Helvetica", size)
-            self._draw(x + label_width, baseline, first, value_font, value_size)
-            for line in rest:
-                self._draw(x + label_width if first else x, self._advance(size * 1.3), line, value_font, value_size)
-            return
-        value_width = pdfmetrics.stringWidth(value, value_font, value_size)
-        if label_width + value_width <= room:
-            baseline = self._advance(size * 1.3)
-            self._draw(x, baseline, label, "Helvetica", size)
-            self._draw(x + label_width, baseline, value, value_font, value_size)
-            return
-        self._draw(x, self._advance(size * 1.3), label, "Helvetica", size)
-        fitted = value_size if value_width <= room - 12 else value_size * (room - 12) / value_width
-        self._draw(x + 12, self._advance(max(fitted, 6) * 1.3), value, value_font, fitted)
-
-    def finish(self) -> bytes:
-        self._canvas.showPage()
-        self._canvas.save()
-        return self._buf.getvalue()

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from paraph.documents.model import (
+from paraph.pdf.model import (
     DocumentError,
     DocumentErrorKind,
     Field,

@@ -13,19 +13,12 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from paraph.documents.finalize import (
-    TEST_MODE_MARK,
-    AuditEntry,
-    AuditSigner,
-    FilledField,
-    audit_trail_pdf,
-    build_final,
-    format_utc,
-    stamp,
-)
-from paraph.documents.model import FieldType
-from paraph.documents.seal import PadesSealer, load_or_create_sealer
-from paraph.documents.signature_image import normalize_signature_image, render_typed_signature
+from paraph.pdf.audit_trail import AuditEntry, AuditSigner, audit_trail_pdf, format_utc
+from paraph.pdf.final import build_final
+from paraph.pdf.model import FieldType
+from paraph.pdf.seal import PadesSealer, load_or_create_sealer
+from paraph.pdf.signature_image import normalize_signature_image, render_typed_signature
+from paraph.pdf.stamp import TEST_MODE_MARK, FilledField, stamp
 
 from ._finalize_fixtures import (
     CHROME,
@@ -141,9 +134,7 @@ def test_it_embeds_a_signature_used_on_many_pages_once() -> None:
 def test_it_places_fields_where_a_rotated_page_shows_them(rotate: int) -> None:
     pdf = with_page_boxes(make_pdf(1), rotate=rotate)
     displayed_w = PAGE_H if rotate in (90, 270) else PAGE_W
-    filled = FilledField(
-        field(FieldType.SIGNATURE, 1, displayed_w - 160, 40, 120, 60), None, solid_png((120, 60))
-    )
+    filled = FilledField(field(FieldType.SIGNATURE, 1, displayed_w - 160, 40, 120, 60), None, solid_png((120, 60)))
     out = stamp(pdf, [filled], test_mode=False)
 
     page = render(out, 0)
@@ -196,9 +187,7 @@ def test_it_flattens_values_into_page_content_without_form_widgets() -> None:
 
 
 def test_it_links_a_hyperlink_field_to_its_url() -> None:
-    link = field(
-        FieldType.HYPERLINK, 1, 100, 100, 200, 16, content="Our terms", content_url="https://example.com/t"
-    )
+    link = field(FieldType.HYPERLINK, 1, 100, 100, 200, 16, content="Our terms", content_url="https://example.com/t")
     out = stamp(make_pdf(1), [FilledField(link, None, None)], test_mode=False)
 
     page = PdfReader(io.BytesIO(out)).pages[0]
