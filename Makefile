@@ -29,9 +29,7 @@ $(VENV)/.dev-installed: uv.lock pyproject.toml | $(UV)
 
 ## run: serve Paraph on http://127.0.0.1:8000 (SQLite and files under ./var, callbacks to loopback allowed)
 run: $(VENV)/.run-installed
-	@echo "Paraph: data dir $(DATA_DIR). Create an account in another terminal with:"
-	@echo "  make account EMAIL=you@example.com PASSWORD=choose-one"
-	@echo "then sign in at http://127.0.0.1:$${PARAPH_PORT:-8000}/dashboard"
+	@echo "make: from this checkout, create an account with: make account EMAIL=you@example.com PASSWORD=choose-one"
 	PARAPH_DATA_DIR=$${PARAPH_DATA_DIR:-$(DATA_DIR)} PARAPH_CALLBACK_ALLOW_PRIVATE=$${PARAPH_CALLBACK_ALLOW_PRIVATE:-1} $(BIN)/paraph serve
 
 ## account: create an account in the checkout's data dir: make account EMAIL=... PASSWORD=...

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -36,9 +37,10 @@ from tests.pgcluster import Cluster, free_port  # noqa: E402
 
 from paraph.account import repository as accounts  # noqa: E402
 from paraph.account.service import create_account, update_account  # noqa: E402
+from paraph.callbacks.dispatcher import Dispatcher  # noqa: E402
 from paraph.callbacks.events import EventType  # noqa: E402
 from paraph.callbacks.service import emit  # noqa: E402
-from paraph.callbacks.signing import encode_callback_json  # noqa: E402
+from paraph.callbacks.webhook_signature import encode_callback_json  # noqa: E402
 from paraph.config import Settings  # noqa: E402
 from paraph.migrate import upgrade  # noqa: E402
 from paraph.models import CallbackAttempt, CallbackDelivery  # noqa: E402
@@ -183,7 +185,7 @@ def latency_phase(rt: Runtime, account_id: str, rec: ReceiverProc) -> tuple[floa
 
 class InProcessWorker:
     def __init__(self, rt: Runtime) -> None:
-        self.worker = Worker(rt, run_jobs=False)
+        self.worker = Worker(rt, [Dispatcher(rt)])
         import uvloop
 
         self.loop = uvloop.new_event_loop()
@@ -195,11 +197,21 @@ class InProcessWorker:
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.worker.stop)
         self.thread.join(60)
+        if self.thread.is_alive():
+            raise RuntimeError("the in-process worker did not stop within 60 s")
 
 
 def attempts_recorded(rt: Runtime) -> int:
     with rt.unit_of_work(write=False) as s:
         return int(s.query(CallbackAttempt).count())
+
+
+def unrecorded(rt: Runtime) -> int:
+    """Deliveries with no attempt recorded. Once the receiver has had every event and the workers have
+    stopped, each is a callback the receiver got whose attempt was lost."""
+    with rt.unit_of_work(write=False) as s:
+        has_attempt = sa.exists().where(CallbackAttempt.delivery_id == CallbackDelivery.id)
+        return int(s.scalar(sa.select(sa.func.count()).select_from(CallbackDelivery).where(~has_attempt)) or 0)
 
 
 def receipt_rate(rec: ReceiverProc, n: int) -> float:
@@ -212,7 +224,8 @@ def receipt_rate(rec: ReceiverProc, n: int) -> float:
 
 def start_workers(name: str, rt: Runtime, env: dict[str, str]) -> Callable[[], None]:
     """Start delivering: in this process on SQLite (as `paraph serve` does), two `paraph worker` processes on
-    PostgreSQL. Returns the stop function."""
+    PostgreSQL. Returns the stop function, which returns once every worker has drained and stopped: by then
+    every attempt a worker made is recorded (the worker's contract, checked after each round)."""
     if name == "sqlite":
         inproc = InProcessWorker(rt)
         inproc.start()
@@ -225,7 +238,9 @@ def start_workers(name: str, rt: Runtime, env: dict[str, str]) -> Callable[[], N
     def stop() -> None:
         for p in procs:
             p.terminate()
-            p.wait(30)
+        for p in procs:
+            if p.wait(60) != 0:
+                raise RuntimeError(f"a paraph worker exited with {p.returncode} on SIGTERM")
 
     return stop
 
@@ -252,6 +267,7 @@ def run_backend(name: str, url: str, data_dir: Path, rec: ReceiverProc) -> dict[
     import uvloop  # the ceiling runs on the same event loop as Paraph's worker
 
     paraph_rates, ceiling_rates = [], []
+    missing: list[int] = []  # per round: deliveries the receiver got with no attempt recorded once stopped
     for _ in range(ROUNDS):
         # N events queued with no worker running, then delivered.
         emit_batch(rt, account_id, N)
@@ -259,6 +275,7 @@ def run_backend(name: str, url: str, data_dir: Path, rec: ReceiverProc) -> dict[
         stop = start_workers(name, rt, env)
         wait_count(rec, N)
         stop()
+        missing.append(unrecorded(rt) - sum(missing))
         paraph_rates.append(receipt_rate(rec, N))
         # The ceiling: the same bodies to the same receiver.
         rec.reset()
@@ -271,6 +288,7 @@ def run_backend(name: str, url: str, data_dir: Path, rec: ReceiverProc) -> dict[
     wait_count(rec, 1)
     p50, p99 = latency_phase(rt, account_id, rec)
     stop()
+    latency_missing = unrecorded(rt) - sum(missing)
     rt.close()
     paraph, ceil = statistics.median(paraph_rates), statistics.median(ceiling_rates)
     return {
@@ -280,6 +298,8 @@ def run_backend(name: str, url: str, data_dir: Path, rec: ReceiverProc) -> dict[
         "p50": p50,
         "p99": p99,
         "attempts": recorded,
+        "missing": missing,
+        "latency_missing": latency_missing,
     }
 
 
@@ -293,8 +313,6 @@ def main() -> None:
             cluster = Cluster()
             try:
                 admin = cluster.start()
-                import sqlalchemy as sa
-
                 eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
                 with eng.connect() as c:
                     c.exec_driver_sql("CREATE DATABASE bench")
@@ -322,6 +340,18 @@ def main() -> None:
             f"{r['p50']:7.1f} {r['p99']:7.1f} {int(r['attempts']):9d}  {rounds}"
         )
     print(f"(attempts: every attempt recorded is {ROUNDS * N}; targets: ratio >= 0.5 on SQLite, p99 <= 100 ms)")
+    failures = [
+        f"{name}: {sum(r['missing']) + r['latency_missing']} attempts missing "
+        f"({' + '.join(str(m) for m in r['missing'])} of {ROUNDS} x {N} in the throughput rounds, "
+        f"{r['latency_missing']} of {1 + RATE * LATENCY_SECONDS} in the latency phase)"
+        for name, r in results.items()
+        if sum(r["missing"]) or r["latency_missing"]
+    ]
+    if failures:
+        print("\nFAIL: callbacks the receiver got have no attempt recorded once the workers stopped:", file=sys.stderr)
+        for f in failures:
+            print(f"  {f}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -47,8 +47,8 @@ sys.path.insert(0, str(ROOT))
 from aiohttp import web  # noqa: E402
 from tests.receiver import parse_form  # noqa: E402
 
-from paraph.documents.model import ProcessedDocument  # noqa: E402
-from paraph.documents.processing import process_document  # noqa: E402
+from paraph.pdf.model import ProcessedDocument  # noqa: E402
+from paraph.pdf.processing import process_document  # noqa: E402
 
 PAGES = 50
 TAGS_PER_PAGE = 4

@@ -34,18 +34,12 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from paraph.documents.finalize import (
-    AuditEntry,
-    AuditSigner,
-    AuditTrail,
-    FilledField,
-    audit_trail_pdf,
-    build_final,
-    stamp,
-)
-from paraph.documents.model import Field, FieldType
-from paraph.documents.seal import load_or_create_sealer
-from paraph.documents.signature_image import normalize_signature_image
+from paraph.pdf.audit_trail import AuditEntry, AuditSigner, AuditTrail, audit_trail_pdf
+from paraph.pdf.final import build_final
+from paraph.pdf.model import Field, FieldType
+from paraph.pdf.seal import load_or_create_sealer
+from paraph.pdf.signature_image import normalize_signature_image
+from paraph.pdf.stamp import FilledField, stamp
 
 PAGES = 20
 TARGET_MS = 300.0

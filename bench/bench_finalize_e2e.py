@@ -39,12 +39,12 @@ from tests.pgcluster import free_port  # noqa: E402
 from paraph.account.service import create_account  # noqa: E402
 from paraph.app import create_app  # noqa: E402
 from paraph.config import Settings  # noqa: E402
-from paraph.documents.finalize import build_final  # noqa: E402
 from paraph.migrate import upgrade  # noqa: E402
+from paraph.pdf.final import build_final  # noqa: E402
+from paraph.pdf.stored import _sealer  # noqa: E402
 from paraph.runtime import Runtime  # noqa: E402
 from paraph.signature_request import repository  # noqa: E402
-from paraph.signing import final  # noqa: E402
-from paraph.signing.finalpdf import _sealer  # noqa: E402
+from paraph.signing import tasks as final  # noqa: E402
 
 PAGES = 10
 
@@ -164,7 +164,7 @@ def main() -> None:
         assert sr is not None
         task = final.plan(session, settings, sr)
     storage = rt.storage
-    from paraph.documents.finalize import FilledField
+    from paraph.pdf.stamp import FilledField
 
     filled = [FilledField(f.field, f.value, storage.get(f.image_key) if f.image_key else None) for f in task.fields]
     documents = storage.get(task.document_keys[0])

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from paraph.callbacks.http import CallbackSender
-from paraph.callbacks.signing import encode_callback_body, new_webhook_secret, standard_webhook_headers
+from paraph.callbacks.sender import CallbackSender
+from paraph.callbacks.webhook_signature import encode_callback_body, new_webhook_secret, standard_webhook_headers
 
 
 class LoopbackResolver:

@@ -136,9 +136,7 @@ class Server:
 def server(runtime: Runtime, port: int) -> Iterator[Server]:
     """Paraph under uvicorn on a loopback port, with its in-process worker."""
     app = create_app(runtime=runtime)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio", lifespan="on"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio", lifespan="on")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

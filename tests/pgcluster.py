@@ -35,9 +35,7 @@ class Cluster:
     def __init__(self) -> None:
         initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
         if not initdb or not pg_ctl:
-            raise RuntimeError(
-                "initdb/pg_ctl not found (install postgresql, or set PARAPH_TEST_DATABASE_URL)"
-            )
+            raise RuntimeError("initdb/pg_ctl not found (install postgresql, or set PARAPH_TEST_DATABASE_URL)")
         self.initdb, self.pg_ctl = initdb, pg_ctl
         self.root = Path(tempfile.mkdtemp(prefix="paraph-pg-"))
         self.data = self.root / "data"
@@ -55,9 +53,7 @@ class Cluster:
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.root)
 
     def start(self) -> str:
-        self._run(
-            self.initdb, "-D", str(self.data), "-U", "paraph", "--auth=trust", "-E", "UTF8", "--no-sync"
-        )
+        self._run(self.initdb, "-D", str(self.data), "-U", "paraph", "--auth=trust", "-E", "UTF8", "--no-sync")
         opts = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "

@@ -45,13 +45,14 @@ def create_app(
         worker_task = None
         worker = None
         if warm_pdf_pool:
-            rt.warm_pdf_pool()
+            rt.pdf_pool.warm()
         if run_worker:
             from paraph import tasks
-            from paraph.worker.runner import Worker
+            from paraph.callbacks.dispatcher import Dispatcher
+            from paraph.worker.runner import JobLoops, Worker
 
             tasks.load()
-            worker = Worker(rt)
+            worker = Worker(rt, [Dispatcher(rt), JobLoops(rt)])
             worker_task = asyncio.create_task(worker.run())
         try:
             yield
@@ -88,7 +89,7 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from paraph.account.endpoints import router as account
     from paraph.api_app.endpoints import router as api_app
-    from paraph.callbacks.api import router as callbacks_api
+    from paraph.callbacks.endpoints import router as callbacks_api
 
     app.include_router(account, prefix="/v3")
     app.include_router(api_app, prefix="/v3")

@@ -1,17 +1,30 @@
-"""paraph serve | worker | migrate | account create."""
+"""paraph serve | worker | migrate | account create | account set-password."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import getpass
 import json
 import logging
+import os
+import shlex
 import signal
+import socket
 import sys
 from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
 
 from paraph import logredact
 from paraph.config import Settings, settings_help
+
+#: Settings a command-line option can give, and the option that gives it (named in error messages).
+OPTION_SETTINGS = {"port": "--port"}
+#: Settings whose value is never echoed back in an error message.
+SECRET_SETTINGS = {"database_url", "secret_key", "smtp_url", "seal_pkcs12_password"}
 
 
 def _epilog() -> str:
@@ -31,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the API, the pages and in-process background workers")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    serve.add_argument("--port", type=int, default=None, help="port to bind, 1-65535 (default PARAPH_PORT, else 8000)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start")
     serve.add_argument("--no-worker", action="store_true", help="serve only; leave background work to `paraph worker`")
     sub.add_parser("worker", help="run background work only (callback delivery and jobs), for scale-out")
@@ -40,8 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     acc_sub = account.add_subparsers(dest="account_command", required=True)
     create = acc_sub.add_parser("create", help="create an account and print its API key")
     create.add_argument("email")
-    create.add_argument("--password", help="dashboard password (sign-in at /login)")
+    create.add_argument("--password", help="dashboard password (sign-in at /login); later: account set-password")
     create.add_argument("--json", action="store_true", help="print one JSON object")
+    set_password = acc_sub.add_parser(
+        "set-password",
+        help="set or change the dashboard password of an account",
+        description="Set the dashboard password of an existing account. Without --password it is asked for twice"
+        " on a terminal, or read as one line from standard input (echo PW | paraph account set-password EMAIL).",
+    )
+    set_password.add_argument("email")
+    set_password.add_argument("--password", help="the new password (visible in the shell history; prefer the prompt)")
     return p
 
 
@@ -49,8 +70,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logredact.install()
-    settings = Settings()
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # no "Context impl ..." lines on every start
+    given = {"port": args.port} if getattr(args, "port", None) is not None else {}
+    try:
+        settings = Settings(**given)
+    except ValidationError as exc:
+        for line in settings_problems(exc, options=set(given)):
+            say(line)
+        return 2
     settings.ensure_dirs()
+    say(where(settings))
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        check_database(settings.effective_database_url)
+        return _run(args, settings)
+    except DBAPIError as exc:
+        say(database_problem(settings.effective_database_url, exc))
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         from paraph.migrate import upgrade
 
@@ -58,12 +98,90 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("migrations applied")
         return 0
     if args.command == "serve":
-        return _serve(settings, args.host, args.port, migrate=not args.no_migrate, worker=not args.no_worker)
+        return _serve(settings, args.host, settings.port, migrate=not args.no_migrate, worker=not args.no_worker)
     if args.command == "worker":
         return _worker(settings)
     if args.command == "account" and args.account_command == "create":
         return _account_create(settings, args.email, args.password, args.json)
+    if args.command == "account" and args.account_command == "set-password":
+        return _account_set_password(settings, args.email, args.password)
     return 2
+
+
+def say(line: str) -> None:
+    print(f"paraph: {line}", file=sys.stderr, flush=True)
+
+
+def settings_problems(exc: ValidationError, *, options: set[str] | None = None) -> list[str]:
+    """One line per invalid setting: the variable (or option) as the user wrote it, the expected form, and
+    the value given (unless it may hold a secret). Never a traceback, never an internal field name."""
+    fields = Settings.model_fields
+    lines = []
+    for err in exc.errors():
+        loc = err.get("loc") or ()
+        name = str(loc[0]) if loc else ""
+        if name not in fields:  # a check across settings: its message names the variables itself
+            lines.append(str(err.get("msg", "invalid settings")).removeprefix("Value error, "))
+            continue
+        label = OPTION_SETTINGS[name] if name in (options or set()) else f"PARAPH_{name.upper()}"
+        got = "" if name in SECRET_SETTINGS else f" (got {str(err.get('input'))!r})"
+        lines.append(f"{label}: {_expected(err, fields[name].default)}{got}")
+    return lines
+
+
+def _expected(err: Any, default: object) -> str:
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    example = f", e.g. {default}" if default not in (None, "") else ""
+    if kind == "value_error":
+        return str(err.get("msg", "")).removeprefix("Value error, ")
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return f"expected a whole number{example}"
+    if kind in ("float_parsing", "float_type"):
+        return f"expected a number{example}"
+    if kind in ("bool_parsing", "bool_type"):
+        return "expected true or false (also 1/0, yes/no, on/off)"
+    bounds = {
+        "greater_than": "greater than {gt}",
+        "greater_than_equal": "at least {ge}",
+        "less_than": "less than {lt}",
+        "less_than_equal": "at most {le}",
+    }
+    if kind in bounds:
+        return "expected a number " + bounds[kind].format(**ctx)
+    return "expected " + str(err.get("msg", "a valid value")).removeprefix("Input should be ")
+
+
+def masked(url: str) -> str:
+    """A database URL as it may be printed: the password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def where(settings: Settings) -> str:
+    data_dir = settings.data_dir.resolve()
+    origin = "" if "data_dir" in settings.model_fields_set else " (PARAPH_DATA_DIR unset: ./var of this folder)"
+    return f"data dir {data_dir}{origin}, database {masked(settings.effective_database_url)}"
+
+
+def check_database(url: str) -> None:
+    """Connect once, so an unreachable database is one clear line at start, not a traceback later."""
+    import sqlalchemy as sa
+
+    args: dict[str, Any] = {} if url.startswith("sqlite") else {"connect_timeout": 10}
+    engine = sa.create_engine(url, connect_args=args, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()
+
+
+def database_problem(url: str, exc: Exception) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    text = " ".join(part.strip() for part in str(cause).splitlines() if part.strip())
+    return f"cannot use the database {masked(url)}: {text or type(cause).__name__}"
 
 
 def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: bool) -> int:
@@ -71,12 +189,17 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
 
     from paraph.app import create_app
 
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        say(port_problem(host, port, exc))
+        return 2
     if migrate:
         from paraph.migrate import upgrade
 
         upgrade(settings.effective_database_url)
     app = create_app(settings, run_worker=worker, warm_pdf_pool=True)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -86,18 +209,70 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
         log_config=logredact.uvicorn_log_config(),
         timeout_graceful_shutdown=int(settings.callback_timeout) + 5,
     )
-    return 0
+    server = uvicorn.Server(config)
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else f"[{host}]" if ":" in host else host  # noqa: S104
+    say(f"dashboard: http://{shown}:{port}/dashboard")
+    say(f"create an account: {account_command(settings)}")
+    # uvicorn drains on SIGINT/SIGTERM, then raises the signal again for the handler it found: a quiet one,
+    # so Ctrl+C and `kill` end with exit code 0 instead of a KeyboardInterrupt traceback.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
+    with sock:
+        server.run(sockets=[sock])
+    return 0 if server.started else 3
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else starts, so a taken port is reported at once."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def port_problem(host: str, port: int, exc: OSError) -> str:
+    other = 8001 if port != 8001 else 8002
+    choose = f"choose another with --port {other} or PARAPH_PORT={other}"
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use (another paraph serve?); {choose}"
+    if exc.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} (ports below 1024 need privileges); {choose}"
+    if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+        return f"cannot listen on {host}: not an address of this machine; check --host"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+
+
+def account_command(settings: Settings, email: str = "you@example.com") -> str:
+    """The command that creates an account where this process keeps its data, runnable from any folder."""
+    argv0 = sys.argv[0]
+    if os.path.basename(argv0) == "paraph":
+        prog = shlex.quote(os.path.abspath(argv0)) if os.sep in argv0 else "paraph"
+    else:
+        prog = f"{shlex.quote(sys.executable)} -m paraph.cli"
+    command = (
+        f"PARAPH_DATA_DIR={shlex.quote(str(settings.data_dir.resolve()))} {prog} account create {email}"
+        " --password choose-one"
+    )
+    same = [f"PARAPH_{n.upper()}" for n in ("database_url", "secret_key") if getattr(settings, n)]
+    return command + (f" (with the same {' and '.join(same)})" if same else "")
 
 
 def _worker(settings: Settings) -> int:
     from paraph import tasks
+    from paraph.callbacks.dispatcher import Dispatcher
     from paraph.runtime import Runtime
-    from paraph.worker.runner import Worker
+    from paraph.worker.runner import JobLoops, Worker
 
     tasks.load()
     rt = Runtime(settings)
-    rt.warm_pdf_pool()
-    worker = Worker(rt)
+    rt.pdf_pool.warm()
+    worker = Worker(rt, [Dispatcher(rt), JobLoops(rt)])
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
@@ -115,7 +290,7 @@ def _worker(settings: Settings) -> int:
 
 
 def _account_create(settings: Settings, email: str, password: str | None, as_json: bool) -> int:
-    from paraph.account.service import create_account
+    from paraph.account.service import check_password, create_account
     from paraph.errors import ApiError
     from paraph.migrate import upgrade
     from paraph.runtime import Runtime
@@ -123,8 +298,10 @@ def _account_create(settings: Settings, email: str, password: str | None, as_jso
 
     try:
         email = check_email(email)
+        if password is not None:
+            check_password(password)
     except ValueError as exc:
-        print(f"paraph: {exc}", file=sys.stderr)
+        say(str(exc))
         return 2
     upgrade(settings.effective_database_url)
     rt = Runtime(settings)
@@ -137,7 +314,7 @@ def _account_create(settings: Settings, email: str, password: str | None, as_jso
                 "api_key": created.api_key,
             }
     except ApiError as exc:
-        print(f"paraph: {exc.error_msg}", file=sys.stderr)
+        say(exc.error_msg + f" To set its password: paraph account set-password {email}")
         return 1
     finally:
         rt.close()
@@ -145,7 +322,46 @@ def _account_create(settings: Settings, email: str, password: str | None, as_jso
         print(json.dumps(out))
     else:
         print(f"account_id: {out['account_id']}\nemail:      {out['email_address']}\napi_key:    {out['api_key']}")
+    if password is None:
+        say(f"no dashboard password yet: set one with `paraph account set-password {email}`")
     return 0
+
+
+def _account_set_password(settings: Settings, email: str, password: str | None) -> int:
+    from paraph.account.service import check_password, set_password
+    from paraph.errors import ApiError
+    from paraph.migrate import upgrade
+    from paraph.runtime import Runtime
+
+    try:
+        password = password if password is not None else read_password()
+        check_password(password)
+    except ValueError as exc:
+        say(str(exc))
+        return 2
+    upgrade(settings.effective_database_url)
+    rt = Runtime(settings)
+    try:
+        with rt.unit_of_work() as session:
+            set_password(session, email, password, source="cli")
+    except ApiError as exc:
+        say(exc.error_msg)
+        return 1
+    finally:
+        rt.close()
+    say(f"password set for {email}; sign in at {settings.base_url}/login")
+    return 0
+
+
+def read_password() -> str:
+    """Twice at a terminal prompt (not echoed); otherwise one line of standard input."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Repeat it: ") != first:
+            raise ValueError("the two passwords differ; nothing changed")
+        return first
+    line = sys.stdin.readline()
+    return line.removesuffix("\n").removesuffix("\r")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RETRY_DELAYS = "300,900,2700,8100,24300,72900"
@@ -26,8 +26,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default a SQLite file in the data dir. PostgreSQL: postgresql+psycopg://...",
     )
     base_url: str = Field(
-        default="http://127.0.0.1:8000", description="The public origin of every URL Paraph hands out."
+        default="http://127.0.0.1:8000",
+        description="The public origin of every URL Paraph hands out; unset: http://127.0.0.1:PORT.",
     )
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `paraph serve` listens on (--port overrides).")
     secret_key: str | None = Field(
         default=None, description="Encrypts API keys and signs tokens; generated into the data dir if unset."
     )
@@ -36,7 +38,7 @@ class Settings(BaseSettings):
         default=DEFAULT_RETRY_DELAYS,
         description="Seconds between a failed attempt and the next, comma-separated.",
     )
-    callback_timeout: float = Field(default=30.0, description="Seconds before a callback attempt times out.")
+    callback_timeout: float = Field(default=30.0, gt=0, description="Seconds before a callback attempt times out.")
     callback_allow_private: bool = Field(
         default=False, description="Allow http and loopback/private callback URLs (local development)."
     )
@@ -44,7 +46,7 @@ class Settings(BaseSettings):
         default=5, description="Consecutive failed events after which an endpoint is disabled (events held)."
     )
     callback_retention_days: int = Field(default=30, description="Days delivered payloads are kept.")
-    callback_concurrency: int = Field(default=100, description="Callback POSTs in flight per worker process.")
+    callback_concurrency: int = Field(default=100, ge=1, description="Callback POSTs in flight per worker process.")
     # Mail
     smtp_url: str | None = Field(
         default=None,
@@ -72,14 +74,83 @@ class Settings(BaseSettings):
     seal_pkcs12_password: str | None = Field(default=None, description="Password of the PKCS#12 file.")
     workers: int = Field(default=1, description="Background worker loops `paraph serve` runs in-process.")
 
+    # Each validator's message names the expected form; the CLI prints it beside the variable's name.
+
     @field_validator("base_url")
     @classmethod
-    def _strip_slash(cls, v: str) -> str:
+    def _check_base_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")) or len(v) <= len("https://"):
+            raise ValueError("expected an origin such as https://sign.example.com")
         return v.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(v)
+        except ArgumentError:
+            raise ValueError(
+                "expected a SQLAlchemy URL such as postgresql+psycopg://user:pass@host/db or sqlite:////path/file"
+            ) from None
+        return v
+
+    @field_validator("callback_retry_delays")
+    @classmethod
+    def _check_retry_delays(cls, v: str) -> str:
+        try:
+            delays = _parse_delays(v)
+        except ValueError:
+            delays = []
+        if not delays:
+            raise ValueError("expected seconds separated by commas, e.g. 300,900,2700 (no units)")
+        return v
+
+    @field_validator("seal_pkcs12")
+    @classmethod
+    def _check_seal_file(cls, v: Path | None) -> Path | None:
+        if v is None or str(v) == "":
+            return None
+        if not v.is_file():
+            raise ValueError(f"expected the path of a PKCS#12 (.p12/.pfx) file; {v} is not a file")
+        try:
+            v.read_bytes()
+        except OSError as exc:
+            raise ValueError(f"cannot read {v}: {exc.strerror}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _check_seal_opens(self) -> Settings:
+        if self.seal_pkcs12 is not None:
+            from cryptography.hazmat.primitives.serialization import pkcs12
+
+            password = self.seal_pkcs12_password
+            try:
+                key, cert, _ = pkcs12.load_key_and_certificates(
+                    self.seal_pkcs12.read_bytes(), password.encode() if password is not None else None
+                )
+            except ValueError:
+                raise ValueError(
+                    "PARAPH_SEAL_PKCS12: cannot open it with PARAPH_SEAL_PKCS12_PASSWORD"
+                    " (expected a PKCS#12 file and its password)"
+                ) from None
+            if key is None or cert is None:
+                raise ValueError("PARAPH_SEAL_PKCS12: expected a PKCS#12 file holding a private key and certificate")
+        return self
+
+    @model_validator(mode="after")
+    def _base_url_follows_port(self) -> Settings:
+        if "base_url" not in self.model_fields_set:
+            self.base_url = f"http://127.0.0.1:{self.port}"
+        return self
 
     @property
     def retry_delays(self) -> list[float]:
-        return [float(x) for x in self.callback_retry_delays.split(",") if x.strip()]
+        return _parse_delays(self.callback_retry_delays)
 
     @property
     def effective_database_url(self) -> str:
@@ -95,6 +166,13 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _parse_delays(text: str) -> list[float]:
+    delays = [float(x) for x in text.split(",") if x.strip()]
+    if any(d < 0 or d != d or d == float("inf") for d in delays):
+        raise ValueError("delays are finite, non-negative seconds")
+    return delays
 
 
 @functools.cache

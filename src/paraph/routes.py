@@ -11,8 +11,8 @@ def all_routers() -> list[APIRouter]:
 
     routers += [inspect_router, dashboard_router]
     # Signature requests; literal paths (/signature_request/list) come before /{id} within the router.
-    from paraph.document.endpoints import router as document_router
     from paraph.embedded.endpoints import router as embedded_router
+    from paraph.signature_request.detect_endpoints import router as document_router
     from paraph.signature_request.endpoints import public_router as signature_request_files_router
     from paraph.signature_request.endpoints import router as signature_request_router
 

@@ -2,56 +2,22 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from paraph.config import Settings
 from paraph.db import Database
+from paraph.pdf.pool import PdfPool
 from paraph.security import KeyBox
-
-T = TypeVar("T")
-PDF_TIMEOUT_SECONDS = 120
-PDF_PROCESSES = 2
+from paraph.worker.wakeup import Wakeup
 
 if TYPE_CHECKING:
     from paraph.callbacks.guard import Resolver
     from paraph.storage import Storage
-
-
-class Wakeup:
-    """In-process wake-up for workers: set after a commit that left work behind, so a worker in this process
-    starts at once instead of waiting out its poll interval. Other processes learn of work through
-    LISTEN/NOTIFY on PostgreSQL, and by polling as the fallback."""
-
-    def __init__(self) -> None:
-        self._listeners: list[Callable[[], None]] = []
-        self._lock = threading.Lock()
-
-    def subscribe(self, fn: Callable[[], None]) -> Callable[[], None]:
-        with self._lock:
-            self._listeners.append(fn)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if fn in self._listeners:
-                    self._listeners.remove(fn)
-
-        return unsubscribe
-
-    def wake(self) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for fn in listeners:
-            fn()
 
 
 class Runtime:
@@ -62,8 +28,7 @@ class Runtime:
         self.keys = KeyBox(settings.effective_secret_key)
         self.wakeup = Wakeup()
         self._resolver: Resolver | None = None
-        self._pdf_pool: ProcessPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self.pdf_pool = PdfPool()
 
     @property
     def resolver(self) -> Resolver:
@@ -94,39 +59,8 @@ class Runtime:
         if wake:
             self.wakeup.wake()
 
-    def _pdf_processes(self) -> ProcessPoolExecutor:
-        with self._pool_lock:
-            if self._pdf_pool is None:
-                from paraph.documents.processing import warm_up
-
-                self._pdf_pool = ProcessPoolExecutor(
-                    max_workers=PDF_PROCESSES, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
-                )
-            return self._pdf_pool
-
-    def warm_pdf_pool(self) -> None:
-        """Start the PDF processes now rather than on the first document: spawning one and importing the PDF
-        stack takes a few hundred milliseconds (``paraph serve`` and ``paraph worker`` call this at start)."""
-        pool = self._pdf_processes()
-        for _ in range(PDF_PROCESSES):  # no process is idle yet, so each submission spawns one
-            pool.submit(os.getpid)
-
-    def run_pdf(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run PDF work in a worker process: pypdfium2 is not thread-safe, and a pathological file must not
-        take the server down with it."""
-        pool = self._pdf_processes()
-        try:
-            return pool.submit(fn, *args).result(timeout=PDF_TIMEOUT_SECONDS)
-        except BrokenProcessPool:
-            with self._pool_lock:
-                self._pdf_pool = None
-            raise
-
     def close(self) -> None:
-        with self._pool_lock:
-            if self._pdf_pool is not None:
-                self._pdf_pool.shutdown(wait=False, cancel_futures=True)
-                self._pdf_pool = None
+        self.pdf_pool.close()
         self.db.dispose()
 
 

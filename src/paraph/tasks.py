@@ -19,10 +19,10 @@ class Registered:
 
 def load() -> Registered:
     """Import every module that registers background work, and say what is registered."""
-    from paraph.callbacks import retention  # noqa: F401  callbacks.prune
-    from paraph.mail import jobs as mail_jobs  # noqa: F401  mail.*, mail.expiry_notices
-    from paraph.signature_request import processing  # noqa: F401  processing, cancel, expiry and token sweeps
-    from paraph.signing import final  # noqa: F401  finalizing signed requests
-    from paraph.worker import jobs, periodic
+    from paraph.callbacks import tasks as _callbacks  # noqa: F401  callbacks.prune
+    from paraph.mail import tasks as _mail  # noqa: F401  mail.*, mail.expiry_notices
+    from paraph.signature_request import tasks as _requests  # noqa: F401  processing, cancel, expiry and token sweeps
+    from paraph.signing import tasks as _signing  # noqa: F401  finalizing signed requests
+    from paraph.worker import periodic, queue
 
-    return Registered(frozenset(jobs.handlers()), periodic.names())
+    return Registered(frozenset(queue.handlers()), periodic.names())

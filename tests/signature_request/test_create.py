@@ -495,8 +495,8 @@ def test_long_documents_get_every_page_image_in_order_whether_hidden_tags_or_not
 ) -> None:
     """Pages of a long document are rendered in ranges by several processes; a short one in one call. Either
     way each page's image is the page of the processed PDF (tags hidden when asked), in page order."""
-    from paraph.documents.processing import render_page_png
-    from paraph.signature_request.processing import RENDER_SPLIT_PAGES
+    from paraph.pdf.processing import render_page_png
+    from paraph.signature_request.tasks import RENDER_SPLIT_PAGES
 
     listen(sdk, receiver)
     long_pages = RENDER_SPLIT_PAGES * 2 + 3  # ranges of unequal length

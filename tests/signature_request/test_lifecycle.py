@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from dropbox_sign import models
 
 from paraph.models import Job, SignatureRequest
-from paraph.signature_request import processing, repository
+from paraph.signature_request import repository, tasks
 from tests.conftest import AccountInfo, Server, make_account
 from tests.receiver import Receiver
 from tests.signature_request.helpers import (
@@ -245,16 +245,16 @@ def test_it_expires_requests_past_their_date(server: Server, sdk: Any, receiver:
     expires = int(time.time()) + 3600
     sr = send_and_wait(sdk, receiver, files=[make_pdf()], expires_at=expires)
     assert sr.expires_at == expires
-    assert processing.expire_due(server.runtime) == 0
+    assert tasks.expire_due(server.runtime) == 0
 
     def past(found: SignatureRequest) -> None:
         found.expires_at = found.created_at
 
     change(server, sr.signature_request_id, past)
-    assert processing.expire_due(server.runtime) == 1
+    assert tasks.expire_due(server.runtime) == 1
     payload = wait_event(receiver, "signature_request_expired", sr.signature_request_id)
     assert payload["signature_request"]["signatures"][0]["status_code"] == "expired"
-    assert processing.expire_due(server.runtime) == 0
+    assert tasks.expire_due(server.runtime) == 0
 
 
 def test_it_takes_remind_and_update_as_plain_forms(

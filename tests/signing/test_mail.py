@@ -12,15 +12,15 @@ import pytest
 import sqlalchemy as sa
 import urllib3
 
-from paraph.callbacks import endpoints
+from paraph.callbacks import targets
 from paraph.db import utcnow
 from paraph.mail import messages
-from paraph.mail.jobs import _expiry_notices
+from paraph.mail import tasks as mail_tasks
 from paraph.mail.mailer import FileMailer, MailConfigError, SmtpConfig, SmtpMailer, parse_smtp_url
+from paraph.mail.tasks import _expiry_notices
 from paraph.models import Account, SignatureRequest
-from paraph.signature_request.processing import expire_due
+from paraph.signature_request.tasks import expire_due
 from paraph.web.outbox import list_mails, load_mail
-from paraph.worker import jobs
 from tests.conftest import AccountInfo, Server
 from tests.pgcluster import free_port
 from tests.signing.conftest import Inbox
@@ -221,13 +221,12 @@ def test_it_tells_the_owner_that_their_callback_endpoint_was_disabled(
 ) -> None:
     with server.runtime.unit_of_work() as session:
         owner = session.scalars(sa.select(Account).where(Account.account_id == account.account_id)).one()
-        owner.callback_url = "https://hooks.example.com/paraph"
-        ep = endpoints.get_or_create(session, owner, None)
-        ep.url = owner.callback_url
+        ep = targets.get_or_create(session, owner, None)
+        ep.url = "https://hooks.example.com/paraph"
         ep.consecutive_failures = 5
         ep.disabled_at = utcnow()
         session.flush()
-        jobs.enqueue(session, "mail.endpoint_disabled", {"endpoint_id": ep.id})
+        mail_tasks.endpoint_disabled(session, ep)
     msg = inbox.wait_for(1)[0]
     assert msg["To"] == account.email
     assert "https://hooks.example.com/paraph" in text_of(msg)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from paraph.signing import rules
+from paraph.signing.access import host_allowed
 from paraph.signing.page import frame_ancestors, origin_of, theme
-from paraph.signing.service import host_allowed
 
 
 def spec(api_id: str, kind: str = "text", **kw: Any) -> dict[str, Any]:

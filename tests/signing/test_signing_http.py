@@ -14,9 +14,9 @@ from cryptography import x509
 
 from paraph.db import utcnow
 from paraph.models import AuditEvent, Job, SignUrlToken
-from paraph.signing.final import final_zip
+from paraph.signature_request.files import final_zip
 from tests.conftest import AccountInfo, Server
-from tests.documents._finalize_fixtures import validate_seal
+from tests.pdf._finalize_fixtures import validate_seal
 from tests.receiver import Receiver
 from tests.signing.helpers import (
     action,

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from paraph.db import utcnow
 from paraph.models.signature_request import FilesState
 from paraph.signature_request import browse, repository
+from paraph.signature_request.state import LISTED, state_of
 from tests.conftest import AccountInfo, Server, make_account
 from tests.receiver import Receiver
 from tests.signing.helpers import (
@@ -133,7 +134,7 @@ def request_state_of(server: Server, rid: str) -> str:
     with server.runtime.unit_of_work(write=False) as session:
         sr = repository.by_public_id(session, rid)
         assert sr is not None
-        return browse.state_of(sr)
+        return state_of(sr)
 
 
 def test_it_shows_a_signed_request_with_timeline_pages_pdf_and_callbacks(
@@ -241,7 +242,7 @@ def test_it_never_shows_one_account_the_requests_of_another(server: Server, acco
     assert signed_out.status == 303 and signed_out.headers["location"].startswith("/login")
 
 
-@pytest.mark.parametrize("state", browse.STATES)
+@pytest.mark.parametrize("state", LISTED)
 def test_the_state_filter_and_the_state_shown_agree(server: Server, account: AccountInfo, state: str) -> None:
     """Each state as the list filters it (SQL) is the state the pages show (Python), for a request put in it."""
     sr = create(server, account, fields=SIG, signers=[("Jack Doe", "jack@example.com")], title=f"In {state}")
@@ -262,7 +263,7 @@ def test_the_state_filter_and_the_state_shown_agree(server: Server, account: Acc
             setattr(row, name, value)
     with server.runtime.unit_of_work(write=False) as session:
         row = repository.by_public_id(session, rid)
-        assert row is not None and browse.state_of(row) == state
+        assert row is not None and state_of(row) == state
         owner = row.account
         found, total = browse.list_page(session, owner, browse.Filters(state=state), 1, 10)
         assert [r.signature_request_id for r in found] == [rid] and total == 1

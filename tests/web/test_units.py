@@ -10,7 +10,12 @@ from pathlib import Path
 
 from standardwebhooks.webhooks import Webhook
 
-from paraph.callbacks.signing import encode_callback_body, event_hash, new_webhook_secret, standard_webhook_headers
+from paraph.callbacks.webhook_signature import (
+    encode_callback_body,
+    event_hash,
+    new_webhook_secret,
+    standard_webhook_headers,
+)
 from paraph.security import KeyBox
 from paraph.web import sessions, stats
 from paraph.web.core import fmt_ago, linkify, safe_back

@@ -13,10 +13,11 @@ from paraph.account.schemas import (
     serialize_account,
 )
 from paraph.api_app import repository as apps
+from paraph.callbacks import service as callbacks
 from paraph.callbacks.events import EventType
 from paraph.callbacks.guard_check import check_callback_url
 from paraph.errors import BadRequest
-from paraph.handlers import ApiContext, api_call
+from paraph.request_scope import ApiContext, api_call
 from paraph.security import constant_time_equals
 from paraph.wire.decode import decode_query, read_body
 from paraph.wire.parse import parse
@@ -66,8 +67,6 @@ async def account_create(request: Request) -> Response:
     req = parse(AccountCreateRequest, body.data)
 
     def run(ctx: ApiContext) -> Response:
-        from paraph.callbacks import service as callbacks
-
         app = None
         if req.client_id:
             app = apps.get_owned(ctx.session, ctx.account, req.client_id)

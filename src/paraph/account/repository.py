@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from paraph.models import Account, ApiKey
+from paraph.models import Account, ApiKey, DashboardSession
 
 
 def by_email(session: Session, email: str) -> Account | None:
@@ -28,3 +30,34 @@ def active_keys(session: Session, account: Account) -> list[ApiKey]:
             sa.select(ApiKey).where(ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None)).order_by(ApiKey.id)
         )
     )
+
+
+def owned_active_key(session: Session, account: Account, key_id: int) -> ApiKey | None:
+    return session.scalars(
+        sa.select(ApiKey).where(ApiKey.id == key_id, ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None))
+    ).first()
+
+
+# -- dashboard sessions ----------------------------------------------------------------------------
+
+
+def session_by_lookup(session: Session, lookup: str, now: dt.datetime) -> DashboardSession | None:
+    return session.scalars(
+        sa.select(DashboardSession).where(DashboardSession.lookup == lookup, DashboardSession.expires_at > now)
+    ).first()
+
+
+def delete_session(session: Session, lookup: str) -> None:
+    session.execute(sa.delete(DashboardSession).where(DashboardSession.lookup == lookup))
+
+
+def delete_expired_sessions(session: Session, now: dt.datetime) -> None:
+    session.execute(sa.delete(DashboardSession).where(DashboardSession.expires_at <= now))
+
+
+def delete_sessions(session: Session, account: Account, *, keep: str | None = None) -> int:
+    """End the account's dashboard sessions, all but the one whose lookup is ``keep``; how many ended."""
+    stmt = sa.delete(DashboardSession).where(DashboardSession.account_id == account.id)
+    if keep is not None:
+        stmt = stmt.where(DashboardSession.lookup != keep)
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Accounts and their API keys."""
+"""Accounts (their API keys: :mod:`paraph.account.keys`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from paraph import audit
 from paraph.account import repository
-from paraph.callbacks import endpoints as callback_endpoints
+from paraph.account.keys import add_api_key
+from paraph.callbacks import targets as callback_targets
 from paraph.errors import BadRequest, NotFound
-from paraph.models import Account, ApiApp, ApiKey
-from paraph.runtime import runtime_of
-from paraph.security import constant_time_equals, hash_password, new_api_key, new_hex_id
+from paraph.models import Account, ApiApp
+from paraph.security import constant_time_equals, hash_password, new_hex_id
 
 
 @dataclass(slots=True)
@@ -45,32 +45,51 @@ def create_account(
     return NewAccount(account, key)
 
 
-def add_api_key(session: Session, account: Account, *, name: str, primary: bool = False) -> str:
-    keys = runtime_of(session).keys
-    value = new_api_key()
-    if primary:
-        for existing in repository.active_keys(session, account):
-            existing.is_primary = False
-    session.add(
-        ApiKey(
-            account_id=account.id,
-            name=name,
-            lookup=keys.lookup(value),
-            encrypted_key=keys.encrypt(value),
-            suffix=value[-4:],
-            is_primary=primary,
-        )
+MAX_PASSWORD_LENGTH = 1024  # the sign-in form reads no more
+
+
+def check_password(password: str) -> str:
+    """A dashboard password as it may be stored (``ValueError`` names what is wrong)."""
+    if not password:
+        raise ValueError("the password is empty")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValueError(f"the password is longer than {MAX_PASSWORD_LENGTH} characters")
+    return password
+
+
+def set_password(
+    session: Session,
+    account: Account | str,
+    password: str,
+    *,
+    source: str,
+    keep_session: str | None = None,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
+) -> Account:
+    """Set the dashboard password (``source`` is ``cli`` or ``web``) and end every other dashboard session of
+    the account: whoever knew the old password is signed out."""
+    if isinstance(account, str):
+        found = repository.by_email(session, account)
+        if found is None:
+            raise NotFound(
+                f"No account with the email address {account}."
+                f" Create one with: paraph account create {account} --password ...",
+                error_path="email_address",
+            )
+        account = found
+    account.password_hash = hash_password(check_password(password))
+    ended = repository.delete_sessions(session, account, keep=keep_session)
+    audit.record(
+        session,
+        f"{source}:account:password_changed",
+        account_id=account.id,
+        actor_email=account.email_address,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        data={"sessions_ended": ended},
     )
-    session.flush()
-    return value
-
-
-def primary_api_key(session: Session, account: Account) -> str:
-    """The key ``event_hash`` is computed with: the primary key, or the oldest active one."""
-    row = repository.primary_key(session, account)
-    if row is None:
-        raise BadRequest("The account has no active API key.")
-    return runtime_of(session).keys.decrypt(row.encrypted_key)
+    return account
 
 
 def get_account(session: Session, caller: Account, account_id: str | None, email: str | None) -> Account:
@@ -88,8 +107,7 @@ def update_account(
     if "locale" in fields_set and locale:
         account.locale = locale
     if "callback_url" in fields_set:
-        account.callback_url = callback_url or None
-        callback_endpoints.url_saved(session, account, None, account.callback_url)
+        callback_targets.url_saved(session, account, None, callback_url or None)
     audit.record(session, "api:account:updated", account_id=account.id, data={"fields": sorted(fields_set)})
     return account
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from paraph import audit
 from paraph.api_app import repository
 from paraph.api_app.schemas import ApiAppCreateRequest, ApiAppUpdateRequest
-from paraph.callbacks import endpoints as callback_endpoints
+from paraph.callbacks import targets as callback_targets
 from paraph.db import utcnow
 from paraph.errors import NotFound
 from paraph.models import Account, ApiApp
@@ -21,7 +21,6 @@ def create(session: Session, account: Account, req: ApiAppCreateRequest) -> ApiA
         account_id=account.id,
         name=req.name,
         domains=req.domains,
-        callback_url=req.callback_url or None,
         client_secret=new_hex_id(16),
         oauth=req.oauth.model_dump() if req.oauth else None,
         options=req.options.model_dump() if req.options else None,
@@ -32,8 +31,8 @@ def create(session: Session, account: Account, req: ApiAppCreateRequest) -> ApiA
     app.owner = account
     session.add(app)
     session.flush()
-    if app.callback_url:
-        callback_endpoints.url_saved(session, account, app, app.callback_url)
+    if req.callback_url:
+        callback_targets.url_saved(session, account, app, req.callback_url)
     audit.record(session, "api:api_app:created", account_id=account.id, data={"client_id": app.client_id})
     return app
 
@@ -65,8 +64,7 @@ def update(session: Session, account: Account, client_id: str, req: ApiAppUpdate
             merged.update(wl.model_dump(exclude_none=True, exclude={"reset_to_default"}))
             app.white_labeling_options = merged
     if "callback_url" in fields:
-        app.callback_url = req.callback_url or None
-        callback_endpoints.url_saved(session, account, app, app.callback_url)
+        callback_targets.url_saved(session, account, app, req.callback_url or None)
     audit.record(session, "api:api_app:updated", account_id=account.id, data={"client_id": app.client_id})
     return app
 

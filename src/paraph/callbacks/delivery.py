@@ -16,12 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from paraph.callbacks.http import AttemptResult
+from paraph.callbacks.sender import AttemptResult
 from paraph.config import Settings
 from paraph.db import Base, driver_style, insert_many, is_postgres, utc_driver_value, utcnow
+from paraph.mail import tasks as mail_tasks
 from paraph.models import CallbackDelivery, CallbackEndpoint
 from paraph.models.callback import DeliveryState
-from paraph.worker import jobs
 
 
 @dataclass(slots=True)
@@ -262,4 +262,4 @@ def _count_failed_event(session: Session, ep: CallbackEndpoint, settings: Settin
     ep.consecutive_failures += 1
     if ep.disabled_at is None and ep.consecutive_failures >= settings.callback_disable_after:
         ep.disabled_at = utcnow()
-        jobs.enqueue(session, "mail.endpoint_disabled", {"endpoint_id": ep.id})
+        mail_tasks.endpoint_disabled(session, ep)

@@ -6,7 +6,7 @@ from starlette.requests import Request
 
 from paraph.callbacks.guard import UrlRefused, check_destination, validate_url
 from paraph.errors import BadRequest
-from paraph.handlers import runtime
+from paraph.request_scope import runtime
 
 
 async def check_callback_url(request: Request, url: str, *, error_path: str = "callback_url") -> str:

@@ -8,14 +8,14 @@ from typing import Any
 
 from anyio import to_thread
 
-from paraph.callbacks import delivery, endpoints
+from paraph.callbacks import delivery, targets
+from paraph.callbacks.dispatcher import send_claimed
 from paraph.callbacks.events import EventType
-from paraph.callbacks.http import CallbackSender
+from paraph.callbacks.sender import CallbackSender
 from paraph.callbacks.service import emit, endpoint_for_target
 from paraph.models import Account, CallbackDelivery, CallbackEndpoint
 from paraph.models.callback import DeliveryState
 from paraph.runtime import Runtime
-from paraph.worker.runner import send_claimed
 
 
 async def send_test(rt: Runtime, account_pk: int, target: str) -> dict[str, Any]:
@@ -58,7 +58,7 @@ async def send_test(rt: Runtime, account_pk: int, target: str) -> dict[str, Any]
             if result.ok:
                 ep = session.get(CallbackEndpoint, claimed.endpoint_id)
                 assert ep is not None
-                endpoints.enable(session, ep)
+                targets.enable(session, ep)
             else:
                 # A test is answered now; it is not retried in the background.
                 d = session.get(CallbackDelivery, claimed.delivery_id)

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from paraph.api_app import repository as apps
 from paraph.callbacks import repository
-from paraph.callbacks.service import add_deliveries, wake
+from paraph.callbacks.service import add_deliveries
 from paraph.db import utcnow
 from paraph.errors import BadRequest, Conflict, NotFound
 from paraph.models import Account, ApiApp, CallbackDelivery, CallbackEvent
 from paraph.models.callback import DeliveryState
+from paraph.worker.wakeup import wake
 
 
 def _requeue(session: Session, deliveries: list[CallbackDelivery]) -> int:

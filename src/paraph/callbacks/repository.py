@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from paraph.models import Account, ApiApp, CallbackDelivery, CallbackEndpoint, CallbackEvent
+from paraph.models import Account, ApiApp, CallbackAttempt, CallbackDelivery, CallbackEndpoint, CallbackEvent
 
 STATES = ("pending", "delivered", "failed", "held", "no_endpoint")
 
@@ -87,3 +87,29 @@ def target_names(session: Session, account: Account) -> dict[int, str]:
         .where(CallbackEndpoint.account_id == account.id)
     ).all()
     return {r[0]: (r[1] or "account") for r in rows}
+
+
+def attempts_since(session: Session, account: Account, since: dt.datetime) -> list[tuple[dt.datetime, int, bool]]:
+    """(started_at, latency_ms, ok) of every attempt to the account's endpoints since ``since``."""
+    rows = session.execute(
+        sa.select(CallbackAttempt.started_at, CallbackAttempt.latency_ms, CallbackAttempt.ok)
+        .join(CallbackDelivery, CallbackDelivery.id == CallbackAttempt.delivery_id)
+        .join(CallbackEndpoint, CallbackEndpoint.id == CallbackDelivery.endpoint_id)
+        .where(CallbackEndpoint.account_id == account.id, CallbackAttempt.started_at >= since)
+        .order_by(CallbackAttempt.started_at)
+    ).all()
+    return [(r[0], int(r[1]), bool(r[2])) for r in rows]
+
+
+def has_events(session: Session, account: Account) -> bool:
+    return (
+        session.scalar(sa.select(CallbackEvent.id).where(CallbackEvent.account_id == account.id).limit(1)) is not None
+    )
+
+
+def endpoint_secrets(session: Session, account: Account) -> list[tuple[int, str]]:
+    """(endpoint id, whsec_ secret) of each of the account's endpoints."""
+    rows = session.execute(
+        sa.select(CallbackEndpoint.id, CallbackEndpoint.secret).where(CallbackEndpoint.account_id == account.id)
+    ).all()
+    return [(int(r[0]), str(r[1])) for r in rows]

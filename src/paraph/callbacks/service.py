@@ -13,19 +13,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from paraph.account.service import primary_api_key
-from paraph.callbacks import endpoints
+from paraph.account.keys import primary_api_key
+from paraph.api_app import repository as apps
+from paraph.callbacks import repository
+from paraph.callbacks import targets as callback_targets
 from paraph.callbacks.events import EventType
-from paraph.callbacks.signing import callback_json, event_hash
-from paraph.db import is_postgres, utcnow
+from paraph.callbacks.webhook_signature import callback_json, event_hash
+from paraph.db import utcnow
 from paraph.errors import BadRequest, NotFound
 from paraph.models import Account, ApiApp, CallbackDelivery, CallbackEndpoint, CallbackEvent
 from paraph.models.callback import DeliveryState
-
-NOTIFY_CHANNEL = "paraph_work"
+from paraph.worker.wakeup import wake
 
 Targets = Literal["default", "account", "app"]
 
@@ -100,7 +100,7 @@ def add_deliveries(
     leased_until = now + dt.timedelta(seconds=lease_seconds) if lease_seconds is not None else None
     deliveries: list[CallbackDelivery] = []
     for app in targets:
-        ep = endpoints.get_or_create(session, account, app)
+        ep = callback_targets.get_or_create(session, account, app)
         body = build_payload(event, account, hash_, reported_for_app=app, request_app=request_app)
         held = ep.disabled_at is not None and leased_until is None
         d = CallbackDelivery(
@@ -149,25 +149,53 @@ def build_payload(
     return payload
 
 
-def wake(session: Session) -> None:
-    """Tell workers there is work: in this process after commit, and on PostgreSQL other processes too."""
-    session.info["wake"] = True
-    if is_postgres(session) and not session.info.get("notified"):
-        session.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
-        session.info["notified"] = True
-
-
 def endpoint_for_target(session: Session, account: Account, target: str) -> tuple[CallbackEndpoint, ApiApp | None]:
     """``account`` or an owned app's client_id -> its endpoint."""
-    from paraph.api_app import repository as apps
-
     if target == "account":
         if not account.callback_url:
             raise BadRequest("The account has no callback URL.", error_path="target")
-        return endpoints.get_or_create(session, account, None), None
+        return callback_targets.get_or_create(session, account, None), None
     app = apps.get_owned(session, account, target)
     if app is None:
         raise NotFound("No API app with that client_id.", error_path="target")
     if not app.callback_url:
         raise BadRequest("The API app has no callback URL.", error_path="target")
-    return endpoints.get_or_create(session, account, app), app
+    return callback_targets.get_or_create(session, account, app), app
+
+
+@dataclass(slots=True)
+class EventsPage:
+    events: list[CallbackEvent]
+    #: endpoint id -> ``account`` or the app's client_id, for serializing the deliveries
+    targets: dict[int, str]
+    #: the row id to pass as ``before_id`` for the next (older) page; None on the last page
+    next_before_id: int | None
+
+
+def events_page(
+    session: Session,
+    account: Account,
+    *,
+    limit: int,
+    event_type: str | None = None,
+    signature_request_id: str | None = None,
+    state: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    before_id: int | None = None,
+) -> EventsPage:
+    """One page of the event list, newest first (keyset pagination on the row id): for the API's
+    ``GET /paraph/v1/events`` and the dashboard's callbacks page."""
+    rows = repository.list_events(
+        session,
+        account,
+        event_type=event_type,
+        signature_request_id=signature_request_id,
+        state=state,
+        since=since,
+        until=until,
+        before_id=before_id,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    return EventsPage(page, repository.target_names(session, account), page[-1].id if len(rows) > limit else None)

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from paraph.embedded import service
-from paraph.handlers import ApiContext, api_call
+from paraph.request_scope import ApiContext, api_call
+from paraph.scope import Scope
 from paraph.wire.responses import ok
 
 router = APIRouter(prefix="/v3")
@@ -16,7 +17,11 @@ router = APIRouter(prefix="/v3")
 async def embedded_sign_url(request: Request, signature_id: str) -> Response:
     def run(ctx: ApiContext) -> Response:
         url = service.sign_url(
-            ctx.session, ctx.account, signature_id, ip_address=ctx.ip_address, user_agent=ctx.user_agent
+            Scope.of(ctx.session, ctx.runtime),
+            ctx.account,
+            signature_id,
+            ip_address=ctx.ip_address,
+            user_agent=ctx.user_agent,
         )
         return ok({"embedded": {"sign_url": url.url, "expires_at": url.expires_at}})
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from paraph.db import Base, UTCDateTime, utcnow
+from paraph.models.callback import CallbackEndpoint
 
 
 class Account(Base):
@@ -15,12 +16,19 @@ class Account(Base):
     account_id: Mapped[str] = mapped_column(sa.String(40), unique=True)
     email_address: Mapped[str] = mapped_column(sa.String(255), unique=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
-    callback_url: Mapped[str | None] = mapped_column(sa.String(2048))
     locale: Mapped[str] = mapped_column(sa.String(16), default="en-US")
     # The API app that created this account through POST /account/create with client_id, if any.
     # (no foreign key: api_apps already refers to accounts, and a cycle would complicate migrations)
     created_by_app_id: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Stored once, on the account's callback endpoint row; read with the account, written only through
+    #: ``paraph.callbacks.targets.url_saved``.
+    callback_url: Mapped[str | None] = column_property(
+        sa.select(CallbackEndpoint.url)
+        .where(CallbackEndpoint.account_id == id, CallbackEndpoint.api_app_id.is_(None))
+        .correlate_except(CallbackEndpoint)
+        .scalar_subquery()
+    )
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="account", order_by="ApiKey.id")
 

@@ -4,10 +4,11 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from paraph.db import Base, JSONType, UTCDateTime, utcnow
 from paraph.models.account import Account
+from paraph.models.callback import CallbackEndpoint
 
 
 class ApiApp(Base):
@@ -18,12 +19,19 @@ class ApiApp(Base):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(255))
     domains: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    callback_url: Mapped[str | None] = mapped_column(sa.String(2048))
     client_secret: Mapped[str] = mapped_column(sa.String(64))
     oauth: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     options: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     white_labeling_options: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Stored once, on the app's callback endpoint row; read with the app, written only through
+    #: ``paraph.callbacks.targets.url_saved``.
+    callback_url: Mapped[str | None] = column_property(
+        sa.select(CallbackEndpoint.url)
+        .where(CallbackEndpoint.api_app_id == id)
+        .correlate_except(CallbackEndpoint)
+        .scalar_subquery()
+    )
 
     owner: Mapped[Account] = relationship(foreign_keys=[account_id])

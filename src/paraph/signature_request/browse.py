@@ -1,5 +1,6 @@
 """What the dashboard reads of signature requests: the API's search syntax and repository, plus what only
-the owner's dashboard shows (canceled requests, states, page images, the status timeline).
+the owner's dashboard shows (canceled requests, page images, the status timeline); where a request stands
+is :mod:`paraph.signature_request.state`.
 
 Nothing here writes; every function takes the signed-in account and never returns another account's rows.
 """
@@ -14,37 +15,17 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from paraph.errors import NotFound
 from paraph.models import Account, SignatureRequest
-from paraph.models.signature_request import FilesState
 from paraph.signature_request import repository
 from paraph.signature_request.search import compile_query
+from paraph.signature_request.state import LISTED, RequestState, state_expression
 from paraph.signing import repository as signing_repository
 from paraph.signing.trail import TimelineEntry, timeline
-
-STATES = repository.STATES
-STATE_LABELS = {state: state.replace("_", " ") for state in STATES}
-
-
-def state_of(sr: SignatureRequest) -> str:
-    """Where ``sr`` stands: the same answer as ``repository.state_expression`` gives in SQL."""
-    if sr.cancel_requested_at is not None:
-        return "canceled"
-    if sr.has_error:
-        return "error"
-    if sr.files_state == FilesState.PROCESSING:
-        return "processing"
-    if sr.is_complete:
-        return "complete"
-    if sr.is_declined:
-        return "declined"
-    if sr.is_expired:
-        return "expired"
-    return "awaiting_signature"
 
 
 @dataclass(frozen=True, slots=True)
 class Filters:
     query: str | None = None  # the API's search syntax (``title:NDA to:jack@example.com``)
-    state: str | None = None  # one of STATES
+    state: str | None = None  # one of state.LISTED
     test_mode: bool | None = None  # None: both
 
 
@@ -57,15 +38,15 @@ def list_page(
     where = compile_query(filters.query, account)
     if where is not None:
         conditions.append(where)
-    if filters.state in STATES:
-        conditions.append(repository.state_expression() == filters.state)
+    if filters.state in LISTED:
+        conditions.append(state_expression() == filters.state)
     if filters.test_mode is not None:
         conditions.append(SignatureRequest.test_mode.is_(filters.test_mode))
     combined = sa.and_(*conditions) if conditions else None
     return repository.list_visible(session, account, combined, (page - 1) * page_size, page_size, include_canceled=True)
 
 
-def counts(session: Session, account: Account) -> dict[str, int]:
+def counts(session: Session, account: Account) -> dict[RequestState, int]:
     return repository.count_by_state(session, account)
 
 

@@ -6,14 +6,14 @@ from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from paraph.errors import BadRequest, NotFound
-from paraph.handlers import ApiContext, api_call, in_uow, runtime
-from paraph.mail import jobs as _mail_jobs  # noqa: F401 - the mail job handlers register
 from paraph.models import SignatureRequest
-from paraph.runtime import runtime_of
-from paraph.signature_request import processing, service  # noqa: F401 - job handlers register
+from paraph.request_scope import ApiContext, api_call, in_uow, runtime
+from paraph.scope import Scope
+from paraph.signature_request import create, events, files, service
 from paraph.signature_request.schemas import (
     SignatureRequestCreateRequest,
     SignatureRequestRemindRequest,
@@ -27,11 +27,17 @@ from paraph.wire.responses import empty, list_info, ok, page_params
 INLINE_STORE_BYTES = 1024 * 1024
 
 router = APIRouter(prefix="/v3")
+
+
+def _scope(ctx: ApiContext) -> Scope:
+    return Scope.of(ctx.session, ctx.runtime)
+
+
 public_router = APIRouter()
 
 
 def _one(ctx: ApiContext, sr: SignatureRequest, warnings: list[dict[str, str]] | None = None) -> Response:
-    body: dict[str, Any] = {"signature_request": service.serialize(ctx.session, sr)}
+    body: dict[str, Any] = {"signature_request": events.serialize(_scope(ctx), sr)}
     if warnings:
         body["warnings"] = warnings
     return ok(body)
@@ -47,27 +53,27 @@ async def _create(request: Request, *, embedded: bool) -> Response:
         max_files_total=settings.max_upload_bytes,
     )
     req = parse(SignatureRequestCreateRequest, body.data)
-    draft = service.draft(req, body.files.get("files", []), settings, embedded=embedded)
+    draft = create.draft(req, body.files.get("files", []), settings, embedded=embedded)
     # Small uploads are stored inside the transaction; big ones before it, so that the database's writer is
     # not held while megabytes go to disk, and only after authenticating (and checking client_id).
     inline = draft.upload_bytes <= INLINE_STORE_BYTES
     if not inline:
         await api_call(
-            request, lambda ctx: service.check_client_id(ctx.session, ctx.account, req.client_id), write=False
+            request, lambda ctx: create.check_client_id(ctx.session, ctx.account, req.client_id), write=False
         )
-        await to_thread.run_sync(service.store_uploads, rt.storage, draft)
+        await to_thread.run_sync(create.store_uploads, rt.storage, draft)
 
     def run(ctx: ApiContext) -> Response:
         if inline:
-            service.check_client_id(ctx.session, ctx.account, req.client_id)
-            service.store_uploads(rt.storage, draft)
-        sr = service.create(ctx.session, ctx.account, draft, ip_address=ctx.ip_address, user_agent=ctx.user_agent)
+            create.check_client_id(ctx.session, ctx.account, req.client_id)
+            create.store_uploads(rt.storage, draft)
+        sr = create.create(_scope(ctx), ctx.account, draft, ip_address=ctx.ip_address, user_agent=ctx.user_agent)
         return _one(ctx, sr, draft.warnings)
 
     try:
         return await api_call(request, run)
     except Exception:  # nothing refers to the stored files: remove them
-        await to_thread.run_sync(service.discard_uploads, rt.storage, draft)
+        await to_thread.run_sync(create.discard_uploads, rt.storage, draft)
         raise
 
 
@@ -96,7 +102,7 @@ async def signature_request_list(request: Request) -> Response:
         rows, total = service.list_requests(ctx.session, ctx.account, query, page, size)
         return ok(
             {
-                "signature_requests": [service.serialize(ctx.session, sr) for sr in rows],
+                "signature_requests": [events.serialize(_scope(ctx), sr) for sr in rows],
                 "list_info": list_info(page, size, total),
             }
         )
@@ -122,7 +128,7 @@ def _int_flag(q: dict[str, Any], name: str, default: bool) -> bool:
     return _flag(q, name, default)
 
 
-def _download(body: service.FileBody, *, attachment: bool = True) -> Response:
+def _download(body: files.FileBody, *, attachment: bool = True) -> Response:
     disposition = "attachment" if attachment else "inline"
     return Response(
         body.data,
@@ -140,13 +146,13 @@ async def signature_request_files(request: Request, signature_request_id: str) -
 
     def run(ctx: ApiContext) -> Response:
         if get_url:
-            url, expires = service.file_url(ctx.session, ctx.account, signature_request_id, 1)
+            url, expires = files.file_url(_scope(ctx), ctx.account, signature_request_id, 1)
             return ok({"file_url": url, "expires_at": expires})
         if get_data_uri:
-            return ok({"data_uri": service.data_uri(ctx.session, ctx.account, signature_request_id)})
+            return ok({"data_uri": files.data_uri(_scope(ctx), ctx.account, signature_request_id)})
         if not isinstance(file_type, str):
             raise BadRequest("file_type: must be pdf or zip", error_path="file_type")
-        return _download(service.files(ctx.session, ctx.account, signature_request_id, file_type))
+        return _download(files.files(_scope(ctx), ctx.account, signature_request_id, file_type))
 
     return await api_call(request, run)
 
@@ -154,7 +160,7 @@ async def signature_request_files(request: Request, signature_request_id: str) -
 @router.get("/signature_request/files_as_data_uri/{signature_request_id}")
 async def signature_request_files_as_data_uri(request: Request, signature_request_id: str) -> Response:
     def run(ctx: ApiContext) -> Response:
-        return ok({"data_uri": service.data_uri(ctx.session, ctx.account, signature_request_id)})
+        return ok({"data_uri": files.data_uri(_scope(ctx), ctx.account, signature_request_id)})
 
     return await api_call(request, run)
 
@@ -164,7 +170,7 @@ async def signature_request_files_as_file_url(request: Request, signature_reques
     force_download = _int_flag(decode_query(request), "force_download", True)
 
     def run(ctx: ApiContext) -> Response:
-        url, expires = service.file_url(ctx.session, ctx.account, signature_request_id, int(force_download))
+        url, expires = files.file_url(_scope(ctx), ctx.account, signature_request_id, int(force_download))
         return ok({"file_url": url, "expires_at": expires})
 
     return await api_call(request, run)
@@ -198,7 +204,7 @@ async def signature_request_remind(request: Request, signature_request_id: str) 
 
     def run(ctx: ApiContext) -> Response:
         sr = service.remind(
-            ctx.session,
+            _scope(ctx),
             ctx.account,
             signature_request_id,
             req.email_address,
@@ -249,9 +255,10 @@ async def signed_file_download(request: Request, signature_request_id: str) -> R
     q = request.query_params
     expires, force, mac = q.get("expires", ""), q.get("force_download", "1"), q.get("signature", "")
 
-    def run(session: Any) -> Response:
-        keys = runtime_of(session).keys
-        body = service.signed_download(session, keys, signature_request_id, expires, force, mac)
+    rt = runtime(request)
+
+    def run(session: Session) -> Response:
+        body = files.signed_download(Scope.of(session, rt), signature_request_id, expires, force, mac)
         return _download(body, attachment=force == "1")
 
     return await in_uow(request, run, write=False)

@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from paraph.db import is_postgres
 from paraph.models import Account, RequestField, SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import FilesState
+from paraph.signature_request.state import LISTED, RequestState, state_expression
 
 _LOAD = (
     joinedload(SignatureRequest.account),
@@ -51,33 +52,15 @@ def _visible(account: Account, *, include_canceled: bool = False) -> tuple[Colum
     return own if include_canceled else (*own, SignatureRequest.cancel_requested_at.is_(None))
 
 
-#: Where a request stands, in the order the dashboard lists them. One SQL expression, so that filtering by a
-#: state and counting by state agree; ``service.state_of`` says the same of a loaded request.
-STATES = ("processing", "awaiting_signature", "complete", "declined", "expired", "error", "canceled")
-
-
-def state_expression() -> ColumnElement[str]:
-    sr = SignatureRequest
-    return sa.case(
-        (sr.cancel_requested_at.is_not(None), "canceled"),
-        (sr.has_error.is_(True), "error"),
-        (sr.files_state == FilesState.PROCESSING, "processing"),
-        (sr.is_complete.is_(True), "complete"),
-        (sr.is_declined.is_(True), "declined"),
-        (sr.is_expired.is_(True), "expired"),
-        else_="awaiting_signature",
-    )
-
-
-def count_by_state(session: Session, account: Account) -> dict[str, int]:
+def count_by_state(session: Session, account: Account) -> dict[RequestState, int]:
     """How many of the account's requests (removed ones aside) stand in each state; every state present."""
     state = state_expression().label("state")
     rows = session.execute(
         sa.select(state, sa.func.count()).where(*_visible(account, include_canceled=True)).group_by(state)
     )
-    counts = dict.fromkeys(STATES, 0)
+    counts = dict.fromkeys(LISTED, 0)
     for name, n in rows:
-        counts[str(name)] = int(n)
+        counts[RequestState(name)] = int(n)
     return counts
 
 

@@ -15,10 +15,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
 from paraph import sender_regex
-from paraph.documents.model import Field, FieldType
 from paraph.models import RequestField, SignatureRequest, Signer
 from paraph.models.signature_request import SignerStatus
-from paraph.signing.access import request_signing_url
+from paraph.pdf.model import Field, FieldType
 from paraph.wire.decode import NullableInt, NullableStr, WireBool, WireInt, WireList, WireObject
 from paraph.wire.parse import RequestModel
 from paraph.wire.validators import check_email, check_optional_http_url
@@ -30,6 +29,15 @@ MAX_TITLE_LENGTH = 255
 MAX_MESSAGE_LENGTH = 5000
 
 Email = Annotated[str, AfterValidator(check_email)]
+
+#: A mailed request's ``signing_url`` (served by ``paraph.signing.endpoints``): no token in it. It opens the
+#: signer's page only for a signer signed in with an account of the same email; anyone else is asked for the
+#: link mailed to them.
+REQUEST_SIGN_PATH = "/sign/request"
+
+
+def request_signing_url(base_url: str, signature_request_id: str) -> str:
+    return f"{base_url}{REQUEST_SIGN_PATH}/{signature_request_id}"
 
 
 class _Sub(BaseModel):

@@ -1,22 +1,44 @@
-"""Tokens and links of the signing flow.
+"""Who may open the signing page or act on it: tokens, links and the request's and signer's state.
 
-Embedded requests are signed through sign URLs (``paraph.embedded.service``: a stored, single-use,
-expiring token). Requests sent by mail are signed from a link carrying a MAC of the signature_id: it needs
-no row, works until the signer has acted (the signer's status closes it), and dies with the signature_id
-(a reassignment or an email change makes a new one). Final copies are linked with a MAC of the request id.
+Embedded requests are signed through sign URLs (issued by ``paraph.embedded.service``: a stored,
+single-use, expiring token, checked here by :func:`token_problem` and :func:`redeem_sign_url`). Requests sent
+by mail are signed from a link carrying a MAC of the signature_id: it needs no row, works until the signer
+has acted (the signer's status closes it), and dies with the signature_id (a reassignment or an email change
+makes a new one). Final copies are linked with a MAC of the request id.
+
+A sign URL token is checked for expiry when the page opens; the page then keeps working with it for
+:data:`SESSION_GRACE` past ``expires_at`` (a signer who opened the page in time may take a while to fill it
+in). It is consumed when the signer signs, declines or reassigns (``paraph.signing.service``); reloading the
+page before that works (the token is not consumed by viewing).
 A mailed request's ``signing_url`` (the API's) carries no token: it leads a signed-in signer to their link.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy.orm import Session
+
+from paraph import audit
+from paraph.callbacks.events import EventType
 from paraph.config import Settings
+from paraph.db import utcnow
+from paraph.models import SignatureRequest, Signer, SignUrlToken
+from paraph.models.signature_request import SignerStatus
+from paraph.scope import Scope
 from paraph.security import KeyBox
+from paraph.signature_request import repository as requests
+from paraph.signature_request.events import emit_event
+from paraph.signature_request.state import RequestState, api_error_for, page_state, state_of
+from paraph.signing import order, repository
 
 MAIL_SIGN_PATH = "/sign"
 FINAL_COPY_PATH = "/sign/final"
-REQUEST_SIGN_PATH = "/sign/request"
+SESSION_GRACE = dt.timedelta(hours=2)
 
 
 def mail_token(keys: KeyBox, signature_id: str) -> str:
@@ -33,12 +55,6 @@ def signing_link(settings: Settings, keys: KeyBox, signature_id: str) -> str:
     return f"{settings.base_url}{MAIL_SIGN_PATH}/{signature_id}?{query}"
 
 
-def request_signing_url(base_url: str, signature_request_id: str) -> str:
-    """A mailed request's ``signing_url``: no token in it. It opens the signer's page only for a signer signed
-    in with an account of the same email; anyone else is asked for the link mailed to them."""
-    return f"{base_url}{REQUEST_SIGN_PATH}/{signature_request_id}"
-
-
 def final_copy_token(keys: KeyBox, signature_request_id: str) -> str:
     return keys.sign(f"paraph:final:{signature_request_id}")
 
@@ -50,3 +66,315 @@ def final_copy_token_ok(keys: KeyBox, signature_request_id: str, token: str) -> 
 def final_copy_link(settings: Settings, keys: KeyBox, signature_request_id: str) -> str:
     query = urlencode({"token": final_copy_token(keys, signature_request_id)})
     return f"{settings.base_url}{FINAL_COPY_PATH}/{signature_request_id}?{query}"
+
+
+# -- sign URL tokens ----------------------------------------------------------------------------------------
+
+
+#: Why a sign URL's token does not open the page: unknown or another signer's, already used, past its time.
+TOKEN_PROBLEMS = {
+    "invalid": "This signing link is not valid.",
+    "used": "This signing link has already been used; ask for a new one.",
+    "expired": "This signing link has expired; ask for a new one.",
+}
+
+
+def token_problem(row: SignUrlToken | None, signature_id: str, *, grace: dt.timedelta = dt.timedelta(0)) -> str | None:
+    """None when ``row`` is a live token of signer ``signature_id`` (``grace`` past its expiry still counts),
+    else the key of :data:`TOKEN_PROBLEMS`. The one check of a sign URL token, for opening and for acting."""
+    if row is None or row.signer.signature_id != signature_id:
+        return "invalid"
+    if row.used_at is not None:
+        return "used"
+    if row.expires_at + grace <= utcnow():
+        return "expired"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    """The outcome of opening a sign URL: the signer, or why not: ``state`` is a key of
+    :data:`TOKEN_PROBLEMS`, or "closed" when the request itself no longer takes signatures (``problem``
+    then says why), None when the page may open."""
+
+    signer: Signer | None
+    signature_request: SignatureRequest | None
+    state: str | None = None
+    problem: str | None = None
+
+
+def redeem_sign_url(scope: Scope, signature_id: str, token: str, *, consume: bool = True) -> Redeemed:
+    """Check a sign URL's token; with ``consume`` it cannot be used again. An expired or used token of a
+    known signer emits ``sign_url_invalid`` (in the caller's transaction: commit it even on a problem)."""
+    row = requests.token_by_lookup(scope.session, scope.keys.lookup(token)) if token else None
+    state = token_problem(row, signature_id)
+    if row is None or state == "invalid":
+        return Redeemed(None, None, "invalid", TOKEN_PROBLEMS["invalid"])
+    signer = row.signer
+    sr = signer.signature_request
+    if state is not None:
+        emit_event(scope, sr, EventType.SIGN_URL_INVALID, related_signature_id=signer.signature_id)
+        return Redeemed(signer, sr, state, TOKEN_PROBLEMS[state])
+    problem = api_error_for(sr)
+    if problem is not None:
+        return Redeemed(signer, sr, "closed", problem.error_msg)
+    if consume:
+        row.used_at = utcnow()
+    return Redeemed(signer, sr)
+
+
+# -- problems ----------------------------------------------------------------------------------------------
+
+
+class Reason(StrEnum):
+    """Why a signer cannot go on; the signing routes map each to an HTTP status (``endpoints.STATUS``)."""
+
+    LINK_INVALID = "link_invalid"  # unknown link, another signer's token, or no such signer
+    LINK_USED = "link_used"
+    LINK_EXPIRED = "link_expired"
+    OTHER_APP = "other_app"  # the sign URL was opened with another API app's client_id
+    DOMAIN = "domain"  # the embedding page is not on one of the API app's domains
+    REQUEST_REMOVED = "request_removed"
+    REQUEST_CANCELED = "request_canceled"
+    REQUEST_PROCESSING = "request_processing"
+    REQUEST_FAILED = "request_failed"
+    REQUEST_EXPIRED = "request_expired"
+    REQUEST_COMPLETE = "request_complete"
+    REQUEST_DECLINED = "request_declined"
+    REQUEST_CLOSED = "request_closed"
+    SIGNER_DONE = "signer_done"  # signed, declined, or another member of the group signed
+    NOT_YOUR_TURN = "not_your_turn"
+    NOT_ALLOWED = "not_allowed"  # the request allows no decline / reassignment
+    FORM = "form"  # what the signer sent needs correcting
+
+
+#: The reason an unusable sign URL token gives, by :func:`token_problem`'s answer.
+_TOKEN_REASONS = {"invalid": Reason.LINK_INVALID, "used": Reason.LINK_USED, "expired": Reason.LINK_EXPIRED}
+
+#: The reason a request the signer cannot act on gives, by where it stands.
+_REQUEST_REASONS = {
+    RequestState.REMOVED: Reason.REQUEST_REMOVED,
+    RequestState.CANCELED: Reason.REQUEST_CANCELED,
+    RequestState.PROCESSING: Reason.REQUEST_PROCESSING,
+    RequestState.ERROR: Reason.REQUEST_FAILED,
+    RequestState.EXPIRED: Reason.REQUEST_EXPIRED,
+    RequestState.COMPLETE: Reason.REQUEST_COMPLETE,
+    RequestState.DECLINED: Reason.REQUEST_DECLINED,
+}
+
+
+class SigningProblem(Exception):
+    """Why the signer cannot go on. ``state`` tells the page what to show; ``reason`` gives the HTTP status
+    (at the edge: ``paraph.signing.endpoints.STATUS``)."""
+
+    def __init__(
+        self,
+        reason: Reason,
+        message: str,
+        state: str,
+        *,
+        signer: Signer | None = None,
+        sr: SignatureRequest | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.state = state
+        self.signer = signer
+        self.sr = sr
+        self.errors = errors or {}
+
+
+@dataclass(slots=True)
+class Access:
+    signer: Signer
+    sr: SignatureRequest
+    token_row: SignUrlToken | None
+
+
+def _state_problem(sr: SignatureRequest, signer: Signer) -> SigningProblem | None:
+    problem, state = api_error_for(sr), page_state(sr)
+    if problem is None or state is None:
+        return None
+    return SigningProblem(_REQUEST_REASONS[state_of(sr)], problem.error_msg, state, signer=signer, sr=sr)
+
+
+def signer_problem(sr: SignatureRequest, signer: Signer) -> SigningProblem | None:
+    """Why this signer cannot sign now (their status, their group, the signing order), or None."""
+    if signer.status_code == SignerStatus.SIGNED:
+        return SigningProblem(
+            Reason.SIGNER_DONE, "You have already signed this document.", "signed", signer=signer, sr=sr
+        )
+    if signer.status_code == SignerStatus.DECLINED:
+        return SigningProblem(
+            Reason.SIGNER_DONE, "You declined to sign this document.", "declined", signer=signer, sr=sr
+        )
+    if signer.status_code != SignerStatus.AWAITING_SIGNATURE:
+        return SigningProblem(
+            Reason.SIGNER_DONE,
+            f"This signer cannot sign (status {signer.status_code}).",
+            "closed",
+            signer=signer,
+            sr=sr,
+        )
+    if order.group_done(sr, signer.signer_index):
+        return SigningProblem(
+            Reason.SIGNER_DONE, "Another member of your group has already signed.", "signed", signer=signer, sr=sr
+        )
+    before = order.waiting_on(sr, signer)
+    if before:
+        names = ", ".join(s.name or s.email_address for s in before)
+        return SigningProblem(
+            Reason.NOT_YOUR_TURN,
+            f"It is not your turn yet: waiting for {names} to sign first.",
+            "waiting",
+            signer=signer,
+            sr=sr,
+        )
+    return None
+
+
+# -- opening the page ------------------------------------------------------------------------------------
+
+
+def host_allowed(host: str, domains: list[str]) -> bool:
+    """Whether ``host`` is one of the app's domains or a subdomain of one."""
+    host = host.lower().rstrip(".")
+    for d in domains:
+        d = d.strip().lower().rstrip(".")
+        if d and (host == d or host.endswith("." + d)):
+            return True
+    return False
+
+
+def open_embedded(
+    scope: Scope,
+    signature_id: str,
+    token: str,
+    client_id: str | None,
+    *,
+    parent_host: str | None,
+    skip_verification: bool,
+    ip: str | None,
+    ua: str | None,
+) -> Access:
+    """Open an embedded sign URL (not consuming it). Used or expired tokens emit ``sign_url_invalid``.
+
+    The parent page must be on one of the API app's domains, unless the request is in test mode and the
+    library asked to skip domain verification (``skip_domain_verification=1``, which ``testMode`` sets).
+    """
+    redeemed = redeem_sign_url(scope, signature_id, token, consume=False)
+    signer, sr = redeemed.signer, redeemed.signature_request
+    if redeemed.state is not None or signer is None or sr is None:
+        message = redeemed.problem or TOKEN_PROBLEMS["invalid"]
+        if sr is None or signer is None:
+            raise SigningProblem(Reason.LINK_INVALID, message, "invalid")
+        if redeemed.state in ("used", "expired"):
+            raise SigningProblem(_TOKEN_REASONS[redeemed.state], message, redeemed.state, signer=signer, sr=sr)
+        raise _state_problem(sr, signer) or SigningProblem(
+            Reason.REQUEST_CLOSED, message, "closed", signer=signer, sr=sr
+        )
+    if sr.api_app is None or not client_id or client_id != sr.api_app.client_id:
+        raise SigningProblem(
+            Reason.OTHER_APP,
+            "This sign URL belongs to another API app (client_id does not match).",
+            "invalid",
+            signer=signer,
+            sr=sr,
+        )
+    if not (sr.test_mode and skip_verification):
+        domains = list(sr.api_app.domains or [])
+        if parent_host is None or not host_allowed(parent_host, domains):
+            where = parent_host or "an unknown page"
+            raise SigningProblem(
+                Reason.DOMAIN,
+                f"This document cannot be signed on {where}: it is not one of the API app's domains.",
+                "domain",
+                signer=signer,
+                sr=sr,
+            )
+    problem = signer_problem(sr, signer)
+    if problem is not None:
+        raise problem
+    _viewed(scope, sr, signer, ip=ip, ua=ua)
+    return Access(signer, sr, None)
+
+
+def open_mailed(scope: Scope, signature_id: str, token: str, *, ip: str | None, ua: str | None) -> Access:
+    ok = mail_token_ok(scope.keys, signature_id, token)
+    found = repository.signer_and_request(scope.session, signature_id) if ok else None
+    if found is None or found[1].is_embedded:
+        raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS["invalid"], "invalid")
+    signer, sr = found
+    problem = _state_problem(sr, signer) or signer_problem(sr, signer)
+    if problem is not None:
+        raise problem
+    _viewed(scope, sr, signer, ip=ip, ua=ua)
+    return Access(signer, sr, None)
+
+
+def signer_for_account(session: Session, signature_request_id: str, email: str | None) -> Signer | None:
+    """The signer a signed-in account is on a mailed request's ``signing_url``: the one with the account's
+    email (one still awaiting signature first), or None (unknown or embedded request, or not a signer)."""
+    sr = requests.by_public_id(session, signature_request_id)
+    if sr is None or sr.is_embedded or sr.removed_at is not None or not email:
+        return None
+    mine = [s for s in sr.signers if s.email_address.lower() == email.lower()]
+    mine.sort(key=lambda s: s.status_code != SignerStatus.AWAITING_SIGNATURE)
+    return mine[0] if mine else None
+
+
+def record(
+    session: Session,
+    sr: SignatureRequest,
+    signer: Signer,
+    action: str,
+    ip: str | None,
+    ua: str | None,
+    *,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """The audit event of a signer's action (``signer:signature_request:<action>``)."""
+    audit.record(
+        session,
+        f"signer:signature_request:{action}",
+        account_id=sr.account_id,
+        signature_request_id=sr.signature_request_id,
+        signature_id=signer.signature_id,
+        actor_name=signer.name,
+        actor_email=signer.email_address,
+        ip_address=ip,
+        user_agent=ua,
+        data=data,
+    )
+
+
+def _viewed(scope: Scope, sr: SignatureRequest, signer: Signer, *, ip: str | None, ua: str | None) -> None:
+    first = signer.last_viewed_at is None
+    signer.last_viewed_at = utcnow()
+    record(scope.session, sr, signer, "viewed", ip, ua)
+    if first:
+        emit_event(scope, sr, EventType.SIGNATURE_REQUEST_VIEWED, related_signature_id=signer.signature_id)
+
+
+def authorize(scope: Scope, signature_id: str, token: str, *, lock: bool = False) -> Access:
+    """The signer behind an action of the page (submit, decline, reassign, page images)."""
+    found = repository.signer_and_request(scope.session, signature_id, lock=lock)
+    if found is None:
+        raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS["invalid"], "invalid")
+    signer, sr = found
+    row: SignUrlToken | None = None
+    if sr.is_embedded:
+        row = requests.token_by_lookup(scope.session, scope.keys.lookup(token)) if token else None
+        state = token_problem(row, signature_id, grace=SESSION_GRACE)
+        if state == "invalid":
+            raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS[state], state)
+        if state is not None:
+            raise SigningProblem(_TOKEN_REASONS[state], TOKEN_PROBLEMS[state], state, signer=signer, sr=sr)
+    elif not mail_token_ok(scope.keys, signature_id, token):
+        raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS["invalid"], "invalid")
+    problem = _state_problem(sr, signer)
+    if problem is not None:
+        raise problem
+    return Access(signer, sr, row)

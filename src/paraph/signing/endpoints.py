@@ -9,35 +9,121 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from anyio import to_thread
 from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute
 from markupsafe import Markup
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from paraph.account import repository as accounts
 from paraph.db import utcnow
-
-# Job handlers register when imported (the worker imports every router's module).
-from paraph.handlers import client_ip, in_uow, runtime
-from paraph.mail import jobs as _mail_jobs  # noqa: F401
+from paraph.request_scope import client_ip, in_uow, runtime
+from paraph.scope import Scope
 from paraph.signature_request.browse import page_image_key
-from paraph.signing import final as _final  # noqa: F401
+from paraph.signature_request.schemas import REQUEST_SIGN_PATH
 from paraph.signing import service
-from paraph.signing.access import REQUEST_SIGN_PATH, final_copy_link, final_copy_token_ok, signing_link
+from paraph.signing.access import (
+    Reason,
+    SigningProblem,
+    authorize,
+    final_copy_link,
+    final_copy_token_ok,
+    open_embedded,
+    open_mailed,
+    signer_for_account,
+    signing_link,
+)
 from paraph.signing.images import ImageRefused, prepare_all
 from paraph.signing.page import EmbedParams, embed_context, frame_ancestors, locale, page_data, skips_verification
 from paraph.signing.schemas import DeclineBody, ReassignBody, SubmitBody
-from paraph.signing.service import SigningProblem
-from paraph.web import repository as web_repository
 from paraph.web.sessions import SESSION_COOKIE, parse_session_cookie
 
-router = APIRouter()
+#: The HTTP status of each reason a signer cannot go on (the service says why, the edge says how).
+STATUS: dict[Reason, int] = {
+    Reason.LINK_INVALID: 404,
+    Reason.LINK_USED: 410,
+    Reason.LINK_EXPIRED: 410,
+    Reason.OTHER_APP: 403,
+    Reason.DOMAIN: 403,
+    Reason.REQUEST_REMOVED: 404,
+    Reason.REQUEST_CANCELED: 410,
+    Reason.REQUEST_PROCESSING: 409,
+    Reason.REQUEST_FAILED: 400,
+    Reason.REQUEST_EXPIRED: 400,
+    Reason.REQUEST_COMPLETE: 409,
+    Reason.REQUEST_DECLINED: 409,
+    Reason.REQUEST_CLOSED: 409,
+    Reason.SIGNER_DONE: 409,
+    Reason.NOT_YOUR_TURN: 409,
+    Reason.NOT_ALLOWED: 403,
+    Reason.FORM: 422,
+}
+
+Audience = Literal["json", "status"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemPage:
+    """How a page route shows a problem: the page's data, whose frames may embed it, in which language."""
+
+    data: dict[str, Any]
+    ancestors: str
+    lang: str
+
+
+def render_problem(p: SigningProblem, audience: Audience, page: ProblemPage | None = None) -> Response:
+    """The one renderer of a :class:`SigningProblem`: an HTML page, the JSON the page's script reads, or only
+    a status (for images)."""
+    status = STATUS[p.reason]
+    if page is not None:
+        return _render(page.data, status=status, ancestors=page.ancestors, lang=page.lang)
+    if audience == "status":
+        return Response(status_code=status, headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {"error": {"message": p.message, "state": p.state, "fields": p.errors}},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def answers_problems_with(audience: Audience) -> Callable[[Any], Any]:
+    """Mark a route whose problems are not JSON (the default of :class:`SigningRoute`)."""
+
+    def mark(fn: Any) -> Any:
+        fn.signing_problems = audience
+        return fn
+
+    return mark
+
+
+class SigningRoute(APIRoute):
+    """A signing route: a :class:`SigningProblem` that leaves its handler is rendered here, as the route's
+    audience reads it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+        audience: Audience = getattr(self.endpoint, "signing_problems", "json")
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except SigningProblem as p:
+                return render_problem(p, audience)
+
+        return handler
+
+
+router = APIRouter(route_class=SigningRoute)
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -105,6 +191,23 @@ def _problem_data(p: SigningProblem, *, mode: str, signature_id: str) -> dict[st
 # -- the page ----------------------------------------------------------------------------------------------
 
 
+async def _open_page(
+    request: Request,
+    open_page: Callable[[Session], Response],
+    describe: Callable[[SigningProblem], ProblemPage],
+) -> Response:
+    """Open the page in one transaction that commits even when the signer may not go on (an expired sign URL
+    emits ``sign_url_invalid``); the problem page is described while the request's rows are at hand."""
+
+    def run(session: Session) -> Response:
+        try:
+            return open_page(session)
+        except SigningProblem as p:
+            return render_problem(p, "json", describe(p))
+
+    return await in_uow(request, run)
+
+
 @router.get("/editor/embeddedSign", include_in_schema=False)
 async def embedded_sign(request: Request) -> Response:
     query = dict(request.query_params)
@@ -113,31 +216,32 @@ async def embedded_sign(request: Request) -> Response:
     lang = locale(params.user_culture)
     parent_host = urlsplit(params.parent_url).hostname if params.parent_url else None
     ip, ua = client_ip(request), request.headers.get("user-agent")
+    rt = runtime(request)
 
-    def run(session: Any) -> Response:
-        try:
-            access = service.open_embedded(
-                session,
-                signature_id,
-                token,
-                params.client_id,
-                parent_host=parent_host,
-                skip_verification=params.skip_domain_verification,
-                ip=ip,
-                ua=ua,
-            )
-        except SigningProblem as p:
-            data = _problem_data(p, mode="embedded", signature_id=signature_id)
-            data["embedded"] = embed_context(p.sr, params)
-            skip = p.sr is None or p.state == "domain" or skips_verification(p.sr, params)
-            domains = None if skip or p.sr is None or p.sr.api_app is None else list(p.sr.api_app.domains or [])
-            return _render(data, status=p.status, ancestors=frame_ancestors(domains), lang=lang)
+    def run(session: Session) -> Response:
+        access = open_embedded(
+            Scope.of(session, rt),
+            signature_id,
+            token,
+            params.client_id,
+            parent_host=parent_host,
+            skip_verification=params.skip_domain_verification,
+            ip=ip,
+            ua=ua,
+        )
         data = page_data(session, access, mode="embedded", token=token, params=params)
         sr = access.sr
         domains = None if skips_verification(sr, params) else list(sr.api_app.domains if sr.api_app else [])
         return _render(data, status=200, ancestors=frame_ancestors(domains), lang=lang)
 
-    return await in_uow(request, run)
+    def describe(p: SigningProblem) -> ProblemPage:
+        data = _problem_data(p, mode="embedded", signature_id=signature_id)
+        data["embedded"] = embed_context(p.sr, params)
+        skip = p.sr is None or p.state == "domain" or skips_verification(p.sr, params)
+        domains = None if skip or p.sr is None or p.sr.api_app is None else list(p.sr.api_app.domains or [])
+        return ProblemPage(data, frame_ancestors(domains), lang)
+
+    return await _open_page(request, run, describe)
 
 
 @router.get("/sign/final/{signature_request_id}", include_in_schema=False)
@@ -181,10 +285,10 @@ async def request_signing(request: Request, signature_request_id: str) -> Respon
     token = parse_session_cookie(rt.keys, request.cookies.get(SESSION_COOKIE))
 
     def run(session: Any) -> tuple[str | None, bool]:
-        row = None if token is None else web_repository.session_by_lookup(session, token.lookup, utcnow())
+        row = None if token is None else accounts.session_by_lookup(session, token.lookup, utcnow())
         if row is None:
             return None, False
-        signer = service.signer_for_account(session, signature_request_id, row.account.email_address)
+        signer = signer_for_account(session, signature_request_id, row.account.email_address)
         return (None if signer is None else signing_link(rt.settings, rt.keys, signer.signature_id)), True
 
     link, signed_in = await in_uow(request, run, write=False)
@@ -210,18 +314,18 @@ async def mailed_sign(request: Request, signature_id: str) -> Response:
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
 
-    def run(session: Any) -> Response:
-        try:
-            access = service.open_mailed(session, signature_id, token, ip=ip, ua=ua)
-        except SigningProblem as p:
-            data = _problem_data(p, mode="mail", signature_id=signature_id)
-            if p.sr is not None and p.sr.is_complete and p.sr.final_pdf_key and p.state in ("signed", "complete"):
-                data["finalCopyUrl"] = final_copy_link(rt.settings, rt.keys, p.sr.signature_request_id)
-            return _render(data, status=p.status, ancestors="'none'", lang="en-US")
+    def run(session: Session) -> Response:
+        access = open_mailed(Scope.of(session, rt), signature_id, token, ip=ip, ua=ua)
         data = page_data(session, access, mode="mail", token=token, params=None)
         return _render(data, status=200, ancestors="'none'", lang="en-US")
 
-    return await in_uow(request, run)
+    def describe(p: SigningProblem) -> ProblemPage:
+        data = _problem_data(p, mode="mail", signature_id=signature_id)
+        if p.sr is not None and p.sr.is_complete and p.sr.final_pdf_key and p.state in ("signed", "complete"):
+            data["finalCopyUrl"] = final_copy_link(rt.settings, rt.keys, p.sr.signature_request_id)
+        return ProblemPage(data, "'none'", "en-US")
+
+    return await _open_page(request, run, describe)
 
 
 def _message_page(status: int, message: str) -> HTMLResponse:
@@ -232,31 +336,21 @@ def _message_page(status: int, message: str) -> HTMLResponse:
 # -- what the page loads and posts ---------------------------------------------------------------------------
 
 
-def _problem_json(p: SigningProblem) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"message": p.message, "state": p.state, "fields": p.errors}},
-        status_code=p.status,
-        headers={"Cache-Control": "no-store"},
-    )
-
-
 def _bad_request(message: str) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "state": "form", "fields": {}}}, status_code=400)
 
 
 @router.get("/sign/{signature_id}/page/{document_index}/{page}", include_in_schema=False)
+@answers_problems_with("status")
 async def page_image(request: Request, signature_id: str, document_index: int, page: int) -> Response:
     token = request.query_params.get("token", "")
     rt = runtime(request)
 
-    def run(session: Any) -> str | None:
-        access = service.authorize(session, signature_id, token)
+    def run(session: Session) -> str | None:
+        access = authorize(Scope.of(session, rt), signature_id, token)
         return page_image_key(access.sr, document_index, page)
 
-    try:
-        key = await in_uow(request, run, write=False)
-    except SigningProblem as p:
-        return Response(status_code=p.status, headers={"Cache-Control": "no-store"})
+    key = await in_uow(request, run, write=False)
     if key is None:
         return Response(status_code=404)
     data = await to_thread.run_sync(rt.storage.get, key)
@@ -266,14 +360,12 @@ async def page_image(request: Request, signature_id: str, document_index: int, p
 @router.get("/sign/{signature_id}/typed", include_in_schema=False)
 async def typed_preview(request: Request, signature_id: str) -> Response:
     """The typed signature as the final document will show it (rendered by the same code)."""
-    from paraph.documents.signature_image import render_typed_signature
+    from paraph.pdf.signature_image import render_typed_signature
 
     token = request.query_params.get("token", "")
     text = request.query_params.get("text", "")[:200]
-    try:
-        await in_uow(request, lambda s: service.authorize(s, signature_id, token), write=False)
-    except SigningProblem as p:
-        return _problem_json(p)
+    rt = runtime(request)
+    await in_uow(request, lambda s: authorize(Scope.of(s, rt), signature_id, token), write=False)
     try:
         png = await to_thread.run_sync(render_typed_signature, text)
     except ValueError as exc:
@@ -298,12 +390,10 @@ async def submit(request: Request, signature_id: str) -> Response:
     try:
         images = await to_thread.run_sync(prepare_all, body)
     except ImageRefused as exc:
-        return _problem_json(SigningProblem(422, exc.message, "form", errors={exc.kind: exc.message}))
+        raise SigningProblem(Reason.FORM, exc.message, "form", errors={exc.kind: exc.message}) from None
     ip, ua = client_ip(request), request.headers.get("user-agent")
-    try:
-        sr = await in_uow(request, lambda s: service.submit(s, signature_id, body, images, ip=ip, ua=ua))
-    except SigningProblem as p:
-        return _problem_json(p)
+    rt = runtime(request)
+    sr = await in_uow(request, lambda s: service.submit(Scope.of(s, rt), signature_id, body, images, ip=ip, ua=ua))
     return JSONResponse({"ok": True, "complete": sr.is_complete}, headers={"Cache-Control": "no-store"})
 
 
@@ -314,10 +404,10 @@ async def decline(request: Request, signature_id: str) -> Response:
     except ValidationError:
         return _bad_request("The request could not be read.")
     ip, ua = client_ip(request), request.headers.get("user-agent")
-    try:
-        await in_uow(request, lambda s: service.decline(s, signature_id, body.token, body.reason, ip=ip, ua=ua))
-    except SigningProblem as p:
-        return _problem_json(p)
+    rt = runtime(request)
+    await in_uow(
+        request, lambda s: service.decline(Scope.of(s, rt), signature_id, body.token, body.reason, ip=ip, ua=ua)
+    )
     return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
 
@@ -328,17 +418,15 @@ async def reassign(request: Request, signature_id: str) -> Response:
     except ValidationError:
         return _bad_request("The request could not be read.")
     ip, ua = client_ip(request), request.headers.get("user-agent")
+    rt = runtime(request)
 
-    def run(session: Any) -> str:
+    def run(session: Session) -> str:
         signer = service.reassign(
-            session, signature_id, body.token, body.name, body.email_address, body.reason, ip=ip, ua=ua
+            Scope.of(session, rt), signature_id, body.token, body.name, body.email_address, body.reason, ip=ip, ua=ua
         )
         return signer.signature_id
 
-    try:
-        new_id = await in_uow(request, run)
-    except SigningProblem as p:
-        return _problem_json(p)
+    new_id = await in_uow(request, run)
     return JSONResponse({"ok": True, "signature_id": new_id}, headers={"Cache-Control": "no-store"})
 
 

@@ -7,7 +7,7 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 
-from paraph.documents.signature_image import normalize_signature_image, render_typed_signature
+from paraph.pdf.signature_image import normalize_signature_image, render_typed_signature
 from paraph.signing.schemas import Adoption, SubmitBody
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024

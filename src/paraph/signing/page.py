@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from paraph.db import utcnow
 from paraph.models import RequestField, SignatureRequest, Signer
 from paraph.signing import repository, rules
-from paraph.signing.service import Access, allowed_methods, signer_fields
+from paraph.signing.access import Access
+from paraph.signing.service import allowed_methods, signer_fields
 from paraph.wire.validators import safe_link
 
 #: Labels Dropbox Sign's ``final_button_text`` may ask for; anything else keeps the default.

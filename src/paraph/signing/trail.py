@@ -7,8 +7,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from paraph.documents.finalize import AuditEntry, AuditSigner, AuditTrail
 from paraph.models import AuditEvent, SignatureRequest
+from paraph.pdf.audit_trail import AuditEntry, AuditSigner, AuditTrail
 
 #: Audit tags that appear on the trail: tag -> (action, tied to a signer).
 _SHOWN = {

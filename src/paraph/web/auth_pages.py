@@ -8,13 +8,9 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from paraph import audit
-from paraph.account import repository as accounts
-from paraph.db import utcnow
-from paraph.handlers import client_ip, in_uow, runtime
-from paraph.models import DashboardSession
-from paraph.security import new_token, verify_password
-from paraph.web import repository
+from paraph.account import sessions
+from paraph.request_scope import client_ip, in_uow, runtime
+from paraph.security import new_token
 from paraph.web.core import (
     CsrfRefused,
     PageRoute,
@@ -129,35 +125,19 @@ async def login_submit(request: Request) -> Response:
         )
     token = new_session_token(rt.keys)
 
+    old = session_token(request)
+
     def run(session: Session) -> bool:
-        account = accounts.by_email(session, email) if email else None
-        if not verify_password(account.password_hash if account else None, password) or account is None:
-            audit.record(session, "web:session:refused", actor_email=email, ip_address=ip, user_agent=user_agent)
-            return False
-        now = utcnow()
-        repository.delete_expired_sessions(session, now)
-        old = session_token(request)
-        if old is not None:  # a new session on every sign-in: no fixation of an older cookie
-            repository.delete_session(session, old.lookup)
-        session.add(
-            DashboardSession(
-                lookup=token.lookup,
-                account_id=account.id,
-                created_at=now,
-                expires_at=now + SESSION_LIFETIME,
-                ip_address=ip,
-                user_agent=user_agent,
-            )
-        )
-        audit.record(
+        return sessions.sign_in(
             session,
-            "web:session:created",
-            account_id=account.id,
-            actor_email=email,
-            ip_address=ip,
+            email,
+            password,
+            lookup=token.lookup,
+            replaces=old.lookup if old is not None else None,
+            lifetime=SESSION_LIFETIME,
+            ip=ip,
             user_agent=user_agent,
         )
-        return True
 
     if not await in_uow(request, run, write=True):
         limiter.failed(key)
@@ -196,7 +176,7 @@ async def logout_submit(request: Request) -> Response:
         fields = await form_fields(request)
         if not check_csrf(runtime(request).keys, token.lookup, fields.get(CSRF_FIELD)):
             raise CsrfRefused()
-        await in_uow(request, lambda s: repository.delete_session(s, token.lookup), write=True)
+        await in_uow(request, lambda s: sessions.sign_out(s, token.lookup), write=True)
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookies(request))
     return response

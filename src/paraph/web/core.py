@@ -28,12 +28,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from paraph.account import repository as accounts
 from paraph.db import utcnow
 from paraph.errors import ApiError, BadRequest
-from paraph.handlers import in_uow, runtime
 from paraph.models import Account, DashboardSession
+from paraph.request_scope import in_uow, runtime
 from paraph.runtime import Runtime
-from paraph.web import repository
 from paraph.web.sessions import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -66,6 +66,7 @@ NOTICES = {
     "app_deleted": "API app deleted.",
     "primary": "Primary API key changed. New events are hashed with it.",
     "revoked": "API key revoked.",
+    "password_changed": "Password changed. Other signed-in sessions were signed out.",
 }
 
 
@@ -315,7 +316,7 @@ async def page_call(request: Request, fn: Callable[[PageContext], T], *, write: 
     rt = runtime(request)
 
     def run(session: Session) -> T:
-        row = repository.session_by_lookup(session, token.lookup, utcnow())
+        row = accounts.session_by_lookup(session, token.lookup, utcnow())
         if row is None:
             raise SignInRequired()
         return fn(PageContext(request, session, rt, row.account, row, csrf_token(rt.keys, token.lookup)))

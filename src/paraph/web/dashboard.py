@@ -12,18 +12,20 @@ from starlette.responses import Response
 from paraph.account import repository as accounts
 from paraph.account import service as account_service
 from paraph.callbacks import replay, repository
+from paraph.callbacks import service as callbacks_service
 from paraph.callbacks.events import EventType
 from paraph.callbacks.guard_check import check_callback_url
 from paraph.callbacks.inline import send_test
 from paraph.callbacks.schemas import event_state, serialize_event
 from paraph.db import utcnow
 from paraph.errors import ApiError
-from paraph.handlers import runtime
 from paraph.models import CallbackEvent
+from paraph.request_scope import client_ip, runtime
+from paraph.security import verify_password
 from paraph.signature_request import browse
-from paraph.signature_request.browse import STATE_LABELS
-from paraph.web import repository as web_repository
+from paraph.signature_request.state import LABELS
 from paraph.web import stats
+from paraph.web.auth_pages import throttle
 from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call, redirect, safe_back, signed_form
 from paraph.web.snippet import first_request_snippet
 from paraph.web.views import LOCALES, endpoint_views, owned_apps
@@ -42,14 +44,14 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 async def overview(request: Request) -> Response:
     def run(ctx: PageContext) -> Response:
         now = utcnow()
-        attempts = web_repository.attempts_since(ctx.session, ctx.account, stats.window_start(now))
+        attempts = repository.attempts_since(ctx.session, ctx.account, stats.window_start(now))
         health = stats.health(attempts, now)
         targets = repository.target_names(ctx.session, ctx.account)
         recent = repository.list_events(ctx.session, ctx.account, limit=6)
         apps = owned_apps(ctx.session, ctx.account)
         request_counts = browse.counts(ctx.session, ctx.account)
         is_new = not recent and not any(request_counts.values())
-        is_new = is_new and not web_repository.has_events(ctx.session, ctx.account)
+        is_new = is_new and not repository.has_events(ctx.session, ctx.account)
         return ctx.render(
             "overview.html",
             {
@@ -61,7 +63,7 @@ async def overview(request: Request) -> Response:
                 "snippet": first_request_snippet(
                     ctx.runtime.settings.base_url, None, apps[0].client_id if apps else None
                 ),
-                "request_counts": [(state, STATE_LABELS[state], n) for state, n in request_counts.items()],
+                "request_counts": [(state, LABELS[state], n) for state, n in request_counts.items()],
                 "request_total": sum(request_counts.values()),
             },
             nav="overview",
@@ -100,25 +102,23 @@ async def callbacks(request: Request) -> Response:
     before_id = int(before) if before.isdigit() and len(before) < 19 else None
 
     def run(ctx: PageContext) -> Response:
-        rows = repository.list_events(
+        page = callbacks_service.events_page(
             ctx.session,
             ctx.account,
+            limit=PAGE_SIZE,
             event_type=event_type,
             signature_request_id=request_id,
             state=state,
             before_id=before_id,
-            limit=PAGE_SIZE + 1,
         )
-        targets = repository.target_names(ctx.session, ctx.account)
-        page = rows[:PAGE_SIZE]
         filters = {
             k: v for k, v in (("event_type", event_type), ("state", state), ("signature_request_id", request_id)) if v
         }
-        older = urlencode({**filters, "before": page[-1].id}) if len(rows) > PAGE_SIZE else None
+        older = urlencode({**filters, "before": page.next_before_id}) if page.next_before_id is not None else None
         return ctx.render(
             "callbacks.html",
             {
-                "events": event_rows(page, targets),
+                "events": event_rows(page.events, page.targets),
                 "endpoints": endpoint_views(ctx.session, ctx.account),
                 "event_types": EVENT_TYPES,
                 "states": repository.STATES,
@@ -182,7 +182,14 @@ async def callback_test(request: Request) -> Response:
 # -- account -------------------------------------------------------------------------------------------
 
 
-def _account_page(ctx: PageContext, *, error: str | None = None, callback_url: str | None = None) -> Response:
+def _account_page(
+    ctx: PageContext,
+    *,
+    error: str | None = None,
+    callback_url: str | None = None,
+    change_error: str | None = None,
+    status: int = 400,
+) -> Response:
     key = accounts.primary_key(ctx.session, ctx.account)
     locales = list(LOCALES) if ctx.account.locale in LOCALES else [ctx.account.locale, *LOCALES]
     account_endpoint = next((e for e in endpoint_views(ctx.session, ctx.account) if e.target == "account"), None)
@@ -194,9 +201,10 @@ def _account_page(ctx: PageContext, *, error: str | None = None, callback_url: s
             "locales": locales,
             "primary_suffix": key.suffix if key else None,
             "endpoint": account_endpoint,
+            "password_error": change_error,
         },
         nav="account",
-        status=400 if error else 200,
+        status=status if error or change_error else 200,
     )
 
 
@@ -224,5 +232,44 @@ async def account_save(request: Request) -> Response:
             ctx.session, ctx.account, callback_url=url or None, locale=locale, fields_set={"callback_url", "locale"}
         )
         return redirect(safe_back(fields.get("back"), "/dashboard/account") + "?done=saved")
+
+    return await page_call(request, run, write=True)
+
+
+@router.post("/dashboard/account/password")
+async def account_password(request: Request) -> Response:
+    """Change the dashboard password: the current one first (throttled like sign-in), the new one twice.
+    Every other session of the account ends; this one stays signed in."""
+    fields = await signed_form(request)
+    current = fields.get("current_password", "")[:1024]
+    new, again = fields.get("new_password", ""), fields.get("new_password_again", "")
+    limiter = throttle(request)
+    ip = client_ip(request)
+    user_agent = (request.headers.get("user-agent") or "")[:1024] or None
+
+    def run(ctx: PageContext) -> Response:
+        key = limiter.key(ctx.account.email_address, ip)
+        if limiter.retry_after(key):
+            return _account_page(ctx, change_error="Too many wrong passwords. Try again in a few minutes.", status=429)
+        if not verify_password(ctx.account.password_hash, current):
+            limiter.failed(key)
+            return _account_page(ctx, change_error="The current password is not right.", status=403)
+        limiter.succeeded(key)
+        if new != again:
+            return _account_page(ctx, change_error="The two new passwords differ.")
+        try:
+            account_service.check_password(new)
+        except ValueError as exc:
+            return _account_page(ctx, change_error=f"The new password: {exc}.")
+        account_service.set_password(
+            ctx.session,
+            ctx.account,
+            new,
+            source="web",
+            keep_session=ctx.web_session.lookup,
+            ip_address=ip,
+            user_agent=user_agent,
+        )
+        return redirect("/dashboard/account?done=password_changed")
 
     return await page_call(request, run, write=True)

@@ -24,8 +24,8 @@ from starlette.types import Message
 from paraph.account import repository as accounts
 from paraph.callbacks import repository as callbacks
 from paraph.db import utcnow
-from paraph.handlers import client_ip, in_uow
 from paraph.models import InspectedRequest
+from paraph.request_scope import client_ip, in_uow
 from paraph.security import new_hex_id
 from paraph.web import repository
 from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call, redirect
@@ -145,7 +145,7 @@ def _secrets(ctx: PageContext) -> list[tuple[str, str]]:
     targets = callbacks.target_names(ctx.session, ctx.account)
     return [
         ("account" if targets.get(ep_id, "account") == "account" else f"app {targets[ep_id]}", secret)
-        for ep_id, secret in repository.endpoint_secrets(ctx.session, ctx.account)
+        for ep_id, secret in callbacks.endpoint_secrets(ctx.session, ctx.account)
     ]
 
 

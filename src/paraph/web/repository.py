@@ -1,77 +1,13 @@
-"""Every query the dashboard makes that the domain repositories do not already offer."""
+"""The request inspector's queries (every other query of the dashboard is in its domain's repository)."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from paraph.models import (
-    Account,
-    ApiKey,
-    CallbackAttempt,
-    CallbackDelivery,
-    CallbackEndpoint,
-    CallbackEvent,
-    DashboardSession,
     InspectedRequest,
 )
-
-# -- sessions ------------------------------------------------------------------------------------------
-
-
-def session_by_lookup(session: Session, lookup: str, now: dt.datetime) -> DashboardSession | None:
-    return session.scalars(
-        sa.select(DashboardSession).where(DashboardSession.lookup == lookup, DashboardSession.expires_at > now)
-    ).first()
-
-
-def delete_session(session: Session, lookup: str) -> None:
-    session.execute(sa.delete(DashboardSession).where(DashboardSession.lookup == lookup))
-
-
-def delete_expired_sessions(session: Session, now: dt.datetime) -> None:
-    session.execute(sa.delete(DashboardSession).where(DashboardSession.expires_at <= now))
-
-
-# -- API keys ------------------------------------------------------------------------------------------
-
-
-def owned_active_key(session: Session, account: Account, key_id: int) -> ApiKey | None:
-    return session.scalars(
-        sa.select(ApiKey).where(ApiKey.id == key_id, ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None))
-    ).first()
-
-
-# -- callbacks -----------------------------------------------------------------------------------------
-
-
-def attempts_since(session: Session, account: Account, since: dt.datetime) -> list[tuple[dt.datetime, int, bool]]:
-    """(started_at, latency_ms, ok) of every attempt to the account's endpoints since ``since``."""
-    rows = session.execute(
-        sa.select(CallbackAttempt.started_at, CallbackAttempt.latency_ms, CallbackAttempt.ok)
-        .join(CallbackDelivery, CallbackDelivery.id == CallbackAttempt.delivery_id)
-        .join(CallbackEndpoint, CallbackEndpoint.id == CallbackDelivery.endpoint_id)
-        .where(CallbackEndpoint.account_id == account.id, CallbackAttempt.started_at >= since)
-        .order_by(CallbackAttempt.started_at)
-    ).all()
-    return [(r[0], int(r[1]), bool(r[2])) for r in rows]
-
-
-def has_events(session: Session, account: Account) -> bool:
-    return (
-        session.scalar(sa.select(CallbackEvent.id).where(CallbackEvent.account_id == account.id).limit(1)) is not None
-    )
-
-
-def endpoint_secrets(session: Session, account: Account) -> list[tuple[int, str]]:
-    """(endpoint id, whsec_ secret) of each of the account's endpoints."""
-    rows = session.execute(
-        sa.select(CallbackEndpoint.id, CallbackEndpoint.secret).where(CallbackEndpoint.account_id == account.id)
-    ).all()
-    return [(int(r[0]), str(r[1])) for r in rows]
-
 
 # -- inspector -----------------------------------------------------------------------------------------
 

@@ -14,9 +14,9 @@ from starlette.responses import RedirectResponse, Response
 from paraph.callbacks import repository as callback_repository
 from paraph.errors import ApiError
 from paraph.signature_request import browse
-from paraph.signature_request.browse import STATE_LABELS
+from paraph.signature_request.files import FileBody, current_pdf
 from paraph.signature_request.schemas import serialize_signature_request
-from paraph.signature_request.service import FileBody, current_pdf
+from paraph.signature_request.state import LABELS, LISTED, state_of
 from paraph.storage import Storage
 from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call
 from paraph.web.dashboard import event_rows
@@ -37,7 +37,7 @@ def _page_number(value: str | None) -> int:
 async def request_list(request: Request) -> Response:
     q = request.query_params
     query = (q.get("q") or "").strip()[:200] or None
-    state = q.get("state") if q.get("state") in browse.STATES else None
+    state = q.get("state") if q.get("state") in LISTED else None
     mode = q.get("mode") if q.get("mode") in _TEST_MODES else None
     page = _page_number(q.get("page"))
     filters = {k: v for k, v in (("q", query), ("state", state), ("mode", mode)) if v}
@@ -66,7 +66,7 @@ async def request_list(request: Request) -> Response:
                 "older": urlencode({**filters, "page": page + 1}) if page < pages else None,
                 "filters": filters,
                 "filtered": bool(filters),
-                "states": [(s, STATE_LABELS[s]) for s in browse.STATES],
+                "states": [(s, LABELS[s]) for s in LISTED],
                 "error": error,
             },
             nav="requests",
@@ -81,7 +81,7 @@ def _row(sr: Any) -> dict[str, Any]:
     return {
         "id": sr.signature_request_id,
         "title": sr.title or "(untitled)",
-        "state": browse.state_of(sr),
+        "state": state_of(sr),
         "test_mode": sr.test_mode,
         "is_embedded": sr.is_embedded,
         "signers": signers,
@@ -115,8 +115,8 @@ async def request_detail(request: Request, rid: str) -> Response:
             {
                 "sr": sr,
                 "data": data,
-                "state": browse.state_of(sr),
-                "state_label": STATE_LABELS[browse.state_of(sr)],
+                "state": state_of(sr),
+                "state_label": LABELS[state_of(sr)],
                 "signers": [(s, data_s) for s, data_s in zip(sr.signers, data["signatures"], strict=True)],
                 "signer_names": {sid: s.name or s.email_address for sid, s in signers.items()},
                 "timeline": browse.status_timeline(ctx.session, sr),

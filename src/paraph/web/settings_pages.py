@@ -7,15 +7,15 @@ import re
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from paraph.account import keys
 from paraph.account import repository as accounts
 from paraph.api_app import service as app_service
 from paraph.api_app.schemas import ApiAppCreateRequest, ApiAppUpdateRequest
 from paraph.callbacks.guard_check import check_callback_url
 from paraph.errors import ApiError
-from paraph.handlers import client_ip
 from paraph.models import ApiApp
+from paraph.request_scope import client_ip
 from paraph.security import verify_password
-from paraph.web import keys
 from paraph.web.auth_pages import throttle
 from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call, redirect, signed_form
 from paraph.web.snippet import first_request_snippet

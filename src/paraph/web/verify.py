@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from paraph.callbacks.signing import event_hash, standard_webhook_headers
+from paraph.callbacks.webhook_signature import event_hash, standard_webhook_headers
 
 CLOCK_SKEW_SECONDS = 300
 

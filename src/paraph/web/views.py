@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from paraph.api_app import repository as apps
-from paraph.callbacks import endpoints, repository
+from paraph.callbacks import repository
+from paraph.callbacks import targets as callback_targets
 from paraph.callbacks.schemas import serialize_endpoint
 from paraph.models import Account, ApiApp
 
@@ -54,7 +55,7 @@ def endpoint_views(session: Session, account: Account) -> list[EndpointView]:
     targets = repository.target_names(session, account)
     names = {a.client_id: a.name for a in owned_apps(session, account)}
     out = []
-    for ep in endpoints.for_account(session, account):
+    for ep in callback_targets.for_account(session, account):
         data: dict[str, Any] = serialize_endpoint(ep, targets.get(ep.id, "account"))
         target = str(data["target"])
         if target == "account":

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 17:28:07.566511
+Create Date: 2026-12-06 05:51:05.205750
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(length=40), nullable=False),
         sa.Column("email_address", sa.String(length=255), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
-        sa.Column("callback_url", sa.String(length=2048), nullable=True),
         sa.Column("locale", sa.String(length=16), nullable=False),
         sa.Column("created_by_app_id", sa.Integer(), nullable=True),
         sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
@@ -84,7 +83,6 @@ def upgrade() -> None:
         sa.Column(
             "domains", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
         ),
-        sa.Column("callback_url", sa.String(length=2048), nullable=True),
         sa.Column("client_secret", sa.String(length=64), nullable=False),
         sa.Column("oauth", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True),
         sa.Column("options", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True),

@@ -1,0 +1,147 @@
+"""A signature request's files: the current PDF (the sealed final one once there is one), the zip, the data
+URI, signed download URLs, and where the final document is stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass
+
+from paraph.db import utcnow
+from paraph.errors import (
+    BadRequest,
+    Conflict,
+    Deleted,
+    NotFound,
+)
+from paraph.models import Account, SignatureRequest
+from paraph.models.signature_request import FilesState
+from paraph.scope import Scope
+from paraph.signature_request import repository
+from paraph.signature_request.create import UNSAFE_NAME
+from paraph.signature_request.service import get
+from paraph.storage import Storage
+
+FILE_URL_TTL = dt.timedelta(days=3)
+
+
+def final_key(signature_request_id: str) -> str:
+    return f"sr/{signature_request_id}/final.pdf"
+
+
+@dataclass(slots=True)
+class FileBody:
+    data: bytes
+    media_type: str
+    filename: str
+
+
+def _ready(sr: SignatureRequest) -> None:
+    if sr.files_state == FilesState.PROCESSING:
+        raise Conflict("The files are being prepared; try again in a moment.")
+    if sr.files_state == FilesState.ERROR:
+        raise BadRequest(f"The documents of this signature request could not be processed: {sr.error_message}")
+
+
+def _pdf_name(sr: SignatureRequest) -> str:
+    base = UNSAFE_NAME.sub("_", sr.title).strip(" ._")[:100]
+    return f"{base or sr.signature_request_id}.pdf"
+
+
+def current_pdf(storage: Storage, sr: SignatureRequest) -> FileBody:
+    """The final PDF once there is one, the processed documents merged before."""
+    _ready(sr)
+    key = sr.final_pdf_key or sr.current_pdf_key
+    if key is None:
+        raise Conflict("The files are being prepared; try again in a moment.")
+    return FileBody(storage.get(key), "application/pdf", _pdf_name(sr))
+
+
+def documents_zip(storage: Storage, sr: SignatureRequest) -> FileBody:
+    _ready(sr)
+    final = final_zip(storage, sr)  # once finalized, the zip holds the sealed final copy
+    if final is not None:
+        return FileBody(final, "application/zip", f"{_pdf_name(sr).removesuffix('.pdf')}.zip")
+    out = io.BytesIO()
+    used: set[str] = set()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for doc in sr.documents:
+            stem = doc.filename.rsplit(".", 1)[0] if doc.filename.lower().endswith(".pdf") else doc.filename
+            name, n = f"{stem}.pdf", 1
+            while name in used:
+                n += 1
+                name = f"{stem} ({n}).pdf"
+            used.add(name)
+            archive.writestr(name, storage.get(doc.processed_key or doc.original_key))
+    base = _pdf_name(sr).removesuffix(".pdf")
+    return FileBody(out.getvalue(), "application/zip", f"{base}.zip")
+
+
+def files(scope: Scope, account: Account, rid: str, file_type: str) -> FileBody:
+    sr = get(scope.session, account, rid)
+    storage = scope.storage
+    if file_type == "zip":
+        return documents_zip(storage, sr)
+    if file_type == "pdf":
+        return current_pdf(storage, sr)
+    raise BadRequest("file_type: must be pdf or zip", error_path="file_type")
+
+
+def data_uri(scope: Scope, account: Account, rid: str) -> str:
+    body = files(scope, account, rid, "pdf")
+    return "data:application/pdf;base64," + base64.b64encode(body.data).decode()
+
+
+def _file_url_message(rid: str, expires: int, force_download: int) -> str:
+    return f"signature_request_files:{rid}:{expires}:{force_download}"
+
+
+def file_url(scope: Scope, account: Account, rid: str, force_download: int) -> tuple[str, int]:
+    """A signed URL on PARAPH_BASE_URL that serves the PDF without an API key until it expires."""
+    sr = get(scope.session, account, rid)
+    _ready(sr)
+    expires = int((utcnow() + FILE_URL_TTL).timestamp())
+    fd = 1 if force_download else 0
+    mac = scope.keys.sign(_file_url_message(rid, expires, fd))
+    url = (
+        f"{scope.settings.base_url}/paraph/files/signature_request/{rid}"
+        f"?expires={expires}&force_download={fd}&signature={mac}"
+    )
+    return url, expires
+
+
+def signed_download(scope: Scope, rid: str, expires: str, force_download: str, mac: str) -> FileBody:
+    """What a URL from :func:`file_url` serves; 404 for a bad or expired signature (it reveals nothing)."""
+    if not (expires.isdigit() and force_download in ("0", "1")):
+        raise NotFound("Not found.")
+    if not scope.keys.verify(_file_url_message(rid, int(expires), int(force_download)), mac):
+        raise NotFound("Not found.")
+    if int(expires) < int(utcnow().timestamp()):
+        raise NotFound("This link has expired; ask the API for a new one.")
+    sr = repository.by_public_id(scope.session, rid)
+    if sr is None or sr.removed_at is not None:
+        raise NotFound("Not found.")
+    if sr.cancel_requested_at is not None:
+        raise Deleted("This signature request has been canceled.")
+    return current_pdf(scope.storage, sr)
+
+
+def final_pdf(storage: Storage, sr: SignatureRequest) -> bytes | None:
+    """The sealed final document, once it is stored (for the files endpoints and final-copy links)."""
+    return storage.get(sr.final_pdf_key) if sr.final_pdf_key else None
+
+
+def final_zip(storage: Storage, sr: SignatureRequest) -> bytes | None:
+    """What ``files?file_type=zip`` should return once the request is finalized: the sealed final PDF in a
+    zip (one file: the seal covers the documents and the audit trail together). None before that."""
+    pdf = final_pdf(storage, sr)
+    if pdf is None:
+        return None
+    name = "".join(ch if ch.isalnum() or ch in " ._()-" else "_" for ch in sr.title).strip(" ._")[:100]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{name or sr.signature_request_id}.pdf", pdf)
+    return out.getvalue()

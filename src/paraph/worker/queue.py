@@ -1,0 +1,128 @@
+"""Jobs: background work left as rows (document processing, mail, finalizing, sweeps).
+
+``enqueue`` inserts in the caller's transaction, so a job exists if and only if the change that asked for
+it was committed. Handlers run in their own unit of work and must be idempotent: a job whose worker died
+is run again when its lease runs out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from paraph.db import is_postgres, utcnow
+from paraph.models import Job
+from paraph.worker.wakeup import wake
+
+if TYPE_CHECKING:
+    from paraph.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, dict[str, Any]], None]
+Preparer = Callable[["Runtime", dict[str, Any]], dict[str, Any]]
+
+_HANDLERS: dict[str, Handler] = {}
+_PREPARERS: dict[str, Preparer] = {}
+#: Seconds a claimed job is leased for; handlers taking longer must be split.
+JOB_LEASE_SECONDS = 300
+MAX_JOB_ATTEMPTS = 5
+
+
+def handler(kind: str, *, prepare: Preparer | None = None) -> Callable[[Handler], Handler]:
+    """Register the handler of ``kind``. ``prepare`` (optional) runs first, outside any transaction, for
+    slow work (fetching URLs, PDF processing) that must not hold a write transaction open (on SQLite that is
+    the database's one writer); what it returns is merged into the payload the handler gets."""
+
+    def register(fn: Handler) -> Handler:
+        _HANDLERS[kind] = fn
+        if prepare is not None:
+            _PREPARERS[kind] = prepare
+        else:
+            _PREPARERS.pop(kind, None)
+        return fn
+
+    return register
+
+
+def handlers() -> dict[str, Handler]:
+    return dict(_HANDLERS)
+
+
+def enqueue(session: Session, kind: str, payload: Mapping[str, Any], *, run_after: dt.datetime | None = None) -> Job:
+    job = Job(kind=str(kind), payload=dict(payload), run_after=run_after or utcnow())
+    session.add(job)
+    session.flush()
+    wake(session)
+    return job
+
+
+@dataclass(slots=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def claim(session: Session, worker_id: str, limit: int = 1) -> list[ClaimedJob]:
+    now = utcnow()
+    q = (
+        sa.select(Job)
+        .where(
+            Job.done_at.is_(None),
+            Job.run_after <= now,
+            sa.or_(Job.locked_until.is_(None), Job.locked_until < now),
+        )
+        .order_by(Job.run_after, Job.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        q = q.with_for_update(skip_locked=True)
+    out = []
+    for job in session.scalars(q):
+        job.locked_until = now + dt.timedelta(seconds=JOB_LEASE_SECONDS)
+        job.locked_by = worker_id
+        job.attempts += 1
+        out.append(ClaimedJob(job.id, job.kind, dict(job.payload), job.attempts))
+    return out
+
+
+def next_due(session: Session) -> dt.datetime | None:
+    return session.scalar(sa.select(sa.func.min(Job.run_after)).where(Job.done_at.is_(None)))
+
+
+def prepare(rt: Runtime, job: ClaimedJob) -> ClaimedJob:
+    """Run the job's preparer, if it has one, outside any transaction (see :func:`handler`)."""
+    fn = _PREPARERS.get(job.kind)
+    if fn is None:
+        return job
+    return ClaimedJob(job.id, job.kind, {**job.payload, **fn(rt, dict(job.payload))}, job.attempts)
+
+
+def run(session: Session, job: ClaimedJob) -> None:
+    """Run one claimed job inside ``session``'s transaction and mark it done."""
+    fn = _HANDLERS.get(job.kind)
+    if fn is None:
+        raise LookupError(f"no handler for job kind {job.kind!r}")
+    fn(session, job.payload)
+    session.execute(sa.update(Job).where(Job.id == job.id).values(done_at=utcnow(), locked_until=None))
+
+
+def failed(session: Session, job: ClaimedJob, exc: BaseException) -> None:
+    """Record a failure; retry with backoff, give up after MAX_JOB_ATTEMPTS."""
+    text = "".join(traceback.format_exception(exc))[-4000:]
+    values: dict[str, Any] = {"last_error": text, "locked_until": None}
+    if job.attempts >= MAX_JOB_ATTEMPTS:
+        values["done_at"] = utcnow()
+        log.error("job %s (%s) failed for good: %s", job.id, job.kind, exc)
+    else:
+        values["run_after"] = utcnow() + dt.timedelta(seconds=min(300, 2**job.attempts))
+    session.execute(sa.update(Job).where(Job.id == job.id).values(**values))
