@@ -5,23 +5,12 @@ Keys are relative paths made by Paraph (``sr/<id>/original/0.pdf``), never by us
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from paraph.config import Settings
+from paraph.storage.base import Storage, StorageKeyError
+from paraph.storage.local import LocalStorage
 
-
-class Storage(Protocol):
-    def put(self, key: str, data: bytes) -> None: ...
-    def get(self, key: str) -> bytes: ...
-    def exists(self, key: str) -> bool: ...
-    def delete(self, key: str) -> None: ...
-
-
-class StorageKeyError(KeyError):
-    pass
+__all__ = ["LocalStorage", "Storage", "StorageKeyError", "make_storage"]
 
 
 def make_storage(settings: Settings) -> Storage:
-    from paraph.storage.local import LocalStorage
-
     return LocalStorage(settings.data_dir / "files")

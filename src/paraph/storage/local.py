@@ -5,7 +5,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from paraph.storage import StorageKeyError
+from paraph.storage.base import StorageKeyError
 
 _KEY = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_\-./]*$")
 
