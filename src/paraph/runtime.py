@@ -16,7 +16,7 @@ from paraph.security import KeyBox
 from paraph.worker.wakeup import Wakeup
 
 if TYPE_CHECKING:
-    from paraph.callbacks.guard import Resolver
+    from paraph.outbound.guard import Resolver
     from paraph.storage import Storage
 
 
@@ -34,7 +34,7 @@ class Runtime:
     def resolver(self) -> Resolver:
         """Resolves callback and file_url hosts; tests replace it with a stub (no DNS traffic)."""
         if self._resolver is None:
-            from paraph.callbacks.guard import SystemResolver
+            from paraph.outbound.guard import SystemResolver
 
             self._resolver = SystemResolver()
         return self._resolver

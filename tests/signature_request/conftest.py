@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from paraph.callbacks import guard
+from paraph.outbound import guard
 from tests.signature_request.helpers import FileServer, file_server
 
 

@@ -15,8 +15,8 @@ from paraph.account.schemas import (
 from paraph.api_app import repository as apps
 from paraph.callbacks import service as callbacks
 from paraph.callbacks.events import EventType
-from paraph.callbacks.guard_check import check_callback_url
 from paraph.errors import BadRequest
+from paraph.outbound.check import check_callback_url
 from paraph.request_scope import ApiContext, api_call
 from paraph.security import constant_time_equals
 from paraph.wire.decode import decode_query, read_body

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from paraph.api_app import repository, service
 from paraph.api_app.schemas import ApiAppCreateRequest, ApiAppUpdateRequest, serialize_api_app
-from paraph.callbacks.guard_check import check_callback_url
+from paraph.outbound.check import check_callback_url
 from paraph.request_scope import ApiContext, api_call
 from paraph.wire.decode import decode_query, read_body
 from paraph.wire.parse import parse

@@ -20,7 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import aiohttp
 
-from paraph.callbacks.guard import GuardedResolver, Resolver, SystemResolver, UrlRefused, parse_url
+from paraph.outbound.guard import GuardedResolver, Resolver, SystemResolver, UrlRefused, parse_url
 
 ACK = b"Hello API Event Received"
 EXCERPT_BYTES = 2048

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from paraph.api_app import repository as apps
-from paraph.callbacks.guard import UrlRefused
 from paraph.config import Settings
 from paraph.db import utcnow
 from paraph.errors import (
@@ -23,12 +22,13 @@ from paraph.errors import (
 )
 from paraph.models import Account, ApiApp, Document, SignatureRequest, Signer
 from paraph.models.signature_request import FilesState, SignerStatus
+from paraph.outbound.fetch import check_file_url
+from paraph.outbound.guard import UrlRefused
 from paraph.pdf.fields import FieldsError, normalize_form_fields
 from paraph.pdf.model import Field, FieldGroup
 from paraph.scope import Scope
 from paraph.security import new_hex_id
 from paraph.signature_request.events import record
-from paraph.signature_request.fetch import check_file_url
 from paraph.signature_request.schemas import (
     SignatureRequestCreateRequest,
     field_dict,

@@ -7,11 +7,11 @@ from anyio import to_thread
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from paraph.callbacks.guard import UrlRefused
 from paraph.errors import BadRequest
+from paraph.outbound.fetch import FetchError, FetchPolicy, check_file_url, fetch
+from paraph.outbound.guard import UrlRefused
 from paraph.request_scope import ApiContext, api_call, runtime
 from paraph.signature_request import detect
-from paraph.signature_request.fetch import FetchError, FetchPolicy, check_file_url, fetch
 from paraph.signature_request.schemas import DocumentDetectFieldsRequest
 from paraph.wire.decode import read_body
 from paraph.wire.parse import parse

@@ -29,6 +29,7 @@ from paraph.db import insert_many, utcnow
 from paraph.mail import tasks as mail_tasks
 from paraph.models import RequestField, SignatureRequest
 from paraph.models.signature_request import FilesState, SignerStatus
+from paraph.outbound.fetch import FetchError, FetchPolicy, fetch_blocking
 from paraph.pdf.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
 from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
 from paraph.pdf.pool import PDF_PROCESSES
@@ -47,7 +48,6 @@ from paraph.runtime import Runtime
 from paraph.scope import job_scope
 from paraph.signature_request import repository
 from paraph.signature_request.events import emit_event
-from paraph.signature_request.fetch import FetchError, FetchPolicy, fetch_blocking
 from paraph.signature_request.schemas import field_dict
 from paraph.worker import queue as jobs
 from paraph.worker.periodic import every

@@ -14,12 +14,12 @@ from paraph.account import service as account_service
 from paraph.callbacks import replay, repository
 from paraph.callbacks import service as callbacks_service
 from paraph.callbacks.events import EventType
-from paraph.callbacks.guard_check import check_callback_url
 from paraph.callbacks.inline import send_test
 from paraph.callbacks.schemas import event_state, serialize_event
 from paraph.db import utcnow
 from paraph.errors import ApiError
 from paraph.models import CallbackEvent
+from paraph.outbound.check import check_callback_url
 from paraph.request_scope import client_ip, runtime
 from paraph.security import verify_password
 from paraph.signature_request import browse

@@ -11,9 +11,9 @@ from paraph.account import keys
 from paraph.account import repository as accounts
 from paraph.api_app import service as app_service
 from paraph.api_app.schemas import ApiAppCreateRequest, ApiAppUpdateRequest
-from paraph.callbacks.guard_check import check_callback_url
 from paraph.errors import ApiError
 from paraph.models import ApiApp
+from paraph.outbound.check import check_callback_url
 from paraph.request_scope import client_ip
 from paraph.security import verify_password
 from paraph.web.auth_pages import throttle

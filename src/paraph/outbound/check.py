@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from paraph.callbacks.guard import UrlRefused, check_destination, validate_url
 from paraph.errors import BadRequest
+from paraph.outbound.guard import UrlRefused, check_destination, validate_url
 from paraph.request_scope import runtime
 
 

@@ -13,8 +13,8 @@ from urllib.parse import urljoin
 
 import aiohttp
 
-from paraph.callbacks.guard import PinnedResolver, Resolver, UrlRefused, check_destination, validate_url
 from paraph.callbacks.sender import USER_AGENT
+from paraph.outbound.guard import PinnedResolver, Resolver, UrlRefused, check_destination, validate_url
 
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from paraph.callbacks.guard import (
+from paraph.outbound.guard import (
     GuardedResolver,
     PinnedResolver,
     ResolvedTarget,
