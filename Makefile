@@ -52,8 +52,9 @@ node_modules/.installed: package.json package-lock.json
 ## check: ruff (lint and format) and mypy --strict, over the code, the tests and the benchmarks
 check: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy --strict
+	$(BIN)/mypy --strict tests bench
 
 ## lock: re-resolve uv.lock after editing pyproject.toml, keeping every other pin
 lock: | $(UV)

@@ -18,9 +18,7 @@ async def hook(request: web.Request) -> web.Response:
 
 
 async def stats(request: web.Request) -> web.Response:
-    return web.json_response(
-        {"count": len(received), "received": received if "full" in request.query else {}}
-    )
+    return web.json_response({"count": len(received), "received": received if "full" in request.query else {}})
 
 
 async def reset(request: web.Request) -> web.Response:

@@ -121,7 +121,7 @@ def test_it_accepts_bracket_style_multipart(server: Server, account: AccountInfo
 
 
 #: The same legacy create, as JSON, as SDK-style multipart (objects as JSON text) and as the docs' bracket style.
-LEGACY_CREATES = {
+LEGACY_CREATES: dict[str, dict[str, Any]] = {
     "json": {"json": {"name": "Legacy", "domain": "legacy.example", "white_labeling_options": None}},
     "sdk-multipart": {
         "fields": {"name": "Legacy", "domain": "legacy.example", "white_labeling_options": "null", "oauth": "null"}

@@ -292,7 +292,7 @@ def test_overlong_values_are_4xx_in_every_send_field(server: Server, account: Ac
     made = _json(server, account, "POST", "/v3/api_app", {"name": "n", "domains": ["ok.example"]})
     client_id = json.loads(made.data)["api_app"]["client_id"]
     long = "n" * 6000
-    for method, path, body in [
+    cases: list[tuple[str, str, dict[str, Any]]] = [
         ("PUT", "/v3/account", {"locale": long}),
         ("PUT", "/v3/account", {"callback_url": "https://ok.example/" + long}),
         ("POST", "/v3/account/create", {"email_address": f"{uuid.uuid4().hex}@example.com", "locale": long}),
@@ -300,7 +300,8 @@ def test_overlong_values_are_4xx_in_every_send_field(server: Server, account: Ac
         ("POST", "/v3/api_app", {"name": "n", "domains": [long]}),
         ("PUT", f"/v3/api_app/{client_id}", {"name": long, "callback_url": "https://ok.example/" + long}),
         ("POST", "/paraph/v1/callbacks/test", {"target": long}),
-    ]:
+    ]
+    for method, path, body in cases:
         _check(_json(server, account, method, path, body), long, path)
 
 
