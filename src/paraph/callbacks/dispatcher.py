@@ -106,7 +106,9 @@ class Dispatcher:
         while not self._ready.empty():
             unsent.append(self._ready.get_nowait().delivery_id)
             self._ready.task_done()
-        await self._flush_now()
+        # While the senders finished, the flush loop may have taken their outcomes and be recording them:
+        # wait for that flush too, not only for what is still in ``_outcomes``.
+        await self._flush_now(wait=True)
         if unsent:
             try:
                 await to_thread.run_sync(self._release, unsent)
@@ -183,8 +185,10 @@ class Dispatcher:
             self._flush.clear()
             await self._flush_now()
 
-    async def _flush_now(self) -> None:
-        if not self._outcomes:
+    async def _flush_now(self, *, wait: bool = False) -> None:
+        """Record the finished attempts. ``wait``: also when there are none, once a flush in progress is over
+        (the drain's last flush must not return while the flush loop still holds a batch)."""
+        if not self._outcomes and not wait:
             return
         async with self._flush_lock:
             batch, self._outcomes = self._outcomes, []
