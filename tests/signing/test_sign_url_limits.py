@@ -7,12 +7,26 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+import urllib3
 
 from paraph.db import utcnow
 from paraph.models import SignUrlToken
 from paraph.signing.access import OPENED_GRACE
 from tests.conftest import AccountInfo, Server
-from tests.signing.helpers import action, create, f, new_app, page, request_state, sign_url, token_of
+from tests.receiver import Receiver
+from tests.signing.helpers import (
+    action,
+    create,
+    events,
+    f,
+    new_app,
+    page,
+    request_state,
+    set_callback,
+    sign_url,
+    token_of,
+    wait_until,
+)
 
 PARENT = "http://localhost:5173/checkout"
 FIELDS = [f("sig", "signature", 0, 72, 420, 200, 40)]
@@ -86,3 +100,35 @@ def test_an_unopened_sign_url_gets_no_grace(server: Server, account: AccountInfo
     assert action(server, sid, "submit", actions(token_of(url))["submit"])[0] == 410
     with server.runtime.unit_of_work(write=False) as session:
         assert session.scalars(sa.select(SignUrlToken.opened_at)).one() is None
+
+
+def invalid_events(server: Server, account: AccountInfo, rid: str) -> list[dict[str, Any]]:
+    query = {"event_type": "sign_url_invalid", "signature_request_id": rid}
+    headers = urllib3.make_headers(basic_auth=f"{account.api_key}:")
+    resp = urllib3.request("GET", f"{server.url}/paraph/v1/events", fields=query, headers=headers, timeout=30)
+    assert resp.status == 200, resp.data
+    return resp.json()["events"]  # type: ignore[no-any-return]
+
+
+def test_sign_url_invalid_is_reported_once_per_token_however_often_it_is_opened(
+    server: Server, account: AccountInfo, receiver: Receiver
+) -> None:
+    set_callback(server, account, receiver)
+    client_id, rid, sid = embedded(server, account)
+    used = sign_url(server, account, sid)
+    assert open_embedded(server, used, client_id).status == 200
+    assert action(server, sid, "decline", actions(token_of(used))["decline"]) == (200, {"ok": True})
+    for _ in range(5):
+        assert open_embedded(server, used, client_id).status == 410
+    reported = invalid_events(server, account, rid)
+    assert [e["related_signature_id"] for e in reported] == [sid]
+    wait_until(lambda: [e.event_type for e in events(receiver, rid)].count("sign_url_invalid") == 1)
+
+    client_id, rid, sid = embedded(server, account)
+    first, second = sign_url(server, account, sid), sign_url(server, account, sid)
+    set_token_times(server, expires_at=utcnow() - dt.timedelta(seconds=1))
+    for _ in range(5):
+        assert open_embedded(server, first, client_id).status == 410
+    assert len(invalid_events(server, account, rid)) == 1
+    assert open_embedded(server, second, client_id).status == 410  # another token: reported on its own
+    assert len(invalid_events(server, account, rid)) == 2

@@ -114,7 +114,8 @@ class Redeemed:
 
 def redeem_sign_url(scope: Scope, signature_id: str, token: str, *, consume: bool = True) -> Redeemed:
     """Check a sign URL's token; with ``consume`` it cannot be used again. An expired or used token of a
-    known signer emits ``sign_url_invalid`` (in the caller's transaction: commit it even on a problem)."""
+    known signer emits ``sign_url_invalid`` the first time only (``invalid_reported_at``; in the caller's
+    transaction: commit it even on a problem)."""
     row = requests.token_by_lookup(scope.session, scope.keys.lookup(token)) if token else None
     state = token_problem(row, signature_id)
     if row is None or state == "invalid":
@@ -122,7 +123,8 @@ def redeem_sign_url(scope: Scope, signature_id: str, token: str, *, consume: boo
     signer = row.signer
     sr = signer.signature_request
     if state is not None:
-        emit_event(scope, sr, EventType.SIGN_URL_INVALID, related_signature_id=signer.signature_id)
+        if repository.claim_invalid_report(scope.session, row):
+            emit_event(scope, sr, EventType.SIGN_URL_INVALID, related_signature_id=signer.signature_id)
         return Redeemed(signer, sr, state, TOKEN_PROBLEMS[state])
     problem = api_error_for(sr)
     if problem is not None:
