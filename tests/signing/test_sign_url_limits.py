@@ -3,15 +3,22 @@ token checked before a body is read, and ``sign_url_invalid`` reported once per 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import io
+import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import urllib3
+from PIL import Image
 
 from paraph.db import utcnow
 from paraph.models import SignUrlToken
+from paraph.pdf.signature_image import MAX_SOURCE_PIXELS
 from paraph.signing.access import OPENED_GRACE
+from paraph.signing.endpoints import MAX_BODY_BYTES
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 from tests.signing.helpers import (
@@ -132,3 +139,77 @@ def test_sign_url_invalid_is_reported_once_per_token_however_often_it_is_opened(
     assert len(invalid_events(server, account, rid)) == 1
     assert open_embedded(server, second, client_id).status == 410  # another token: reported on its own
     assert len(invalid_events(server, account, rid)) == 2
+
+
+def raw_post(server: Server, path: str, token: str, length: int | None) -> tuple[int, bytes]:
+    """POST headers declaring ``length`` bytes of body and send none (the answer must come without it), or
+    with ``length`` None send a chunked body of ``MAX_BODY_BYTES`` and a bit, declaring no length."""
+    parts = urlsplit(server.url)
+    framing = "Transfer-Encoding: chunked" if length is None else f"Content-Length: {length}"
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+        f"X-Paraph-Token: {token}\r\n{framing}\r\n\r\n"
+    )
+    with socket.create_connection((parts.hostname, parts.port or 80), timeout=15) as sock:
+        sock.sendall(head.encode())
+        if length is None:
+            block = b" " * 65536
+            try:
+                for _ in range(MAX_BODY_BYTES // len(block) + 2):
+                    sock.sendall(b"%x\r\n%s\r\n" % (len(block), block))
+                sock.sendall(b"0\r\n\r\n")
+            except OSError:
+                pass  # the server answered and closed before the end: the answer is still there to read
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < content_length(answer):
+            chunk = sock.recv(65536)  # a server waiting for the body times this out (socket.timeout)
+            if not chunk:
+                break
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
+    return status, answer.split(b"\r\n\r\n", 1)[1]
+
+
+def content_length(answer: bytes) -> int:
+    for line in answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
+
+
+def test_an_action_checks_its_token_before_it_reads_the_body(server: Server, account: AccountInfo) -> None:
+    _, _, sid = embedded(server, account)
+    token = token_of(sign_url(server, account, sid))
+    huge = 1 << 30
+    for what in ("submit", "decline", "reassign"):
+        status, body = raw_post(server, f"/sign/{sid}/{what}", "f" * 32, huge)
+        assert (what, status) == (what, 404), body
+        assert b'"state":"invalid"' in body
+    status, body = raw_post(server, f"/sign/{sid}/submit", token, huge)  # a good token: the cap, at once
+    assert status == 413 and b'"state":"form"' in body
+    status, body = raw_post(server, f"/sign/{sid}/submit", token, None)  # no length declared: counted
+    assert status == 413 and b'"state":"form"' in body
+
+
+def png_url(width: int, height: int, alpha: int) -> str:
+    out = io.BytesIO()
+    Image.new("LA", (width, height), (0, alpha)).save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def test_an_action_with_a_bad_token_decodes_no_image(server: Server, account: AccountInfo) -> None:
+    _, _, sid = embedded(server, account)
+    token = token_of(sign_url(server, account, sid))
+    huge = png_url(8000, MAX_SOURCE_PIXELS // 8000 + 1, 255)  # refused when decoded: too many pixels
+    blank = png_url(300, 100, 0)  # refused when decoded: blank
+    for image in (huge, blank):
+        body = {"values": {"sig": True}, "signature": {"method": "upload", "image": image}}
+        status, answer = action(server, sid, "submit", {"token": "f" * 32, **body})
+        assert (status, answer["error"]["state"]) == (404, "invalid")  # not the decoder's 422
+        status, answer = action(server, sid, "submit", {"token": token, **body})
+        assert status == 422 and "signature" in answer["error"]["fields"]  # what decoding would have said
+    assert action(server, sid, "decline", {"token": token, "reason": "No"})[0] == 200
+    body = {"values": {"sig": True}, "signature": {"method": "upload", "image": huge}}
+    status, answer = action(server, sid, "submit", {"token": token, **body})
+    assert (status, answer["error"]["state"]) == (410, "used")

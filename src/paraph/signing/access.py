@@ -157,6 +157,7 @@ class Reason(StrEnum):
     NOT_YOUR_TURN = "not_your_turn"
     NOT_ALLOWED = "not_allowed"  # the request allows no decline / reassignment
     FORM = "form"  # what the signer sent needs correcting
+    TOO_LARGE = "too_large"  # an action's body is larger than the page ever sends
 
 
 #: The reason an unusable sign URL token gives, by :func:`token_problem`'s answer.
