@@ -10,15 +10,17 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import sqlalchemy as sa
 import urllib3
+from fastapi import APIRouter, Request
 from PIL import Image
 
 from paraph.db import utcnow
 from paraph.models import SignUrlToken
 from paraph.pdf.signature_image import MAX_SOURCE_PIXELS
 from paraph.signing.access import OPENED_GRACE
-from paraph.signing.endpoints import MAX_BODY_BYTES
+from paraph.signing.endpoints import MAX_BODY_BYTES, SigningRoute
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 from tests.signing.helpers import (
@@ -213,3 +215,13 @@ def test_an_action_with_a_bad_token_decodes_no_image(server: Server, account: Ac
     body = {"values": {"sig": True}, "signature": {"method": "upload", "image": huge}}
     status, answer = action(server, sid, "submit", {"token": token, **body})
     assert (status, answer["error"]["state"]) == (410, "used")
+
+
+def test_a_signing_action_cannot_be_declared_without_the_token_first_door() -> None:
+    router = APIRouter(route_class=SigningRoute)
+
+    async def other(request: Request, signature_id: str) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="read_action"):
+        router.post("/sign/{signature_id}/other")(other)

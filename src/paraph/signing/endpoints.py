@@ -110,7 +110,14 @@ def answers_problems_with(audience: Audience) -> Callable[[Any], Any]:
 
 class SigningRoute(APIRoute):
     """A signing route: a :class:`SigningProblem` that leaves its handler is rendered here, as the route's
-    audience reads it."""
+    audience reads it. A route that takes a body (an action of the page) must take it through
+    :func:`read_action`, which checks the token first: declaring one without it fails at import."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        reads_first = any(d.call is read_action for d in self.dependant.dependencies)
+        if (self.methods or set()) - {"GET", "HEAD"} and not reads_first:
+            raise TypeError(f"signing action {path} must read its body through read_action (token first)")
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
