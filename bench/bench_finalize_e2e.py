@@ -137,13 +137,14 @@ def main() -> None:
             time.sleep(0.02)
         token = json.loads(sign.data)["embedded"]["sign_url"].rsplit("token=", 1)[1]
         body = {
-            "token": token,
             "values": values,
             "signature": {"method": "type", "text": "Bench Signer"},
             "initials": {"method": "type", "text": "BS"},
         }
         start = time.perf_counter()
-        answer = urllib3.request("POST", f"http://127.0.0.1:{port}/sign/{sid}/submit", json=body)
+        answer = urllib3.request(
+            "POST", f"http://127.0.0.1:{port}/sign/{sid}/submit", json=body, headers={"X-Paraph-Token": token}
+        )
         assert answer.status == 200, answer.data
         while True:
             with rt.unit_of_work(write=False) as session:

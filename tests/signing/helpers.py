@@ -146,7 +146,12 @@ def page(server: Server, url: str, **query: str) -> urllib3.BaseHTTPResponse:
 
 
 def action(server: Server, signature_id: str, what: str, body: dict[str, Any]) -> tuple[int, Any]:
-    resp = urllib3.request("POST", f"{server.url}/sign/{signature_id}/{what}", json=body, retries=False, timeout=60)
+    """POST an action as the page does: the body's ``token`` goes in the ``X-Paraph-Token`` header."""
+    body = dict(body)
+    headers = {"X-Paraph-Token": str(body.pop("token", ""))}
+    resp = urllib3.request(
+        "POST", f"{server.url}/sign/{signature_id}/{what}", json=body, headers=headers, retries=False, timeout=60
+    )
     return resp.status, json.loads(resp.data)
 
 

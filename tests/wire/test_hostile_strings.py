@@ -273,13 +273,12 @@ def test_the_signing_page_refuses_hostile_values_without_a_5xx(server: Server, a
     signature = {"method": "type", "text": "Jack Doe"}
     for s in ("a\x00b", "a\ud800b"):
         for body in (
-            {"token": token, "values": {"sig": True, "note": s}, "signature": signature},
-            {"token": token, "values": {"sig": True}, "signature": {"method": "type", "text": s}},
+            {"values": {"sig": True, "note": s}, "signature": signature},
+            {"values": {"sig": True}, "signature": {"method": "type", "text": s}},
         ):
             data = json.dumps(body, ensure_ascii=True).encode()
-            resp = urllib3.request(
-                "POST", f"{server.url}/sign/{sid}/submit", body=data, headers={"Content-Type": "application/json"}
-            )
+            headers = {"Content-Type": "application/json", "X-Paraph-Token": token}
+            resp = urllib3.request("POST", f"{server.url}/sign/{sid}/submit", body=data, headers=headers)
             assert 400 <= resp.status < 500, (ascii(s), resp.status, resp.data[:200])
     status, answer = action(server, sid, "submit", {"token": token, "values": {"sig": True}, "signature": signature})
     assert status == 200, answer

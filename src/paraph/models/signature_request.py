@@ -211,5 +211,10 @@ class SignUrlToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: When the signing page first opened with it (while live): from then on it may act until
+    #: ``expires_at`` plus ``paraph.signing.access.OPENED_GRACE``.
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: When ``sign_url_invalid`` was emitted for it: once per token, however often it is opened again.
+    invalid_reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     signer: Mapped[Signer] = relationship()

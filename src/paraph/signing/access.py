@@ -6,10 +6,11 @@ by mail are signed from a link carrying a MAC of the signature_id: it needs no r
 has acted (the signer's status closes it), and dies with the signature_id (a reassignment or an email change
 makes a new one). Final copies are linked with a MAC of the request id.
 
-A sign URL token is checked for expiry when the page opens; the page then keeps working with it for
-:data:`SESSION_GRACE` past ``expires_at`` (a signer who opened the page in time may take a while to fill it
-in). It is consumed when the signer signs, declines or reassigns (``paraph.signing.service``); reloading the
-page before that works (the token is not consumed by viewing).
+A sign URL token is checked by one rule (:func:`token_problem`) when the page opens, when it loads its
+images and on every action: it is dead once used, and once past ``expires_at`` -- unless the page opened
+with it while it was live (``opened_at``), which lets the signer finish for :data:`OPENED_GRACE` more. It is
+consumed when the signer signs, declines or reassigns (``paraph.signing.service``); reloading the page
+before that works (the token is not consumed by viewing).
 A mailed request's ``signing_url`` (the API's) carries no token: it leads a signed-in signer to their link.
 """
 
@@ -38,7 +39,8 @@ from paraph.signing import order, repository
 
 MAIL_SIGN_PATH = "/sign"
 FINAL_COPY_PATH = "/sign/final"
-SESSION_GRACE = dt.timedelta(hours=2)
+#: How long past ``expires_at`` a sign URL whose page was opened in time may still act (and reload).
+OPENED_GRACE = dt.timedelta(minutes=30)
 
 
 def mail_token(keys: KeyBox, signature_id: str) -> str:
@@ -79,14 +81,20 @@ TOKEN_PROBLEMS = {
 }
 
 
-def token_problem(row: SignUrlToken | None, signature_id: str, *, grace: dt.timedelta = dt.timedelta(0)) -> str | None:
-    """None when ``row`` is a live token of signer ``signature_id`` (``grace`` past its expiry still counts),
-    else the key of :data:`TOKEN_PROBLEMS`. The one check of a sign URL token, for opening and for acting."""
+def token_deadline(row: SignUrlToken) -> dt.datetime:
+    """Until when a sign URL token may open the page and act: ``expires_at``, or :data:`OPENED_GRACE` later
+    once the page has opened with it (which it can only do while live)."""
+    return row.expires_at + OPENED_GRACE if row.opened_at is not None else row.expires_at
+
+
+def token_problem(row: SignUrlToken | None, signature_id: str) -> str | None:
+    """None when ``row`` is a live token of signer ``signature_id``, else the key of :data:`TOKEN_PROBLEMS`.
+    The one check of a sign URL token, for opening the page, its images and every action."""
     if row is None or row.signer.signature_id != signature_id:
         return "invalid"
     if row.used_at is not None:
         return "used"
-    if row.expires_at + grace <= utcnow():
+    if token_deadline(row) <= utcnow():
         return "expired"
     return None
 
@@ -101,11 +109,13 @@ class Redeemed:
     signature_request: SignatureRequest | None
     state: str | None = None
     problem: str | None = None
+    token_row: SignUrlToken | None = None
 
 
 def redeem_sign_url(scope: Scope, signature_id: str, token: str, *, consume: bool = True) -> Redeemed:
     """Check a sign URL's token; with ``consume`` it cannot be used again. An expired or used token of a
-    known signer emits ``sign_url_invalid`` (in the caller's transaction: commit it even on a problem)."""
+    known signer emits ``sign_url_invalid`` the first time only (``invalid_reported_at``; in the caller's
+    transaction: commit it even on a problem)."""
     row = requests.token_by_lookup(scope.session, scope.keys.lookup(token)) if token else None
     state = token_problem(row, signature_id)
     if row is None or state == "invalid":
@@ -113,14 +123,15 @@ def redeem_sign_url(scope: Scope, signature_id: str, token: str, *, consume: boo
     signer = row.signer
     sr = signer.signature_request
     if state is not None:
-        emit_event(scope, sr, EventType.SIGN_URL_INVALID, related_signature_id=signer.signature_id)
+        if repository.claim_invalid_report(scope.session, row):
+            emit_event(scope, sr, EventType.SIGN_URL_INVALID, related_signature_id=signer.signature_id)
         return Redeemed(signer, sr, state, TOKEN_PROBLEMS[state])
     problem = api_error_for(sr)
     if problem is not None:
         return Redeemed(signer, sr, "closed", problem.error_msg)
     if consume:
         row.used_at = utcnow()
-    return Redeemed(signer, sr)
+    return Redeemed(signer, sr, token_row=row)
 
 
 # -- problems ----------------------------------------------------------------------------------------------
@@ -146,6 +157,7 @@ class Reason(StrEnum):
     NOT_YOUR_TURN = "not_your_turn"
     NOT_ALLOWED = "not_allowed"  # the request allows no decline / reassignment
     FORM = "form"  # what the signer sent needs correcting
+    TOO_LARGE = "too_large"  # an action's body is larger than the page ever sends
 
 
 #: The reason an unusable sign URL token gives, by :func:`token_problem`'s answer.
@@ -297,8 +309,10 @@ def open_embedded(
     problem = signer_problem(sr, signer)
     if problem is not None:
         raise problem
+    if redeemed.token_row is not None and redeemed.token_row.opened_at is None:
+        redeemed.token_row.opened_at = utcnow()
     _viewed(scope, sr, signer, ip=ip, ua=ua)
-    return Access(signer, sr, None)
+    return Access(signer, sr, redeemed.token_row)
 
 
 def open_mailed(scope: Scope, signature_id: str, token: str, *, ip: str | None, ua: str | None) -> Access:
@@ -367,7 +381,7 @@ def authorize(scope: Scope, signature_id: str, token: str, *, lock: bool = False
     row: SignUrlToken | None = None
     if sr.is_embedded:
         row = requests.token_by_lookup(scope.session, scope.keys.lookup(token)) if token else None
-        state = token_problem(row, signature_id, grace=SESSION_GRACE)
+        state = token_problem(row, signature_id)
         if state == "invalid":
             raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS[state], state)
         if state is not None:

@@ -1,8 +1,9 @@
 """Signing routes: the page (embedded and mailed), its images and actions, and final-copy links.
 
 The page runs in a cross-site iFrame: nothing relies on cookies. The token travels in the URL of the page
-and its images, and in the JSON body of every action. Responses never go to caches shared between users,
-and never leak the URL through ``Referer``.
+and its images, and in the ``X-Paraph-Token`` header of every action (:func:`read_action`: the token is
+checked before a byte of the body is read, and the body is read with a cap). Responses never go to caches
+shared between users, and never leak the URL through ``Referer``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from anyio import to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from markupsafe import Markup
 from pydantic import ValidationError
@@ -67,6 +68,7 @@ STATUS: dict[Reason, int] = {
     Reason.NOT_YOUR_TURN: 409,
     Reason.NOT_ALLOWED: 403,
     Reason.FORM: 422,
+    Reason.TOO_LARGE: 413,
 }
 
 Audience = Literal["json", "status"]
@@ -108,7 +110,14 @@ def answers_problems_with(audience: Audience) -> Callable[[Any], Any]:
 
 class SigningRoute(APIRoute):
     """A signing route: a :class:`SigningProblem` that leaves its handler is rendered here, as the route's
-    audience reads it."""
+    audience reads it. A route that takes a body (an action of the page) must take it through
+    :func:`read_action`, which checks the token first: declaring one without it fails at import."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        reads_first = any(d.call is read_action for d in self.dependant.dependencies)
+        if (self.methods or set()) - {"GET", "HEAD"} and not reads_first:
+            raise TypeError(f"signing action {path} must read its body through read_action (token first)")
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
@@ -129,6 +138,8 @@ HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 STATIC_TYPES = {"sign.js": "text/javascript; charset=utf-8", "sign.css": "text/css; charset=utf-8"}
 MAX_BODY_BYTES = 12 * 1024 * 1024
+#: The header carrying the token of every action the page posts (not the body: it is checked first).
+ACTION_TOKEN_HEADER = "X-Paraph-Token"  # noqa: S105 - a header name, not a secret
 #: ``hellosign:error`` codes the page posts for each problem state.
 ERROR_CODES = {
     "invalid": "sign_url_invalid",
@@ -373,18 +384,48 @@ async def typed_preview(request: Request, signature_id: str) -> Response:
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
-async def _body(request: Request) -> bytes | None:
-    body = await request.body()
-    return body if len(body) <= MAX_BODY_BYTES else None
+@dataclass(frozen=True, slots=True)
+class ActionRequest:
+    """What an action of the page posted, read only once its token was found good."""
+
+    token: str
+    raw: bytes
+
+
+def _too_large() -> SigningProblem:
+    return SigningProblem(Reason.TOO_LARGE, "What was sent is too large.", "form")
+
+
+async def read_action(request: Request, signature_id: str) -> ActionRequest:
+    """The one door of every action the page posts: first the token (``X-Paraph-Token``), checked as every
+    door checks it (:func:`paraph.signing.access.authorize`: the signer's link, the sign URL's expiry and
+    single use, the request's state), then the body, refused (413) once it is larger than
+    :data:`MAX_BODY_BYTES` -- from its declared length before reading it, else as its bytes arrive. Nothing is
+    parsed or decoded for a caller without a good token. The action itself checks the token again in its
+    own transaction, with the request locked."""
+    token = request.headers.get(ACTION_TOKEN_HEADER, "")
+    rt = runtime(request)
+    await in_uow(request, lambda s: authorize(Scope.of(s, rt), signature_id, token), write=False)
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return ActionRequest(token, b"".join(chunks))
+
+
+Action = Annotated[ActionRequest, Depends(read_action)]
 
 
 @router.post("/sign/{signature_id}/submit", include_in_schema=False)
-async def submit(request: Request, signature_id: str) -> Response:
-    raw = await _body(request)
-    if raw is None:
-        return _bad_request("The submission is too large.")
+async def submit(request: Request, signature_id: str, action: Action) -> Response:
     try:
-        body = SubmitBody.model_validate_json(raw)
+        body = SubmitBody.model_validate_json(action.raw)
     except ValidationError:
         return _bad_request("The submission could not be read.")
     try:
@@ -393,28 +434,30 @@ async def submit(request: Request, signature_id: str) -> Response:
         raise SigningProblem(Reason.FORM, exc.message, "form", errors={exc.kind: exc.message}) from None
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
-    sr = await in_uow(request, lambda s: service.submit(Scope.of(s, rt), signature_id, body, images, ip=ip, ua=ua))
+    sr = await in_uow(
+        request, lambda s: service.submit(Scope.of(s, rt), signature_id, action.token, body, images, ip=ip, ua=ua)
+    )
     return JSONResponse({"ok": True, "complete": sr.is_complete}, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/sign/{signature_id}/decline", include_in_schema=False)
-async def decline(request: Request, signature_id: str) -> Response:
+async def decline(request: Request, signature_id: str, action: Action) -> Response:
     try:
-        body = DeclineBody.model_validate_json(await request.body())
+        body = DeclineBody.model_validate_json(action.raw)
     except ValidationError:
         return _bad_request("The request could not be read.")
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
     await in_uow(
-        request, lambda s: service.decline(Scope.of(s, rt), signature_id, body.token, body.reason, ip=ip, ua=ua)
+        request, lambda s: service.decline(Scope.of(s, rt), signature_id, action.token, body.reason, ip=ip, ua=ua)
     )
     return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/sign/{signature_id}/reassign", include_in_schema=False)
-async def reassign(request: Request, signature_id: str) -> Response:
+async def reassign(request: Request, signature_id: str, action: Action) -> Response:
     try:
-        body = ReassignBody.model_validate_json(await request.body())
+        body = ReassignBody.model_validate_json(action.raw)
     except ValidationError:
         return _bad_request("The request could not be read.")
     ip, ua = client_ip(request), request.headers.get("user-agent")
@@ -422,7 +465,7 @@ async def reassign(request: Request, signature_id: str) -> Response:
 
     def run(session: Session) -> str:
         signer = service.reassign(
-            Scope.of(session, rt), signature_id, body.token, body.name, body.email_address, body.reason, ip=ip, ua=ua
+            Scope.of(session, rt), signature_id, action.token, body.name, body.email_address, body.reason, ip=ip, ua=ua
         )
         return signer.signature_id
 

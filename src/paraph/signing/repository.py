@@ -5,7 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from paraph.models import AuditEvent, FinalDocument, RequestField, SignatureImage, SignatureRequest, Signer
+from paraph.db import utcnow
+from paraph.models import (
+    AuditEvent,
+    FinalDocument,
+    RequestField,
+    SignatureImage,
+    SignatureRequest,
+    Signer,
+    SignUrlToken,
+)
 from paraph.signature_request import repository as requests
 
 
@@ -20,6 +29,18 @@ def signer_and_request(
     if sr is None:
         return None
     return signer, sr
+
+
+def claim_invalid_report(session: Session, row: SignUrlToken) -> bool:
+    """Mark the token's ``sign_url_invalid`` as reported; True only for the one caller that marked it (a
+    conditional UPDATE: concurrent openings of the same dead URL cannot both win)."""
+    result = session.execute(
+        sa.update(SignUrlToken)
+        .where(SignUrlToken.id == row.id, SignUrlToken.invalid_reported_at.is_(None))
+        .values(invalid_reported_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 def fields_of(session: Session, sr: SignatureRequest) -> list[RequestField]:

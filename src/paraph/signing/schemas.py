@@ -1,4 +1,5 @@
-"""What the signing page posts (JSON, from its own origin; the token in the body is the credential)."""
+"""What the signing page posts (JSON, from its own origin). The credential is not here: the token travels in
+the ``X-Paraph-Token`` header, checked before the body is read (``paraph.signing.endpoints.read_action``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ MAX_REASON = 2000
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    token: str = Field(max_length=200)
 
     @model_validator(mode="before")
     @classmethod

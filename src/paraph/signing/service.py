@@ -77,6 +77,7 @@ def _stored_values(fields: list[RequestField]) -> dict[str, Any]:
 def submit(
     scope: Scope,
     signature_id: str,
+    token: str,
     body: SubmitBody,
     images: dict[str, PreparedImage],
     *,
@@ -85,7 +86,7 @@ def submit(
 ) -> SignatureRequest:
     """Record a signer's values and signature; the last signer completes the request."""
     session = scope.session
-    access = _act(scope, signature_id, body.token)
+    access = _act(scope, signature_id, token)
     sr, signer = access.sr, access.signer
     methods = allowed_methods(sr)
     for image in images.values():

@@ -518,6 +518,8 @@ def upgrade() -> None:
         sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("used_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("invalid_reported_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["signer_id"], ["signers.id"], name=op.f("fk_sign_url_tokens_signer_id_signers"), ondelete="CASCADE"
         ),

@@ -1,8 +1,9 @@
 /* Paraph signing page.
  *
  * One script for the embedded iFrame (hellosign-embedded v2 postMessage protocol) and the page opened from
- * a mail. Everything comes from the JSON in #paraph-data; every action posts JSON carrying the token (no
- * cookies: the page runs in a cross-site iFrame). The server checks everything again: what this script
+ * a mail. Everything comes from the JSON in #paraph-data; every action posts JSON with the token in its
+ * X-Paraph-Token header, which the server checks before reading the body (no cookies: the page runs in a
+ * cross-site iFrame). The server checks everything again: what this script
  * checks is for the signer's comfort.
  */
 (function () {
@@ -739,8 +740,8 @@
   function send(url, body) {
     return fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(Object.assign({ token: data.token }, body)),
+      headers: { "Content-Type": "application/json", "X-Paraph-Token": data.token },
+      body: JSON.stringify(body),
       credentials: "omit",
       cache: "no-store",
       referrerPolicy: "no-referrer"
