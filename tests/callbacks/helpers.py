@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import urllib3
@@ -44,17 +43,6 @@ def emit_events(
             )
             ids.append(emitted.event.event_id)
     return ids
-
-
-def wait_until(predicate: Any, timeout: float = 20.0, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = predicate()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval)
 
 
 def events(base: str, acct: AccountInfo, **params: Any) -> dict[str, Any]:

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from paraph.models import Job
-from tests.callbacks.helpers import call, emit_events, events, set_callback, wait_until
+from tests.callbacks.helpers import call, emit_events, events, set_callback
+from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from reportlab.pdfgen import canvas
 from paraph.models import SignatureRequest
 from paraph.models.signature_request import FilesState
 from paraph.signature_request import repository
+from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 
@@ -148,17 +148,6 @@ def page(server: Server, url: str, **query: str) -> urllib3.BaseHTTPResponse:
 def action(server: Server, signature_id: str, what: str, body: dict[str, Any]) -> tuple[int, Any]:
     resp = urllib3.request("POST", f"{server.url}/sign/{signature_id}/{what}", json=body, retries=False, timeout=60)
     return resp.status, json.loads(resp.data)
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = predicate()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 @dataclass
