@@ -21,6 +21,7 @@ from paraph.app import create_app
 from paraph.config import Settings
 from paraph.migrate import upgrade
 from paraph.runtime import Runtime
+from tests.browser import CHROMIUM_ARGS
 from tests.pgcluster import Cluster, free_port
 from tests.receiver import Receiver, ReceiverServer
 from tests.stubs import StubResolver
@@ -192,15 +193,6 @@ def receiver() -> Iterator[Receiver]:
 
 
 # -- the browser ---------------------------------------------------------------------------------------------
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="session")
