@@ -1,22 +1,17 @@
 from __future__ import annotations
 
-import json
 from typing import Any
-
-import urllib3
 
 from paraph.account import repository as accounts
 from paraph.callbacks.events import EventType
 from paraph.callbacks.service import emit
 from paraph.runtime import Runtime
+from tests.client import request_json
 from tests.conftest import AccountInfo
 
 
 def call(base: str, method: str, path: str, key: str, **kw: Any) -> tuple[int, Any]:
-    headers = {**kw.pop("headers", {}), **urllib3.make_headers(basic_auth=f"{key}:")}
-    resp = urllib3.request(method, base + path, headers=headers, retries=False, timeout=30, **kw)
-    data = json.loads(resp.data) if resp.data else None
-    return resp.status, data
+    return request_json(base, method, path, key, timeout=30, **kw)
 
 
 def set_callback(base: str, acct: AccountInfo, url: str | None) -> None:

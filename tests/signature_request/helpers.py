@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -18,6 +17,7 @@ from dropbox_sign import models
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
+from tests.client import request, request_json
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 
@@ -36,13 +36,11 @@ def make_pdf(pages: Sequence[Sequence[str]] = (("Hello",),), pagesize: tuple[flo
 
 
 def call(server: Server, method: str, path: str, key: str, **kw: Any) -> urllib3.BaseHTTPResponse:
-    headers = {**kw.pop("headers", {}), **urllib3.make_headers(basic_auth=f"{key}:")}
-    return urllib3.request(method, server.api + path, headers=headers, retries=False, timeout=60, **kw)
+    return request(server.api, method, path, key, **kw)
 
 
 def call_json(server: Server, method: str, path: str, key: str, **kw: Any) -> tuple[int, Any]:
-    resp = call(server, method, path, key, **kw)
-    return resp.status, (json.loads(resp.data) if resp.data else None)
+    return request_json(server.api, method, path, key, **kw)
 
 
 def listen(sdk: Any, receiver: Receiver) -> None:

@@ -16,7 +16,7 @@ from reportlab.pdfgen import canvas
 from paraph.models import SignatureRequest
 from paraph.models.signature_request import FilesState
 from paraph.signature_request import repository
-from tests.client import wait_until
+from tests.client import request, wait_until
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 
@@ -36,8 +36,7 @@ def make_pdf(pages: int = 2) -> bytes:
 
 
 def api(server: Server, account: AccountInfo, method: str, path: str, **kw: Any) -> tuple[int, Any]:
-    headers = {**kw.pop("headers", {}), **urllib3.make_headers(basic_auth=f"{account.api_key}:")}
-    resp = urllib3.request(method, server.api + path, headers=headers, retries=False, timeout=60, **kw)
+    resp = request(server.api, method, path, account.api_key, **kw)
     body: Any = resp.data
     if resp.headers.get("content-type", "").startswith("application/json"):
         body = json.loads(resp.data) if resp.data else None
