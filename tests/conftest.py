@@ -159,17 +159,10 @@ class AccountInfo:
     password: str
 
 
-def make_account(rt: Runtime, email: str | None = None, password: str = "S3cret-pass") -> AccountInfo:
-    from paraph.account.service import create_account
-
-    email = email or f"dev-{uuid.uuid4().hex[:8]}@example.com"
-    with rt.unit_of_work() as session:
-        created = create_account(session, email, password=password)
-        return AccountInfo(created.account.account_id, email, created.api_key, password)
-
-
 @pytest.fixture
 def account(runtime: Runtime) -> AccountInfo:
+    from tests.factories import make_account  # deferred: tests.factories imports AccountInfo from here
+
     return make_account(runtime)
 
 

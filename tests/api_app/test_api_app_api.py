@@ -10,7 +10,8 @@ import pytest
 from dropbox_sign import models
 
 from tests.client import request
-from tests.conftest import AccountInfo, Server, make_account
+from tests.conftest import AccountInfo, Server
+from tests.factories import make_account
 
 
 def create(sdk: Any, name: str = "My App", **kw: Any) -> Any:

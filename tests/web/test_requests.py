@@ -16,7 +16,8 @@ from paraph.models.signature_request import FilesState
 from paraph.signature_request import browse, repository
 from paraph.signature_request.state import LISTED, RequestState, state_of
 from tests.client import wait_until
-from tests.conftest import AccountInfo, Server, make_account
+from tests.conftest import AccountInfo, Server
+from tests.factories import make_account
 from tests.receiver import Receiver
 from tests.signing.helpers import (
     action,
