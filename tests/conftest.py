@@ -21,6 +21,7 @@ from paraph.app import create_app
 from paraph.config import Settings
 from paraph.migrate import upgrade
 from paraph.runtime import Runtime
+from tests.browser import CHROMIUM_ARGS
 from tests.pgcluster import Cluster, free_port
 from tests.receiver import Receiver, ReceiverServer
 from tests.stubs import StubResolver
@@ -158,17 +159,10 @@ class AccountInfo:
     password: str
 
 
-def make_account(rt: Runtime, email: str | None = None, password: str = "S3cret-pass") -> AccountInfo:
-    from paraph.account.service import create_account
-
-    email = email or f"dev-{uuid.uuid4().hex[:8]}@example.com"
-    with rt.unit_of_work() as session:
-        created = create_account(session, email, password=password)
-        return AccountInfo(created.account.account_id, email, created.api_key, password)
-
-
 @pytest.fixture
 def account(runtime: Runtime) -> AccountInfo:
+    from tests.factories import make_account  # deferred: tests.factories imports AccountInfo from here
+
     return make_account(runtime)
 
 
@@ -192,15 +186,6 @@ def receiver() -> Iterator[Receiver]:
 
 
 # -- the browser ---------------------------------------------------------------------------------------------
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="session")

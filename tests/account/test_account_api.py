@@ -7,17 +7,10 @@ from typing import Any
 
 import dropbox_sign
 import pytest
-import urllib3
 from dropbox_sign import models
 
+from tests.client import request
 from tests.conftest import AccountInfo, Server
-
-
-def raw(server: Server, method: str, path: str, key: str | None, **kw: Any) -> urllib3.BaseHTTPResponse:
-    headers = kw.pop("headers", {})
-    if key is not None:
-        headers.update(urllib3.make_headers(basic_auth=f"{key}:"))
-    return urllib3.request(method, server.api + path, headers=headers, retries=False, **kw)
 
 
 def test_it_returns_the_account_to_the_sdk(sdk: Any, account: AccountInfo) -> None:
@@ -57,7 +50,7 @@ def test_it_creates_accounts(sdk: Any) -> None:
 
 def test_it_refuses_a_missing_or_wrong_key_with_the_envelope(server: Server) -> None:
     for key in (None, "0" * 64):
-        resp = raw(server, "GET", "/account", key)
+        resp = request(server.api, "GET", "/account", key)
         assert resp.status == 401
         assert resp.headers["content-type"].startswith("application/json")
         body = json.loads(resp.data)
@@ -66,25 +59,25 @@ def test_it_refuses_a_missing_or_wrong_key_with_the_envelope(server: Server) -> 
 
 
 def test_it_answers_unknown_paths_and_methods_with_the_envelope(server: Server, account: AccountInfo) -> None:
-    resp = raw(server, "GET", "/no/such/thing", account.api_key)
+    resp = request(server.api, "GET", "/no/such/thing", account.api_key)
     assert resp.status == 404
     assert json.loads(resp.data)["error"]["error_name"] == "not_found"
-    resp = raw(server, "DELETE", "/account", account.api_key)
+    resp = request(server.api, "DELETE", "/account", account.api_key)
     assert resp.status == 405
     assert json.loads(resp.data)["error"]["error_name"] == "method_not_supported"
 
 
 def test_it_sends_rate_limit_headers_on_every_response(server: Server, account: AccountInfo) -> None:
     for key in (account.api_key, None):
-        resp = raw(server, "GET", "/account", key)
+        resp = request(server.api, "GET", "/account", key)
         assert int(resp.headers["X-RateLimit-Limit"]) > 0
         assert int(resp.headers["X-RateLimit-Remaining"]) >= 0
         assert int(resp.headers["X-Ratelimit-Reset"]) > 0
 
 
 def test_it_accepts_the_legacy_post_with_bracket_style_form(server: Server, account: AccountInfo) -> None:
-    resp = raw(
-        server,
+    resp = request(
+        server.api,
         "POST",
         "/account",
         account.api_key,
@@ -103,17 +96,19 @@ def test_it_refuses_private_callback_urls_unless_allowed(server: Server, account
         "https://10.1.2.3/x",
         "https://private.example.com/",
     ):
-        resp = raw(server, "PUT", "/account", account.api_key, json={"callback_url": url})
+        resp = request(server.api, "PUT", "/account", account.api_key, json={"callback_url": url})
         assert resp.status == 400, url
         assert json.loads(resp.data)["error"]["error_path"] == "callback_url"
-    resp = raw(server, "PUT", "/account", account.api_key, json={"callback_url": "https://public.example.com/cb"})
+    resp = request(
+        server.api, "PUT", "/account", account.api_key, json={"callback_url": "https://public.example.com/cb"}
+    )
     assert resp.status == 200, resp.data
 
 
 def test_it_answers_bad_json_with_400_not_500(server: Server, account: AccountInfo) -> None:
     for body in (b"{not json", b"[1,2]", b"\xff\xfe"):
-        resp = raw(
-            server,
+        resp = request(
+            server.api,
             "PUT",
             "/account",
             account.api_key,

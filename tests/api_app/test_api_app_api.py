@@ -9,8 +9,9 @@ import dropbox_sign
 import pytest
 from dropbox_sign import models
 
-from tests.account.test_account_api import raw
-from tests.conftest import AccountInfo, Server, make_account
+from tests.client import request
+from tests.conftest import AccountInfo, Server
+from tests.factories import make_account
 
 
 def create(sdk: Any, name: str = "My App", **kw: Any) -> Any:
@@ -55,15 +56,15 @@ def test_it_gets_lists_updates_and_deletes(sdk: Any) -> None:
 def test_it_hides_apps_of_other_accounts(server: Server, sdk: Any) -> None:
     app = create(sdk)
     other = make_account(server.runtime)
-    resp = raw(server, "GET", f"/api_app/{app.client_id}", other.api_key)
+    resp = request(server.api, "GET", f"/api_app/{app.client_id}", other.api_key)
     assert resp.status == 404
-    resp = raw(server, "GET", "/api_app/list", other.api_key)
+    resp = request(server.api, "GET", "/api_app/list", other.api_key)
     assert json.loads(resp.data)["api_apps"] == []
 
 
 def test_it_answers_delete_with_204(server: Server, sdk: Any, account: AccountInfo) -> None:
     app = create(sdk)
-    resp = raw(server, "DELETE", f"/api_app/{app.client_id}", account.api_key)
+    resp = request(server.api, "DELETE", f"/api_app/{app.client_id}", account.api_key)
     assert resp.status == 204
     assert resp.data == b""
 
@@ -89,7 +90,7 @@ def test_it_answers_delete_with_204(server: Server, sdk: Any, account: AccountIn
     ],
 )
 def test_it_points_at_the_bad_parameter(server: Server, account: AccountInfo, body: dict[str, Any], path: str) -> None:
-    resp = raw(server, "POST", "/api_app", account.api_key, json=body)
+    resp = request(server.api, "POST", "/api_app", account.api_key, json=body)
     assert resp.status == 400
     err = json.loads(resp.data)["error"]
     assert err["error_name"] == "bad_request"
@@ -97,14 +98,14 @@ def test_it_points_at_the_bad_parameter(server: Server, account: AccountInfo, bo
 
 
 def test_it_checks_page_size(server: Server, account: AccountInfo) -> None:
-    resp = raw(server, "GET", "/api_app/list?page_size=101", account.api_key)
+    resp = request(server.api, "GET", "/api_app/list?page_size=101", account.api_key)
     assert resp.status == 400
     assert json.loads(resp.data)["error"]["error_path"] == "page_size"
 
 
 def test_it_accepts_bracket_style_multipart(server: Server, account: AccountInfo) -> None:
-    resp = raw(
-        server,
+    resp = request(
+        server.api,
         "POST",
         "/api_app",
         account.api_key,
@@ -139,7 +140,7 @@ LEGACY_CREATES: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize("style", sorted(LEGACY_CREATES))
 def test_it_accepts_the_legacy_domain_and_null_white_labeling(server: Server, account: AccountInfo, style: str) -> None:
-    resp = raw(server, "POST", "/api_app", account.api_key, **LEGACY_CREATES[style])
+    resp = request(server.api, "POST", "/api_app", account.api_key, **LEGACY_CREATES[style])
     assert resp.status == 201, resp.data
     app = json.loads(resp.data)["api_app"]
     assert app["domains"] == ["legacy.example"]
@@ -149,8 +150,8 @@ def test_it_accepts_the_legacy_domain_and_null_white_labeling(server: Server, ac
 
 def test_it_updates_with_the_legacy_post(server: Server, sdk: Any, account: AccountInfo) -> None:
     app = create(sdk, white_labeling_options=models.SubWhiteLabelingOptions(link_color="#112233"))
-    resp = raw(
-        server,
+    resp = request(
+        server.api,
         "POST",
         f"/api_app/{app.client_id}",
         account.api_key,
@@ -164,6 +165,6 @@ def test_it_updates_with_the_legacy_post(server: Server, sdk: Any, account: Acco
 
 def test_it_refuses_both_domain_and_domains(server: Server, account: AccountInfo) -> None:
     body = {"name": "x", "domain": "a.example", "domains": ["b.example"]}
-    resp = raw(server, "POST", "/api_app", account.api_key, json=body)
+    resp = request(server.api, "POST", "/api_app", account.api_key, json=body)
     assert resp.status == 400
     assert json.loads(resp.data)["error"]["error_path"] == "domain"

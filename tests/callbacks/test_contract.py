@@ -11,8 +11,9 @@ from dropbox_sign import EventCallbackHelper, models
 from dropbox_sign.models import EventCallbackRequest
 from standardwebhooks.webhooks import Webhook
 
-from tests.callbacks.helpers import call, emit_events, events, set_callback
+from tests.callbacks.helpers import call, events, set_callback
 from tests.conftest import AccountInfo, Server
+from tests.factories import emit_events
 from tests.receiver import Receiver
 
 

@@ -20,8 +20,9 @@ from paraph.callbacks.dispatcher import Dispatcher
 from paraph.models import CallbackAttempt, CallbackDelivery
 from paraph.runtime import Runtime
 from paraph.worker.runner import Worker
-from tests.callbacks.helpers import emit_events, wait_until
+from tests.client import wait_until
 from tests.conftest import AccountInfo
+from tests.factories import emit_events
 from tests.receiver import Receiver
 
 

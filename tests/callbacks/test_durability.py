@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from paraph.config import Settings
 from paraph.models import CallbackAttempt, CallbackDelivery
 from paraph.runtime import Runtime
-from tests.callbacks.helpers import emit_events, wait_until
-from tests.conftest import make_account
+from tests.client import wait_until
+from tests.factories import emit_events, make_account
 from tests.pgcluster import free_port
 from tests.receiver import Receiver
 

@@ -8,8 +8,10 @@ import sqlalchemy as sa
 
 from paraph.callbacks.tasks import prune
 from paraph.models import CallbackAttempt, CallbackDelivery
-from tests.callbacks.helpers import emit_events, events, set_callback, wait_until
+from tests.callbacks.helpers import events, set_callback
+from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
+from tests.factories import emit_events
 from tests.receiver import Receiver
 
 

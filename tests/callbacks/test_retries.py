@@ -9,8 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from paraph.models import Job
-from tests.callbacks.helpers import call, emit_events, events, set_callback, wait_until
+from tests.callbacks.helpers import call, events, set_callback
+from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
+from tests.factories import emit_events
 from tests.receiver import Receiver
 
 
@@ -134,7 +136,7 @@ def test_it_paginates_and_filters_events(server: Server, account: AccountInfo) -
 
 
 def test_it_keeps_each_accounts_events_to_itself(server: Server, account: AccountInfo) -> None:
-    from tests.conftest import make_account
+    from tests.factories import make_account
 
     (event_id,) = emit_events(server.runtime, account, 1)
     other = make_account(server.runtime)

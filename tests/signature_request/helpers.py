@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import io
-import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +17,7 @@ from dropbox_sign import models
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
+from tests.client import request, request_json
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 
@@ -36,13 +36,11 @@ def make_pdf(pages: Sequence[Sequence[str]] = (("Hello",),), pagesize: tuple[flo
 
 
 def call(server: Server, method: str, path: str, key: str, **kw: Any) -> urllib3.BaseHTTPResponse:
-    headers = {**kw.pop("headers", {}), **urllib3.make_headers(basic_auth=f"{key}:")}
-    return urllib3.request(method, server.api + path, headers=headers, retries=False, timeout=60, **kw)
+    return request(server.api, method, path, key, **kw)
 
 
 def call_json(server: Server, method: str, path: str, key: str, **kw: Any) -> tuple[int, Any]:
-    resp = call(server, method, path, key, **kw)
-    return resp.status, (json.loads(resp.data) if resp.data else None)
+    return request_json(server.api, method, path, key, **kw)
 
 
 def listen(sdk: Any, receiver: Receiver) -> None:
@@ -147,17 +145,6 @@ def file_server(host: str = "127.0.0.1") -> Iterator[FileServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = predicate()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def account_key(account: AccountInfo) -> str:

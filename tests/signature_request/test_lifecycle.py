@@ -14,7 +14,8 @@ from dropbox_sign import models
 
 from paraph.models import Job, SignatureRequest
 from paraph.signature_request import repository, tasks
-from tests.conftest import AccountInfo, Server, make_account
+from tests.conftest import AccountInfo, Server
+from tests.factories import make_account
 from tests.receiver import Receiver
 from tests.signature_request.helpers import (
     call_json,

@@ -9,7 +9,8 @@ from urllib.parse import quote, urlencode, urlsplit
 import dropbox_sign
 import urllib3
 
-from tests.conftest import AccountInfo, Server, make_account
+from tests.conftest import AccountInfo, Server
+from tests.factories import make_account
 from tests.receiver import Receiver
 from tests.signature_request.helpers import create_embedded, listen, make_pdf, new_app, send, signer, wait_event
 from tests.signing.helpers import action

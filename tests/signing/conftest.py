@@ -20,14 +20,6 @@ from tests.pgcluster import free_port
 ROOT = Path(__file__).resolve().parents[2]
 EMBEDDED_JS = ROOT / "node_modules" / "hellosign-embedded" / "umd" / "embedded.development.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 

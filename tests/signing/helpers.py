@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from reportlab.pdfgen import canvas
 from paraph.models import SignatureRequest
 from paraph.models.signature_request import FilesState
 from paraph.signature_request import repository
+from tests.client import request, wait_until
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 
@@ -36,8 +36,7 @@ def make_pdf(pages: int = 2) -> bytes:
 
 
 def api(server: Server, account: AccountInfo, method: str, path: str, **kw: Any) -> tuple[int, Any]:
-    headers = {**kw.pop("headers", {}), **urllib3.make_headers(basic_auth=f"{account.api_key}:")}
-    resp = urllib3.request(method, server.api + path, headers=headers, retries=False, timeout=60, **kw)
+    resp = request(server.api, method, path, account.api_key, **kw)
     body: Any = resp.data
     if resp.headers.get("content-type", "").startswith("application/json"):
         body = json.loads(resp.data) if resp.data else None
@@ -153,17 +152,6 @@ def action(server: Server, signature_id: str, what: str, body: dict[str, Any]) -
         "POST", f"{server.url}/sign/{signature_id}/{what}", json=body, headers=headers, retries=False, timeout=60
     )
     return resp.status, json.loads(resp.data)
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = predicate()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from paraph.models import SignatureImage
+from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 from tests.signing.conftest import DESKTOP, PHONE, Host, Inbox, screenshot
@@ -27,7 +28,6 @@ from tests.signing.helpers import (
     set_callback,
     sign_url,
     wait_event,
-    wait_until,
 )
 from tests.signing.test_mail import links
 

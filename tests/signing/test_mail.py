@@ -21,10 +21,11 @@ from paraph.mail.tasks import _expiry_notices
 from paraph.models import Account, SignatureRequest
 from paraph.signature_request.tasks import expire_due
 from paraph.web.outbox import list_mails, load_mail
+from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
 from tests.pgcluster import free_port
 from tests.signing.conftest import Inbox
-from tests.signing.helpers import action, api, create, f, page, wait_until
+from tests.signing.helpers import action, api, create, f, page
 
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/sign/([0-9a-f]{32})\?token=([A-Za-z0-9_-]+)")
 FINAL_LINK = re.compile(r"http://127\.0\.0\.1:\d+/sign/final/([0-9a-f]{40})\?token=([A-Za-z0-9_-]+)")

@@ -8,7 +8,8 @@ import urllib.request
 import pytest
 
 from paraph.web import inspector
-from tests.conftest import AccountInfo, Server, make_account
+from tests.conftest import AccountInfo, Server
+from tests.factories import make_account
 from tests.web.helpers import Client
 
 

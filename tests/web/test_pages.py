@@ -17,7 +17,8 @@ from playwright.sync_api import Page, expect
 
 from paraph.db import utcnow
 from paraph.models import CallbackEndpoint
-from tests.conftest import AccountInfo, Server, make_account
+from tests.conftest import AccountInfo, Server
+from tests.factories import make_account
 from tests.receiver import Receiver
 from tests.web.conftest import sign_in
 

@@ -15,7 +15,9 @@ from paraph.db import utcnow
 from paraph.models.signature_request import FilesState
 from paraph.signature_request import browse, repository
 from paraph.signature_request.state import LISTED, RequestState, state_of
-from tests.conftest import AccountInfo, Server, make_account
+from tests.client import wait_until
+from tests.conftest import AccountInfo, Server
+from tests.factories import make_account
 from tests.receiver import Receiver
 from tests.signing.helpers import (
     action,
@@ -27,7 +29,6 @@ from tests.signing.helpers import (
     sign_url,
     token_of,
     wait_event,
-    wait_until,
 )
 from tests.signing.helpers import page as get_page
 from tests.web.conftest import sign_in
