@@ -21,6 +21,7 @@ from paraph.models import SignUrlToken
 from paraph.pdf.signature_image import MAX_SOURCE_PIXELS
 from paraph.signing.access import OPENED_GRACE
 from paraph.signing.endpoints import MAX_BODY_BYTES, SigningRoute
+from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 from tests.signing.helpers import (
@@ -34,7 +35,6 @@ from tests.signing.helpers import (
     set_callback,
     sign_url,
     token_of,
-    wait_until,
 )
 
 PARENT = "http://localhost:5173/checkout"
