@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -55,3 +56,14 @@ def test_it_installs_python_packages_from_the_lock_only() -> None:
     assert "pip install" not in makefile.replace("pip install --quiet --require-hashes", "")
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make check" in ci and "make test" in ci
+
+
+def test_it_documents_every_dom_hook_in_the_readme() -> None:
+    # Integrators' end-to-end tests rely on data-testid hooks: each one in a page or script is in the README.
+    src = ROOT / "src" / "paraph"
+    found: set[str] = set()
+    for path in [*src.rglob("*.html"), *src.rglob("*.js")]:
+        found |= set(re.findall(r'data-testid="([a-z0-9-]+)"', path.read_text()))
+    assert found, "no hook found: the pattern no longer matches the pages"
+    text = README.read_text()
+    assert sorted(h for h in found if f"`{h}`" not in text) == []
