@@ -17,6 +17,7 @@ from typing import Any
 
 from paraph import sender_regex
 from paraph.pdf.model import (
+    TAG_VALIDATION_TYPES,
     DocumentError,
     DocumentErrorKind,
     Field,
@@ -27,20 +28,8 @@ from paraph.pdf.model import (
 )
 from paraph.wire.validators import check_http_url
 
-VALIDATION_TYPES = frozenset(
-    {
-        "numbers_only",
-        "letters_only",
-        "phone_number",
-        "bank_routing_number",
-        "bank_account_number",
-        "email_address",
-        "zip_code",
-        "social_security_number",
-        "employer_identification_number",
-        "custom_regex",
-    }
-)
+#: What a form field's ``validation_type`` may be: a text tag's vocabulary, plus ``custom_regex``.
+VALIDATION_TYPES = frozenset((*TAG_VALIDATION_TYPES, "custom_regex"))
 FONT_FAMILIES = (
     "helvetica",
     "arial",

@@ -6,6 +6,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+#: Validation types a text tag may name; form fields may also name ``custom_regex`` (``pdf.fields``).
+TAG_VALIDATION_TYPES = (
+    "numbers_only",
+    "letters_only",
+    "phone_number",
+    "bank_routing_number",
+    "bank_account_number",
+    "email_address",
+    "zip_code",
+    "social_security_number",
+    "employer_identification_number",
+)
+
 
 class FieldType(StrEnum):
     """Form field types as Dropbox Sign names them in ``form_fields_per_document`` and ``response_data``."""

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from paraph.pdf.model import TAG_VALIDATION_TYPES as VALIDATION_TYPES
 from paraph.pdf.model import Field, FieldGroup, FieldType, PageInfo
 
 #: Type token -> field type (the walkthrough's exact tokens; matched case-insensitively).
@@ -34,18 +35,6 @@ TYPE_TOKENS: dict[str, FieldType] = {
     "checkbox-merge": FieldType.CHECKBOX_MERGE,
 }
 MERGE_TYPES = frozenset({FieldType.TEXT_MERGE, FieldType.CHECKBOX_MERGE})
-#: Validation types a text tag may name (``custom_regex`` exists only in form_fields_per_document).
-VALIDATION_TYPES = (
-    "numbers_only",
-    "letters_only",
-    "phone_number",
-    "bank_routing_number",
-    "bank_account_number",
-    "email_address",
-    "zip_code",
-    "social_security_number",
-    "employer_identification_number",
-)
 AUTO_FILL_TYPES = ("firstName", "lastName", "name", "email", "company", "title")
 _VALIDATION_BY_KEY = {v.lower(): v for v in VALIDATION_TYPES}
 _AUTO_FILL_BY_KEY = {v.lower(): v for v in AUTO_FILL_TYPES}
