@@ -13,13 +13,18 @@ import shlex
 import signal
 import socket
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
 from paraph import logredact
 from paraph.config import Settings, settings_help
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 #: Settings a command-line option can give, and the option that gives it (named in error messages).
 OPTION_SETTINGS = {"port": "--port"}
@@ -292,8 +297,6 @@ def _worker(settings: Settings) -> int:
 def _account_create(settings: Settings, email: str, password: str | None, as_json: bool) -> int:
     from paraph.account.service import check_password, create_account
     from paraph.errors import ApiError
-    from paraph.migrate import upgrade
-    from paraph.runtime import Runtime
     from paraph.wire.validators import check_email
 
     try:
@@ -303,21 +306,16 @@ def _account_create(settings: Settings, email: str, password: str | None, as_jso
     except ValueError as exc:
         say(str(exc))
         return 2
-    upgrade(settings.effective_database_url)
-    rt = Runtime(settings)
     try:
-        with rt.unit_of_work() as session:
-            created = create_account(session, email, password=password)
-            out = {
-                "account_id": created.account.account_id,
-                "email_address": created.account.email_address,
-                "api_key": created.api_key,
-            }
+        created = _in_transaction(settings, lambda session: create_account(session, email, password=password))
     except ApiError as exc:
         say(exc.error_msg + f" To set its password: paraph account set-password {email}")
         return 1
-    finally:
-        rt.close()
+    out = {
+        "account_id": created.account.account_id,
+        "email_address": created.account.email_address,
+        "api_key": created.api_key,
+    }
     if as_json:
         print(json.dumps(out))
     else:
@@ -330,8 +328,6 @@ def _account_create(settings: Settings, email: str, password: str | None, as_jso
 def _account_set_password(settings: Settings, email: str, password: str | None) -> int:
     from paraph.account.service import check_password, set_password
     from paraph.errors import ApiError
-    from paraph.migrate import upgrade
-    from paraph.runtime import Runtime
 
     try:
         password = password if password is not None else read_password()
@@ -339,18 +335,27 @@ def _account_set_password(settings: Settings, email: str, password: str | None) 
     except ValueError as exc:
         say(str(exc))
         return 2
+    try:
+        _in_transaction(settings, lambda session: set_password(session, email, password, source="cli"))
+    except ApiError as exc:
+        say(exc.error_msg)
+        return 1
+    say(f"password set for {email}; sign in at {settings.base_url}/login")
+    return 0
+
+
+def _in_transaction(settings: Settings, change: Callable[[Session], T]) -> T:
+    """An account command's one change: migrations applied, then ``change`` in one unit of work."""
+    from paraph.migrate import upgrade
+    from paraph.runtime import Runtime
+
     upgrade(settings.effective_database_url)
     rt = Runtime(settings)
     try:
         with rt.unit_of_work() as session:
-            set_password(session, email, password, source="cli")
-    except ApiError as exc:
-        say(exc.error_msg)
-        return 1
+            return change(session)
     finally:
         rt.close()
-    say(f"password set for {email}; sign in at {settings.base_url}/login")
-    return 0
 
 
 def read_password() -> str:
