@@ -99,7 +99,8 @@ def _include_routers(app: FastAPI) -> None:
 
 
 def _optional_routers() -> list[Any]:
-    """Routers of features that register themselves (signature requests, signing pages, dashboard)."""
+    """The routers beyond account, api_app and callbacks (signature requests, signing pages, dashboard); no router
+    registers background work any more (that is ``paraph.tasks``)."""
     from paraph import routes
 
     return routes.all_routers()
