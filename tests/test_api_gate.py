@@ -68,7 +68,7 @@ def test_an_unknown_caller_gets_401_before_its_body_is_read(server: Server) -> N
 
 
 def test_the_table_is_bounded() -> None:
-    table = RateTable(max_tracked=10)
+    table: RateTable[int] = RateTable(max_tracked=10)
     for key_id in range(1000):
         table.hit(key_id, now=7200.0)
     assert len(table) == 10

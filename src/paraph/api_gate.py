@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Generic, TypeVar
 
 from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,34 +23,37 @@ from paraph.wire.responses import ApiJSONResponse
 
 API_PREFIXES = ("/v3", "/paraph/v1")
 DEFAULT_MAX_TRACKED = 100_000
+K = TypeVar("K", bound=Hashable)
 
 
 def is_api_path(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in API_PREFIXES)
 
 
-class RateTable:
-    """Requests per key id in the current hour; bounded (the least recently seen key is dropped first)."""
+class RateTable(Generic[K]):
+    """Hits per key in the current fixed window (an hour by default); bounded: past ``max_tracked`` keys the
+    least recently seen one is dropped first. The API counts per key id; the callback inspector per client IP."""
 
-    def __init__(self, max_tracked: int = DEFAULT_MAX_TRACKED) -> None:
+    def __init__(self, max_tracked: int = DEFAULT_MAX_TRACKED, window_seconds: int = 3600) -> None:
         self.max_tracked = max_tracked
+        self.window_seconds = window_seconds
         self.window = 0
-        self._counts: OrderedDict[int, int] = OrderedDict()
+        self._counts: OrderedDict[K, int] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._counts)
 
-    def hit(self, key_id: int, now: float | None = None) -> tuple[int, int]:
-        """Count one request of ``key_id``: (requests in this window so far, the window's reset time)."""
-        window = int((time.time() if now is None else now) // 3600)
+    def hit(self, key: K, now: float | None = None) -> tuple[int, int]:
+        """Count one request of ``key``: (requests in this window so far, the window's reset time)."""
+        window = int((time.time() if now is None else now) // self.window_seconds)
         if window != self.window:
             self.window = window
             self._counts.clear()
-        used = self._counts.pop(key_id, 0) + 1
-        self._counts[key_id] = used
+        used = self._counts.pop(key, 0) + 1
+        self._counts[key] = used
         while len(self._counts) > self.max_tracked:
             self._counts.popitem(last=False)
-        return used, (window + 1) * 3600
+        return used, (window + 1) * self.window_seconds
 
 
 class ApiGate:
@@ -60,7 +65,7 @@ class ApiGate:
         self.runtime = runtime
         self.limit = limit_per_hour
         self.shown_limit = limit_per_hour or 100_000
-        self.table = RateTable(max_tracked)
+        self.table: RateTable[int] = RateTable(max_tracked)
 
     def _key_id(self, authorization: str | None) -> int:
         with self.runtime.unit_of_work(write=False) as session:

@@ -90,10 +90,12 @@ def _include_routers(app: FastAPI) -> None:
     from paraph.account.endpoints import router as account
     from paraph.api_app.endpoints import router as api_app
     from paraph.callbacks.endpoints import router as callbacks_api
+    from paraph.inspector.endpoints import router as inspector_api
 
     app.include_router(account, prefix="/v3")
     app.include_router(api_app, prefix="/v3")
     app.include_router(callbacks_api, prefix="/paraph/v1")
+    app.include_router(inspector_api, prefix="/paraph/v1")
     for extra in _optional_routers():
         app.include_router(extra)
 

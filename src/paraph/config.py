@@ -10,6 +10,7 @@ import functools
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +63,26 @@ class Settings(BaseSettings):
         default=100_000,
         description="API keys whose hourly request count is held in memory at once (least recent dropped first).",
     )
+    # The callback inspector
+    inspector: Literal["open", "account", "off"] | None = Field(
+        default=None,
+        description="Who may post to the callback inspector (POST /paraph/inspect/<name>): open (any name), "
+        "account (only names an account created), off; unset: open with PARAPH_CALLBACK_ALLOW_PRIVATE=1, "
+        "else account.",
+    )
+    inspector_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Bytes the inspector keeps in all (the largest inspector's oldest captures go first).",
+    )
+    inspector_name_max_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=256 * 1024,
+        description="Bytes the inspector keeps per name (its oldest captures go first).",
+    )
+    inspector_per_minute: int = Field(
+        default=60, ge=1, description="Requests per minute one client IP may post to the inspector (then 429)."
+    )
     max_files: int = Field(default=20, description="Files per signature request.")
     max_file_bytes: int = Field(default=40 * 1024 * 1024, description="Bytes per uploaded or fetched file.")
     max_upload_bytes: int = Field(
@@ -110,6 +131,15 @@ class Settings(BaseSettings):
             raise ValueError("expected seconds separated by commas, e.g. 300,900,2700 (no units)")
         return v
 
+    @field_validator("inspector", mode="before")
+    @classmethod
+    def _check_inspector(cls, v: object) -> object:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if not isinstance(v, str) or v.strip().lower() not in ("open", "account", "off"):
+            raise ValueError("expected open, account or off")
+        return v.strip().lower()
+
     @field_validator("seal_pkcs12")
     @classmethod
     def _check_seal_file(cls, v: Path | None) -> Path | None:
@@ -147,6 +177,14 @@ class Settings(BaseSettings):
         if "base_url" not in self.model_fields_set:
             self.base_url = f"http://127.0.0.1:{self.port}"
         return self
+
+    @property
+    def inspector_mode(self) -> Literal["open", "account", "off"]:
+        """PARAPH_INSPECTOR, or its default: open for local development (PARAPH_CALLBACK_ALLOW_PRIVATE=1),
+        account otherwise."""
+        if self.inspector is not None:
+            return self.inspector
+        return "open" if self.callback_allow_private else "account"
 
     @property
     def retry_delays(self) -> list[float]:

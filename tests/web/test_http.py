@@ -7,6 +7,7 @@ import urllib.request
 
 import pytest
 
+from paraph.inspector import service as inspector_service
 from paraph.web import inspector
 from tests.conftest import AccountInfo, Server
 from tests.factories import make_account
@@ -99,7 +100,7 @@ def test_it_renders_html_for_pages_and_json_for_the_api(server: Server, account:
 def test_it_catches_requests_at_the_inspector(
     server: Server, account: AccountInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inspector, "KEEP_PER_NAME", 3)
+    monkeypatch.setattr(inspector_service, "KEEP_PER_NAME", 3)
     client = Client(server.url)
     for i in range(5):
         payload = json.dumps({"event": {"event_type": f"kind_{i}", "event_time": "1", "event_hash": "x"}})

@@ -61,8 +61,9 @@ def test_it_catches_and_verifies_a_real_callback(
 
     page.click("nav >> text=Inspector")
     shoot(page, "inspector-start")
-    page.fill("input[name=name]", "my-hook")
-    page.click("button:has-text('Open')")
+    page.get_by_test_id("inspector-create-name").fill("my-hook")
+    page.get_by_test_id("inspector-create-submit").click()
+    expect(page.get_by_test_id("inspector-owned")).to_be_visible()
     expect(page.locator(".key-box")).to_contain_text(f"{server.url}/paraph/inspect/my-hook")
     expect(page.locator(".empty")).to_contain_text("Nothing caught yet")
     page.click("button:has-text('Use as my account callback URL')")

@@ -5,7 +5,7 @@ from paraph.models.api_app import ApiApp
 from paraph.models.audit import AuditEvent
 from paraph.models.callback import CallbackAttempt, CallbackDelivery, CallbackEndpoint, CallbackEvent
 from paraph.models.dashboard import DashboardSession
-from paraph.models.inspector import InspectedRequest
+from paraph.models.inspector import InspectedRequest, InspectorName
 from paraph.models.job import Job
 from paraph.models.signature_request import (
     Document,
@@ -29,6 +29,7 @@ __all__ = [
     "Document",
     "FinalDocument",
     "InspectedRequest",
+    "InspectorName",
     "Job",
     "RequestField",
     "SignUrlToken",

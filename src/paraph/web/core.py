@@ -67,6 +67,8 @@ NOTICES = {
     "primary": "Primary API key changed. New events are hashed with it.",
     "revoked": "API key revoked.",
     "password_changed": "Password changed. Other signed-in sessions were signed out.",
+    "inspector_created": "Inspector created: only your account sees what it catches.",
+    "inspector_deleted": "Inspector deleted, with everything it caught.",
 }
 
 

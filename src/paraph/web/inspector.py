@@ -2,14 +2,19 @@
 
 ``POST /paraph/inspect/<name>`` needs no sign-in (Paraph, or any sender, posts to it) and answers
 ``Hello API Event Received``. ``/dashboard/inspector/<name>`` shows each caught request and whether it
-verifies with the signed-in account's API key and endpoint secrets. A name is a shared mailbox: whoever knows
-it can read what was sent to it, as with any request-bin; pick an unguessable one.
+verifies with the signed-in account's API key and endpoint secrets. Who may post where and who may read what
+is :mod:`paraph.inspector.service`'s (``PARAPH_INSPECTOR``); this module is the HTTP and the pages.
+
+Bounds, so that an endpoint anyone can reach is not a disk anyone can fill: a client IP posts at most
+``PARAPH_INSPECTOR_PER_MINUTE`` times a minute (a bounded in-memory table), a request is read up to 1 MiB and
+at most about 150 KiB of it is kept (body, the ``json`` field, other fields, headers, each capped), and the
+captures are held within a per-name and a global row cap and byte budget (``inspector.repository``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -22,30 +27,48 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Message
 
 from paraph.account import repository as accounts
+from paraph.api_gate import RateTable
 from paraph.callbacks import repository as callbacks
 from paraph.db import utcnow
+from paraph.errors import ApiError
+from paraph.inspector import service
+from paraph.inspector.schemas import inspect_url
 from paraph.models import InspectedRequest
-from paraph.request_scope import client_ip, in_uow
+from paraph.request_scope import client_ip, in_uow, runtime
 from paraph.security import new_hex_id
-from paraph.web import repository
-from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call, redirect
+from paraph.web.core import PageContext, PageNotFound, PageRoute, page_call, redirect, signed_form
 from paraph.web.verify import Check, check_event_hash, check_standard_webhook, parse_event
 
-NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ACK = "Hello API Event Received"
 MAX_BODY = 1024 * 1024  # larger requests are refused
-KEEP_BODY = 256 * 1024  # bytes of body stored (signatures of larger bodies cannot be checked)
-KEEP_PER_NAME = 200
-KEEP_TOTAL = 10_000
-MAX_HEADERS = 100
-MAX_FIELD = 64 * 1024
+KEEP_BODY = 64 * 1024  # bytes of body stored (signatures of larger bodies cannot be checked)
+KEEP_JSON = 64 * 1024  # characters of the `json` field (or a JSON body) stored
+MAX_FIELDS = 50  # other form fields kept, together at most KEEP_FIELDS characters, each at most MAX_FIELD
+KEEP_FIELDS = 16 * 1024
+MAX_FIELD = 4 * 1024
+MAX_HEADERS = 50  # headers kept, together at most KEEP_HEADERS bytes, each value at most MAX_HEADER
+KEEP_HEADERS = 8 * 1024
+MAX_HEADER = 1024
+RATE_WINDOW = 60
+MAX_CLIENTS = 10_000  # client IPs counted at once (the least recently seen is dropped first)
 SHOWN = 50
+JSON_FIELD = "json"
+MORE_FIELDS = "(more fields)"
 
 catch_router = APIRouter()
 router = APIRouter(route_class=PageRoute)
 
 
 # -- catching ------------------------------------------------------------------------------------------
+
+
+def rate_table(request: Request) -> RateTable[str]:
+    """One table per app (kept on app.state), created on first use."""
+    found = getattr(request.app.state, "inspector_rate", None)
+    if not isinstance(found, RateTable):
+        found = RateTable(max_tracked=MAX_CLIENTS, window_seconds=RATE_WINDOW)
+        request.app.state.inspector_rate = found
+    return found
 
 
 async def _read_capped(request: Request) -> bytes | None:
@@ -60,7 +83,8 @@ async def _read_capped(request: Request) -> bytes | None:
 
 
 async def _form_of(request: Request, body: bytes) -> dict[str, Any]:
-    """The form fields of ``body`` (multipart or urlencoded), parsed by a request that replays the bytes."""
+    """The form fields of ``body`` (multipart or urlencoded), parsed by a request that replays the bytes;
+    ``json`` in full (capped later), the others within MAX_FIELDS, KEEP_FIELDS and MAX_FIELD."""
     ctype = request.headers.get("content-type", "")
     if not ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         return {}
@@ -75,49 +99,106 @@ async def _form_of(request: Request, body: bytes) -> dict[str, Any]:
 
     replay = StarletteRequest(request.scope, receive)
     out: dict[str, Any] = {}
+    kept = 0
     try:
-        form = await replay.form()
+        form = await replay.form(max_fields=1000, max_files=1000)
     except Exception as exc:  # a malformed body is still worth showing raw
         return {"(form could not be parsed)": str(exc)[:500]}
     try:
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
-                out[key] = f"(file {value.filename or 'unnamed'}, {value.size or 0} bytes)"
+                text = f"(file {(value.filename or 'unnamed')[:200]}, {value.size or 0} bytes)"
             else:
-                out[key] = value[:MAX_FIELD]
+                text = value
+            if key == JSON_FIELD and JSON_FIELD not in out and not isinstance(value, UploadFile):
+                out[key] = text
+                continue
+            key, text = key[:200], text[:MAX_FIELD]
+            if len(out) > MAX_FIELDS or kept + len(key) + len(text) > KEEP_FIELDS:
+                out[MORE_FIELDS] = "not kept"
+                break
+            out[key] = text
+            kept += len(key) + len(text)
     finally:
         await form.close()
     return out
 
 
-@catch_router.post("/paraph/inspect/{name}")
-async def catch(request: Request, name: str) -> Response:
-    if not NAME.match(name):
-        return PlainTextResponse("Inspector names are 1 to 64 letters, digits, _ or -.", status_code=404)
-    body = await _read_capped(request)
-    if body is None:
-        return PlainTextResponse("Request body too large for the inspector.", status_code=413)
-    form = await _form_of(request, body)
-    json_text = form.get("json") if isinstance(form.get("json"), str) else None
-    if json_text is None and request.headers.get("content-type", "").startswith("application/json"):
-        json_text = body[:MAX_FIELD].decode("utf-8", "replace")
-    row = InspectedRequest(
+def _headers_of(request: Request) -> list[list[str]]:
+    out: list[list[str]] = []
+    kept = 0
+    for k, v in request.headers.raw[:MAX_HEADERS]:
+        name, value = k.decode("latin-1")[:200], v.decode("latin-1")[:MAX_HEADER]
+        kept += len(name) + len(value)
+        if kept > KEEP_HEADERS:
+            break
+        out.append([name, value])
+    return out
+
+
+def capture(request: Request, name: str, body: bytes, form: dict[str, Any]) -> InspectedRequest:
+    """The row to keep for a caught request: everything capped, its size counted."""
+    json_text: str | None = None
+    if isinstance(form.get(JSON_FIELD), str):
+        json_text = form.pop(JSON_FIELD)[:KEEP_JSON]
+        form = {JSON_FIELD: "(shown as JSON)", **form}
+    elif request.headers.get("content-type", "").startswith("application/json"):
+        json_text = body[:KEEP_JSON].decode("utf-8", "replace")
+    headers = _headers_of(request)
+    kept_body = body[:KEEP_BODY]
+    stored = (
+        len(kept_body)
+        + len((json_text or "").encode())
+        + len(json.dumps(form).encode())
+        + len(json.dumps(headers).encode())
+    )
+    return InspectedRequest(
         name=name,
         received_at=utcnow(),
         method=request.method,
         remote_addr=client_ip(request),
-        headers=[[k.decode("latin-1"), v.decode("latin-1")[:4096]] for k, v in request.headers.raw[:MAX_HEADERS]],
+        headers=headers,
         form=form,
         json_text=json_text,
-        body=body[:KEEP_BODY],
+        body=kept_body,
         body_size=len(body),
         body_truncated=len(body) > KEEP_BODY,
+        stored_bytes=stored,
     )
 
-    def store(session: Session) -> None:
-        repository.add_inspected(session, row, keep_per_name=KEEP_PER_NAME, keep_total=KEEP_TOTAL)
 
-    await in_uow(request, store, write=True)
+def _not_here() -> Response:
+    return PlainTextResponse("No inspector has that name.", status_code=404)
+
+
+@catch_router.post("/paraph/inspect/{name}")
+async def catch(request: Request, name: str) -> Response:
+    settings = runtime(request).settings
+    if not service.valid_name(name):
+        return PlainTextResponse(service.NAME_RULE, status_code=404)
+    if settings.inspector_mode == "off":
+        return _not_here()
+    used, reset = rate_table(request).hit(client_ip(request) or "?")
+    if used > settings.inspector_per_minute:
+        wait = max(1, reset - int(utcnow().timestamp()))
+        return PlainTextResponse(
+            "Too many requests to the inspector from this address; try again in a minute.",
+            status_code=429,
+            headers={"retry-after": str(wait)},
+        )
+    if settings.inspector_mode == "account":  # refuse before reading the body
+        if not await in_uow(request, lambda s: service.may_catch(s, settings, name), write=False):
+            return _not_here()
+    body = await _read_capped(request)
+    if body is None:
+        return PlainTextResponse("Request body too large for the inspector.", status_code=413)
+    row = capture(request, name, body, await _form_of(request, body))
+
+    def store(session: Session) -> bool:
+        return service.store(session, settings, row)
+
+    if not await in_uow(request, store, write=True):
+        return _not_here()
     return PlainTextResponse(ACK)
 
 
@@ -168,53 +249,96 @@ def caught_views(
     return out
 
 
-def inspect_url(base_url: str, name: str) -> str:
-    return f"{base_url}/paraph/inspect/{name}"
+def _index(ctx: PageContext, *, error: str | None = None, chosen: str = "", status: int = 200) -> Response:
+    suggestion = "hook-" + new_hex_id(6)
+    settings = ctx.runtime.settings
+    return ctx.render(
+        "inspector_index.html",
+        {
+            "mode": settings.inspector_mode,
+            "suggestion": chosen or suggestion,
+            "error": error,
+            "example_url": inspect_url(settings.base_url, suggestion),
+            "names": service.names(ctx.session, ctx.account),
+            "max_names": service.MAX_NAMES_PER_ACCOUNT,
+        },
+        nav="inspector",
+        status=status,
+    )
 
 
 @router.get("/dashboard/inspector")
 async def inspector_index(request: Request) -> Response:
     chosen = (request.query_params.get("name") or "").strip()
-    if chosen:
-        if NAME.match(chosen):
-            return redirect(f"/dashboard/inspector/{chosen}")
-    suggestion = "hook-" + new_hex_id(6)
+    if chosen and service.valid_name(chosen):
+        return redirect(f"/dashboard/inspector/{chosen}")
 
     def run(ctx: PageContext) -> Response:
-        error = "Use 1 to 64 letters, digits, _ or -." if chosen else None
-        return ctx.render(
-            "inspector_index.html",
-            {
-                "suggestion": suggestion,
-                "error": error,
-                "example_url": inspect_url(ctx.runtime.settings.base_url, suggestion),
-            },
-            nav="inspector",
-        )
+        return _index(ctx, error="Use 1 to 64 letters, digits, _ or -." if chosen else None)
 
     return await page_call(request, run)
 
 
+@router.post("/dashboard/inspector")
+async def inspector_create(request: Request) -> Response:
+    """Create an inspector name for the signed-in account (the form on the inspector pages)."""
+    fields = await signed_form(request)
+    name = fields.get("name", "").strip()[:200]
+
+    def run(ctx: PageContext) -> Response:
+        if ctx.runtime.settings.inspector_mode == "off":
+            raise PageNotFound()
+        try:
+            service.create_name(ctx.session, ctx.account, name)
+        except ApiError as exc:
+            ctx.session.rollback()
+            return _index(
+                ctx, error=exc.error_msg, chosen=name if service.valid_name(name) else "", status=exc.status_code
+            )
+        return redirect(f"/dashboard/inspector/{name}?done=inspector_created")
+
+    return await page_call(request, run, write=True)
+
+
+@router.post("/dashboard/inspector/{name}/delete")
+async def inspector_delete(request: Request, name: str) -> Response:
+    await signed_form(request)
+
+    def run(ctx: PageContext) -> Response:
+        if not service.owned(ctx.session, ctx.account, name):
+            raise PageNotFound()
+        service.delete_name(ctx.session, ctx.account, name)
+        return redirect("/dashboard/inspector?done=inspector_deleted")
+
+    return await page_call(request, run, write=True)
+
+
 @router.get("/dashboard/inspector/{name}")
 async def inspector_page(request: Request, name: str) -> Response:
-    if not NAME.match(name):
+    if not service.valid_name(name):
         raise PageNotFound()
 
     def run(ctx: PageContext) -> Response:
+        settings = ctx.runtime.settings
+        if not service.may_view(ctx.session, settings, ctx.account, name):
+            raise PageNotFound()
         key_row = accounts.primary_key(ctx.session, ctx.account)
         api_key = ctx.runtime.keys.decrypt(key_row.encrypted_key) if key_row else None
         label = f"your primary API key …{key_row.suffix}" if key_row else "no key"
-        rows = repository.inspected(ctx.session, name, SHOWN)
-        url = inspect_url(ctx.runtime.settings.base_url, name)
+        rows = service.captures(ctx.session, name, SHOWN)
+        url = inspect_url(settings.base_url, name)
         return ctx.render(
             "inspector.html",
             {
                 "name": name,
                 "url": url,
+                "owned": service.owned(ctx.session, ctx.account, name),
                 "caught": caught_views(rows, api_key, label, _secrets(ctx)),
                 "is_account_url": ctx.account.callback_url == url,
                 "now": utcnow(),
                 "skew": dt.timedelta(minutes=5),
+                "keep_per_name": service.KEEP_PER_NAME,
+                "name_max_kib": settings.inspector_name_max_bytes // 1024,
             },
             nav="inspector",
         )

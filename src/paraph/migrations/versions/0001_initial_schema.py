@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 05:51:05.205750
+Create Date: 2026-12-06 07:50:24.746120
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("body_size", sa.Integer(), nullable=False),
         sa.Column("body_truncated", sa.Boolean(), nullable=False),
+        sa.Column("stored_bytes", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inspected_requests")),
     )
     with op.batch_alter_table("inspected_requests", schema=None) as batch_op:
@@ -165,6 +166,21 @@ def upgrade() -> None:
     with op.batch_alter_table("dashboard_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_dashboard_sessions_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_dashboard_sessions_expires_at"), ["expires_at"], unique=False)
+
+    op.create_table(
+        "inspector_names",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_inspector_names_account_id_accounts"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inspector_names")),
+        sa.UniqueConstraint("name", name=op.f("uq_inspector_names_name")),
+    )
+    with op.batch_alter_table("inspector_names", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_inspector_names_account_id"), ["account_id"], unique=False)
 
     op.create_table(
         "callback_endpoints",
@@ -579,6 +595,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_callback_endpoints_account_id"))
 
     op.drop_table("callback_endpoints")
+    with op.batch_alter_table("inspector_names", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inspector_names_account_id"))
+
+    op.drop_table("inspector_names")
     with op.batch_alter_table("dashboard_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dashboard_sessions_expires_at"))
         batch_op.drop_index(batch_op.f("ix_dashboard_sessions_account_id"))
