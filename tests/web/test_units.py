@@ -165,6 +165,27 @@ def test_it_throttles_after_five_failures_in_fifteen_minutes() -> None:
     assert t.retry_after(key, now=1011.0) == 0
 
 
+def test_it_throttles_an_address_across_emails_and_keeps_throttled_keys_when_full() -> None:
+    t = sessions.LoginThrottle(limit=3, ip_limit=5, max_keys=10)
+    for i in range(5):
+        t.failed(t.key(f"u{i}@example.com", "10.0.0.9"), now=1000.0)
+    wait = t.wait(t.key("someone-else@example.com", "10.0.0.9"), now=1001.0)
+    assert wait is not None and wait.per_address and wait.seconds > 0
+    assert t.wait(t.key("u0@example.com", "10.0.0.8"), now=1001.0) is None  # another address
+    t.succeeded(t.key("u0@example.com", "10.0.0.9"))  # a success does not reset the address's count
+    assert t.retry_after(t.key("x@example.com", "10.0.0.9"), now=1001.0) > 0
+    assert t.wait(t.key("x@example.com", "10.0.0.9"), now=1000.0 + 15 * 60 + 1) is None  # aged out
+
+    victim = t.key("victim@example.com", "10.0.0.1")
+    for i in range(3):
+        t.failed(victim, now=2000.0 + i)
+    for i in range(1000):  # distinct one-off failures, each from its own address
+        t.failed(t.key(f"f{i}@example.com", f"10.1.{i // 250}.{i % 250}"), now=2010.0 + i / 10)
+    assert len(t) <= 20
+    wait = t.wait(victim, now=2200.0)
+    assert wait is not None and not wait.per_address
+
+
 def test_it_refuses_forged_session_cookies_and_csrf_tokens() -> None:
     keys, other = KeyBox("one"), KeyBox("two")
     token = sessions.new_session_token(keys)

@@ -113,14 +113,15 @@ async def login_submit(request: Request) -> Response:
     user_agent = (request.headers.get("user-agent") or "")[:1024] or None
     limiter = throttle(request)
     key = limiter.key(email, ip)
-    wait = limiter.retry_after(key)
-    if wait:
-        minutes = max(1, round(wait / 60))
+    wait = limiter.wait(key)
+    if wait is not None:
+        minutes = max(1, round(wait.seconds / 60))
+        whose = "from this address" if wait.per_address else "for this email address"
         return _login_form(
             request,
             email=email,
             next_path=fields.get("next"),
-            error=f"Too many failed sign-ins for this email address. Try again in about {minutes} min.",
+            error=f"Too many failed sign-ins {whose}. Try again in about {minutes} min.",
             status=429,
         )
     token = new_session_token(rt.keys)
