@@ -82,3 +82,30 @@ def test_a_created_name_is_private_in_open_mode_too(server: Server, account: Acc
     assert "only_for_the_owner" not in owner.get("/dashboard/inspector/was-shared").text  # what others sent is gone
     assert catch(server, "was-shared")[0] == 200
     assert "only_for_the_owner" in owner.get("/dashboard/inspector/was-shared").text
+
+
+def test_the_dashboard_forms_need_their_csrf_token(server: Server, account: AccountInfo) -> None:
+    assert catch(server, "shared-one")[0] == 200
+    owner = Client(server.url)
+    owner.sign_in(account)
+    page = owner.get("/dashboard/inspector/shared-one")
+    assert 'data-testid="inspector-claim"' in page.text and 'data-testid="inspector-shared"' in page.text
+
+    assert owner.post("/dashboard/inspector", {"name": "shared-one"}).status == 403
+    claimed = owner.post("/dashboard/inspector", {"name": "shared-one", "csrf_token": page.csrf})
+    assert (
+        claimed.status == 303
+        and claimed.headers["location"] == "/dashboard/inspector/shared-one?done=inspector_created"
+    )
+    page = owner.get("/dashboard/inspector/shared-one")
+    assert 'data-testid="inspector-owned"' in page.text and "only_for_the_owner" not in page.text
+
+    assert owner.post("/dashboard/inspector/shared-one/delete", {}).status == 403
+    other = Client(server.url)
+    other.sign_in(make_account(server.runtime))
+    foreign = other.get("/dashboard/inspector")
+    assert other.post("/dashboard/inspector/shared-one/delete", {"csrf_token": foreign.csrf}).status == 404
+    deleted = owner.post("/dashboard/inspector/shared-one/delete", {"csrf_token": page.csrf})
+    assert deleted.status == 303 and deleted.headers["location"] == "/dashboard/inspector?done=inspector_deleted"
+    _, body = request_json(server.url, "GET", "/paraph/v1/inspectors", account.api_key)
+    assert body == {"inspectors": []}

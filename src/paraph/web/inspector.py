@@ -140,8 +140,7 @@ def capture(request: Request, name: str, body: bytes, form: dict[str, Any]) -> I
     """The row to keep for a caught request: everything capped, its size counted."""
     json_text: str | None = None
     if isinstance(form.get(JSON_FIELD), str):
-        json_text = form.pop(JSON_FIELD)[:KEEP_JSON]
-        form = {JSON_FIELD: "(shown as JSON)", **form}
+        json_text = form.pop(JSON_FIELD)[:KEEP_JSON]  # shown as "JSON, the json field", not twice
     elif request.headers.get("content-type", "").startswith("application/json"):
         json_text = body[:KEEP_JSON].decode("utf-8", "replace")
     headers = _headers_of(request)
