@@ -30,7 +30,7 @@ def post(server: Server, name: str, body: bytes, content_type: str) -> urllib3.B
 
 
 def one_mib_post(server: Server, name: str, shape: int) -> urllib3.BaseHTTPResponse:
-    """A request of about 1 MiB (under the 1 MiB read cap), in one of four shapes."""
+    """A request of about 1 MiB (under the 1 MiB read cap), in one of five shapes."""
     if shape == 0:
         return post(server, name, b"x" * (MIB - 100), "text/plain")
     if shape == 1:
@@ -39,6 +39,13 @@ def one_mib_post(server: Server, name: str, shape: int) -> urllib3.BaseHTTPRespo
         body, ctype = urllib3.encode_multipart_formdata(fields)
         assert len(body) < MIB
         return post(server, name, body, ctype)
+    if shape == 4:  # non-ASCII everywhere: JSON escapes and UTF-8 take more bytes than characters
+        fields = {"json": json.dumps({"event": {"event_type": "😀" * 100_000}}, ensure_ascii=False)}
+        fields.update({f"é{j}": "é" * 2000 for j in range(100)})
+        body, ctype = urllib3.encode_multipart_formdata(fields)
+        assert len(body) < MIB
+        headers = {"content-type": ctype, **{f"x-accent-{i}": "é" * 900 for i in range(30)}}
+        return request(server.url, "POST", f"/paraph/inspect/{name}", body=body, headers=headers)
     if shape == 2:
         return post(
             server,
@@ -79,7 +86,7 @@ def database_size(rt: Runtime) -> int:
 def test_forty_anonymous_one_mib_posts_store_less_than_ten_mib(server: Server) -> None:
     before = database_size(server.runtime)
     for i in range(40):
-        reply = one_mib_post(server, f"flood-{i}", i % 4)
+        reply = one_mib_post(server, f"flood-{i}", i % 5)
         assert reply.status == 200, reply.data[:200]
     assert stored_bytes(server.runtime) < 10 * MIB
     assert database_size(server.runtime) - before < 10 * MIB
@@ -98,10 +105,10 @@ def test_a_flood_on_other_names_does_not_evict_a_capture(server: Server, account
     assert post(server, "owner-y", *urllib3.encode_multipart_formdata({"json": mine})).status == 200
 
     for i in range(30):  # one name, far past its 256 KiB
-        assert one_mib_post(server, "flood-x", i % 4).status == 200
+        assert one_mib_post(server, "flood-x", i % 5).status == 200
     assert stored_bytes(server.runtime, "flood-x") <= 256 * 1024 + 160 * 1024
     for i in range(30):  # many names, far past the 1 MiB of all captures together
-        assert one_mib_post(server, f"flood-{i}", i % 4).status == 200
+        assert one_mib_post(server, f"flood-{i}", i % 5).status == 200
     assert stored_bytes(server.runtime) <= MIB + 160 * 1024
 
     client = Client(server.url)

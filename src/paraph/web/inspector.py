@@ -42,8 +42,8 @@ from paraph.web.verify import Check, check_event_hash, check_standard_webhook, p
 ACK = "Hello API Event Received"
 MAX_BODY = 1024 * 1024  # larger requests are refused
 KEEP_BODY = 64 * 1024  # bytes of body stored (signatures of larger bodies cannot be checked)
-KEEP_JSON = 64 * 1024  # characters of the `json` field (or a JSON body) stored
-MAX_FIELDS = 50  # other form fields kept, together at most KEEP_FIELDS characters, each at most MAX_FIELD
+KEEP_JSON = 64 * 1024  # bytes (UTF-8) of the `json` field (or a JSON body) stored
+MAX_FIELDS = 50  # other form fields kept, together at most KEEP_FIELDS bytes of JSON, each at most MAX_FIELD
 KEEP_FIELDS = 16 * 1024
 MAX_FIELD = 4 * 1024
 MAX_HEADERS = 50  # headers kept, together at most KEEP_HEADERS bytes, each value at most MAX_HEADER
@@ -113,23 +113,42 @@ async def _form_of(request: Request, body: bytes) -> dict[str, Any]:
             if key == JSON_FIELD and JSON_FIELD not in out and not isinstance(value, UploadFile):
                 out[key] = text
                 continue
-            key, text = key[:200], text[:MAX_FIELD]
-            if len(out) > MAX_FIELDS or kept + len(key) + len(text) > KEEP_FIELDS:
+            key, text = fit(key, 200), fit(text, MAX_FIELD)
+            size = json_size(key) + json_size(text)
+            if len(out) >= MAX_FIELDS or kept + size > KEEP_FIELDS:
                 out[MORE_FIELDS] = "not kept"
                 break
             out[key] = text
-            kept += len(key) + len(text)
+            kept += size
     finally:
         await form.close()
     return out
+
+
+def json_size(text: str) -> int:
+    """Bytes ``text`` takes in stored JSON (non-ASCII escaped, as the JSON column writes it)."""
+    return len(json.dumps(text))
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` cut so that it takes at most ``limit`` bytes in stored JSON."""
+    text = text[:limit]
+    while json_size(text) > limit:
+        text = text[: len(text) * limit // json_size(text) - 1]
+    return text
+
+
+def fit_utf8(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` bytes of UTF-8 (never in the middle of a character)."""
+    return text.encode()[:limit].decode("utf-8", "ignore")
 
 
 def _headers_of(request: Request) -> list[list[str]]:
     out: list[list[str]] = []
     kept = 0
     for k, v in request.headers.raw[:MAX_HEADERS]:
-        name, value = k.decode("latin-1")[:200], v.decode("latin-1")[:MAX_HEADER]
-        kept += len(name) + len(value)
+        name, value = fit(k.decode("latin-1"), 200), fit(v.decode("latin-1"), MAX_HEADER)
+        kept += json_size(name) + json_size(value)
         if kept > KEEP_HEADERS:
             break
         out.append([name, value])
@@ -140,9 +159,9 @@ def capture(request: Request, name: str, body: bytes, form: dict[str, Any]) -> I
     """The row to keep for a caught request: everything capped, its size counted."""
     json_text: str | None = None
     if isinstance(form.get(JSON_FIELD), str):
-        json_text = form.pop(JSON_FIELD)[:KEEP_JSON]  # shown as "JSON, the json field", not twice
+        json_text = fit_utf8(form.pop(JSON_FIELD), KEEP_JSON)  # shown as "JSON, the json field", not twice
     elif request.headers.get("content-type", "").startswith("application/json"):
-        json_text = body[:KEEP_JSON].decode("utf-8", "replace")
+        json_text = fit_utf8(body[:KEEP_JSON].decode("utf-8", "replace"), KEEP_JSON)
     headers = _headers_of(request)
     kept_body = body[:KEEP_BODY]
     stored = (
