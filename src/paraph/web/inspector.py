@@ -103,7 +103,7 @@ async def _form_of(request: Request, body: bytes) -> dict[str, Any]:
     try:
         form = await replay.form(max_fields=1000, max_files=1000)
     except Exception as exc:  # a malformed body is still worth showing raw
-        return {"(form could not be parsed)": str(exc)[:500]}
+        return {"(form could not be parsed)": fit(str(exc), 500)}
     try:
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
@@ -130,17 +130,23 @@ def json_size(text: str) -> int:
     return len(json.dumps(text))
 
 
+def storable(text: str) -> str:
+    """``text`` with what no database column stores replaced: NUL (PostgreSQL refuses it in text and JSONB)
+    and unpaired UTF-16 surrogates."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
 def fit(text: str, limit: int) -> str:
-    """``text`` cut so that it takes at most ``limit`` bytes in stored JSON."""
-    text = text[:limit]
+    """``text`` cut so that it takes at most ``limit`` bytes in stored JSON, made storable."""
+    text = storable(text[:limit])
     while json_size(text) > limit:
         text = text[: len(text) * limit // json_size(text) - 1]
     return text
 
 
 def fit_utf8(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` bytes of UTF-8 (never in the middle of a character)."""
-    return text.encode()[:limit].decode("utf-8", "ignore")
+    """``text`` cut to at most ``limit`` bytes of UTF-8 (never in the middle of a character), made storable."""
+    return storable(text).encode()[:limit].decode("utf-8", "ignore")
 
 
 def _headers_of(request: Request) -> list[list[str]]:
