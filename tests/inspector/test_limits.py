@@ -156,7 +156,7 @@ def test_it_keeps_hostile_text_instead_of_failing(server: Server, account: Accou
     # NUL is refused by PostgreSQL's text and JSONB columns; a lone surrogate is not UTF-8.
     urlencoded = b"a=%00&json=%7B%22event%22%3A%7B%22event_type%22%3A%22nul%00here%22%7D%7D"
     assert post(server, "hostile", urlencoded, "application/x-www-form-urlencoded").status == 200
-    fields = {"b\x00": "\x00", "c": "\ud800".encode("utf-8", "surrogatepass")}
+    fields: dict[str, str | bytes] = {"b\x00": "\x00", "c": "\ud800".encode("utf-8", "surrogatepass")}
     assert post(server, "hostile", *urllib3.encode_multipart_formdata(fields)).status == 200
     assert post(server, "hostile", b'{"a": "\x00\xed\xa0\x80"}', "application/json").status == 200
     client = Client(server.url)
