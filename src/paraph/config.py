@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         description="Bytes the inspector keeps per name (its oldest captures go first).",
     )
     inspector_per_minute: int = Field(
-        default=60, ge=1, description="Requests per minute one client IP may post to the inspector (then 429)."
+        default=600, ge=1, description="Requests per minute one client IP may post to the inspector (then 429)."
     )
     max_files: int = Field(default=20, description="Files per signature request.")
     max_file_bytes: int = Field(default=40 * 1024 * 1024, description="Bytes per uploaded or fetched file.")
