@@ -15,6 +15,15 @@ from paraph.models.signature_request import (
     SignUrlToken,
 )
 from paraph.models.signing import FinalDocument, SignatureImage, SigningNotice
+from paraph.models.template import (
+    Template,
+    TemplateCcRole,
+    TemplateDocument,
+    TemplateField,
+    TemplateMergeField,
+    TemplateShare,
+    TemplateSignerRole,
+)
 
 __all__ = [
     "Account",
@@ -36,4 +45,11 @@ __all__ = [
     "SignatureRequest",
     "Signer",
     "SigningNotice",
+    "Template",
+    "TemplateCcRole",
+    "TemplateDocument",
+    "TemplateField",
+    "TemplateMergeField",
+    "TemplateShare",
+    "TemplateSignerRole",
 ]
