@@ -206,3 +206,19 @@ def test_merge_values_reach_the_final_pdf_of_an_embedded_request_signed_to_compl
     wait_request_event(receiver, rid, "signature_request_downloadable")
     _, text = pdf_text(sr_api(sdk).signature_request_files(rid).read())
     assert "USD 1,200" in text
+
+
+def test_an_editor_role_may_change_a_merge_value_and_an_unknown_editor_is_refused(
+    server: Server, sdk: Any, receiver: Receiver
+) -> None:
+    listen(sdk, receiver)
+    tid = ready_template(sdk, receiver, merge_fields=MERGE)
+    sr = send(sdk, [tid], custom_fields=[models.SubCustomField(name="Price", value="100", editor="Manager")])
+    with server.runtime.unit_of_work(write=False) as session:
+        found = requests.by_public_id(session, sr.signature_request_id)
+        assert found is not None
+        price = next(f for f in found.fields if f.api_id == "price")
+        assert (price.signer, price.spec["content"]) == ("1", "100")  # the Manager's to change
+    with pytest.raises(dropbox_sign.ApiException) as exc:
+        send(sdk, [tid], custom_fields=[models.SubCustomField(name="Price", value="1", editor="Nobody")])
+    assert error_of(exc)[:2] == (400, "bad_request")

@@ -117,6 +117,8 @@ class DocumentsPlan:
     rules: list[dict[str, Any]]
     #: Names ``custom_fields[].editor`` may use besides the signers' names (a template send's roles), by index.
     role_names: dict[str, int] = field(default_factory=dict)
+    #: A stored PDF that already holds exactly these documents merged (a template's), used instead of merging.
+    merged_ready: str | None = None
 
 
 @dataclass(slots=True)
@@ -142,7 +144,8 @@ def _reused(d: Document) -> DocumentOutcome | None:
     )
 
 
-def _plan(sr: SignatureRequest) -> DocumentsPlan:
+def plan_for(sr: SignatureRequest) -> DocumentsPlan:
+    """What processing ``sr`` needs (its signers, documents and requested fields loaded)."""
     names: dict[int, str] = {}
     roles: dict[str, int] = {}
     for s in sr.signers:
@@ -178,7 +181,7 @@ def prepare(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
         sr = repository.by_public_id(session, rid, for_processing=True)
         if sr is None or sr.files_state != FilesState.PROCESSING or sr.cancel_requested_at is not None:
             return {"prepared": None}
-        plan = _plan(sr)
+        plan = plan_for(sr)
     return {"prepared": prepare_documents(rt, plan)}
 
 
@@ -372,6 +375,8 @@ def _prepare(rt: Runtime, plan: DocumentsPlan) -> Prepared:
     keys = [d.outcome.processed_key for d in plan.docs if d.outcome is not None]
     if len(keys) == 1:
         prepared.current_pdf_key = keys[0]
+    elif plan.merged_ready is not None and not prepared.signature_page:
+        prepared.current_pdf_key = plan.merged_ready
     else:
         prepared.current_pdf_key = _run_pdf_work(rt, merge_stored_pdfs, rt.settings, keys, plan.merged_key)
     return prepared
@@ -419,7 +424,9 @@ def _insert_fields(session: Session, sr_pk: int, fields: list[Field]) -> None:
     )
 
 
-def _apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> None:
+def apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> None:
+    """The request is processed: its documents, fields and current PDF stored, ``signature_request_sent``
+    emitted and the signers mailed (a request sent from one template gets here without a job)."""
     docs = {d.index: d for d in prepared.docs}
     for document in sr.documents:
         outcome = docs[document.index].outcome if document.index in docs else None
@@ -486,7 +493,7 @@ def apply_processing(session: Session, payload: dict[str, Any]) -> None:
     if prepared.failure is not None:
         _apply_failure(session, sr, prepared.failure, prepared)
     else:
-        _apply_sent(session, sr, prepared)
+        apply_sent(session, sr, prepared)
 
 
 @jobs.handler(JobKind.CANCEL.value)

@@ -216,7 +216,9 @@ async def _send(request: Request, *, embedded: bool) -> Response:
         await to_thread.run_sync(service.store_uploads, rt.storage, draft.extra)
 
     def run(ctx: ApiContext) -> Response:
-        sr = send.create(_scope(ctx), ctx.account, draft, ip_address=ctx.ip_address, user_agent=ctx.user_agent)
+        sr = send.create(
+            ctx.runtime, _scope(ctx), ctx.account, draft, ip_address=ctx.ip_address, user_agent=ctx.user_agent
+        )
         out: dict[str, Any] = {"signature_request": events.serialize(_scope(ctx), sr)}
         if draft.warnings:
             out["warnings"] = draft.warnings

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from paraph.db import is_postgres
-from paraph.models import Account, Template, TemplateShare
+from paraph.models import Account, Template, TemplateField, TemplateShare
 
 _LOAD = (
     joinedload(Template.account),
@@ -42,12 +45,41 @@ def _visible_to(account: Account) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def visible(session: Session, account: Account, template_id: str, *, lock: bool = False) -> Template | None:
+#: What a send reads of a template: no fields (:func:`field_rows` reads them without the ORM), no shares.
+_LOAD_FOR_SEND = (
+    selectinload(Template.signer_roles),
+    selectinload(Template.cc_roles),
+    selectinload(Template.merge_fields),
+    selectinload(Template.documents),
+)
+
+
+def visible(
+    session: Session, account: Account, template_id: str, *, lock: bool = False, for_send: bool = False
+) -> Template | None:
     """The template if ``account`` created it or was given it; None otherwise (a 404 for the caller)."""
     q = sa.select(Template).where(Template.template_id == template_id, *_visible_to(account))
     if lock and is_postgres(session):
         q = q.with_for_update(of=Template)
-    return session.scalars(q.options(*_LOAD)).first()
+    return session.scalars(q.options(*(_LOAD_FOR_SEND if for_send else _LOAD))).first()
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRow:
+    api_id: str
+    role_index: str
+    document_index: int
+    spec: dict[str, Any]
+
+
+def field_rows(session: Session, template: Template) -> list[FieldRow]:
+    """The template's fields as plain rows: a send copies hundreds of them, and ORM objects cost most of it."""
+    rows = session.execute(
+        sa.select(TemplateField.api_id, TemplateField.role_index, TemplateField.document_index, TemplateField.spec)
+        .where(TemplateField.template_id == template.id)
+        .order_by(TemplateField.id)
+    )
+    return [FieldRow(*row) for row in rows]
 
 
 def list_visible(

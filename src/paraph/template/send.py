@@ -3,9 +3,10 @@
 The templates named by ``template_ids`` are combined in order: their documents one after the other, their
 signer roles and CC roles once per name (first appearance wins), their fields moved to the combined document
 and signer indexes. The request's documents point at the templates' processed files (shared storage keys,
-never written again), so nothing is re-processed: the usual processing job (``signature_request.tasks``)
-only fills the merge fields from ``custom_fields``, processes the extra ``files`` appended (text tags read),
-and emits ``signature_request_sent``.
+never written again), so nothing is re-processed. A send from one template is complete in its own
+transaction (merge fields filled from ``custom_fields``, ``signature_request_sent`` emitted); otherwise the
+usual processing job (``signature_request.tasks``) processes the extra ``files`` appended (text tags read),
+merges the documents, and does the same.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from paraph.errors import BadRequest, Conflict, NotFound
 from paraph.models import Account, Document, SignatureRequest, Signer, Template
 from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.models.template import TemplateState
+from paraph.runtime import Runtime
 from paraph.scope import Scope
 from paraph.security import new_hex_id
 from paraph.signature_request.create import DraftDocument, check_client_id, future_time
 from paraph.signature_request.events import record
-from paraph.signature_request.tasks import enqueue_processing
+from paraph.signature_request.tasks import apply_sent, enqueue_processing, plan_for, prepare_documents
 from paraph.template import repository
+from paraph.template.repository import FieldRow
 from paraph.template.schemas import SendWithTemplateRequest
 from paraph.template.service import draft_documents
 from paraph.wire.decode import UploadedFile
@@ -81,7 +84,7 @@ def _templates(session: Session, account: Account, d: SendDraft) -> list[Templat
             d.warnings.append(warning("duplicate_template_ids", f"template_ids[{i}] was given before; used once."))
             continue
         seen.add(template_id)
-        t = repository.visible(session, account, template_id)
+        t = repository.visible(session, account, template_id, for_send=True)
         if t is None:
             raise NotFound("Template not found.", error_path=f"template_ids[{i}]")
         if t.state == TemplateState.PROCESSING:
@@ -108,9 +111,11 @@ def _combined_roles(templates: list[Template]) -> tuple[list[_Role], list[str]]:
     return roles, cc_roles
 
 
-def _check_custom_fields(req: SendWithTemplateRequest, templates: list[Template]) -> None:
+def _check_custom_fields(
+    req: SendWithTemplateRequest, templates: list[Template], fields: dict[int, list[FieldRow]]
+) -> None:
     names = {m.name for t in templates for m in t.merge_fields}
-    names |= {str(f.spec.get("name")) for t in templates for f in t.fields if f.role_index == "sender"}
+    names |= {str(f.spec.get("name")) for t in templates for f in fields[t.id] if f.role_index == "sender"}
     for i, cf in enumerate(req.custom_fields or []):
         if cf.name not in names:
             path = f"custom_fields[{i}].name"
@@ -118,10 +123,17 @@ def _check_custom_fields(req: SendWithTemplateRequest, templates: list[Template]
 
 
 def create(
-    scope: Scope, account: Account, d: SendDraft, *, ip_address: str | None = None, user_agent: str | None = None
+    rt: Runtime,
+    scope: Scope,
+    account: Account,
+    d: SendDraft,
+    *,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
 ) -> SignatureRequest:
     """Insert the request made of the templates (their processed documents shared, their fields moved), and
-    queue the processing job that fills the merge fields and emits ``signature_request_sent``."""
+    fill the merge fields and emit ``signature_request_sent`` now or, when PDF work remains (extra files,
+    several templates), by the processing job."""
     session, req = scope.session, d.req
     templates = _templates(session, account, d)
     app = check_client_id(session, account, req.client_id)
@@ -152,11 +164,12 @@ def create(
     for name in cc_roles:
         if name not in cc_by_role:
             raise BadRequest(f"ccs: a CC for the role '{name}' is required", error_path="ccs")
-    _check_custom_fields(req, templates)
+    fields_of = {t.id: repository.field_rows(session, t) for t in templates}
+    _check_custom_fields(req, templates, fields_of)
 
     first = templates[0]
     documents: list[Document] = []
-    fields: list[dict[str, Any]] = []
+    specs: list[dict[str, Any]] = []
     groups: list[dict[str, Any]] = []
     rules: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
@@ -178,7 +191,7 @@ def create(
                 )
             )
         renamed: dict[str, str] = {}
-        for f in t.fields:
+        for f in fields_of[t.id]:
             spec = dict(f.spec)
             api_id = f.api_id if f.api_id not in used_ids else f"{f.api_id}-{ti}"
             renamed[f.api_id] = api_id
@@ -187,7 +200,7 @@ def create(
             spec["document_index"] = offset + f.document_index
             if f.role_index in to_combined:
                 spec["signer"] = to_combined[f.role_index]
-            fields.append(spec)
+            specs.append(spec)
         groups += [dict(g) for g in t.form_field_groups or []]
         for rule in t.form_field_rules or []:
             moved = dict(rule)
@@ -240,7 +253,7 @@ def create(
         form_field_groups=groups,
         form_field_rules=rules,
         custom_fields=[c.model_dump() for c in req.custom_fields or []],
-        requested_fields=fields,
+        requested_fields=specs,
         template_ids=[t.template_id for t in templates],
         files_state=FilesState.PROCESSING,
         expires_at=d.expires_at,
@@ -282,5 +295,25 @@ def create(
             "documents": [{"index": doc.index, "filename": doc.filename} for doc in sr.documents],
         },
     )
-    enqueue_processing(session, sr.signature_request_id)
+    if _ready_at_once(d, templates, fields_of):
+        _apply_now(rt, session, sr, templates[0])
+    else:
+        enqueue_processing(session, sr.signature_request_id)
     return sr
+
+
+def _ready_at_once(d: SendDraft, templates: list[Template], fields: dict[int, list[FieldRow]]) -> bool:
+    """A request from one template, without extra files, needs no PDF work at all (no document to process,
+    no signature page to add: a field is a signer's; the merged PDF is the template's): it is sent in the
+    creating transaction instead of by a job, the bulk of a template send's time otherwise."""
+    (t, *more) = templates
+    return not more and not d.extra and any(f.role_index.isdigit() for f in fields[t.id])
+
+
+def _apply_now(rt: Runtime, session: Session, sr: SignatureRequest, t: Template) -> None:
+    plan = plan_for(sr)
+    plan.merged_ready = t.current_pdf_key
+    prepared = prepare_documents(rt, plan)
+    if prepared.failure is not None:  # custom_fields that do not fit the merge fields (an editor, a value)
+        raise BadRequest(f"custom_fields: {prepared.failure.message}", error_path="custom_fields")
+    apply_sent(session, sr, prepared)
