@@ -31,6 +31,8 @@ from paraph.wire.parse import parse
 from paraph.wire.responses import empty, list_info, ok, page_params
 
 router = APIRouter(prefix="/v3")
+#: A title search longer than any title is refused rather than scanned for.
+MAX_QUERY_LENGTH = 255
 public_router = APIRouter()
 
 
@@ -80,8 +82,8 @@ async def template_list(request: Request) -> Response:
     q = decode_query(request)
     page, size = page_params(q.get("page"), q.get("page_size"))
     query, account_id = q.get("query"), q.get("account_id")
-    if query is not None and not isinstance(query, str):
-        raise BadRequest("query: must be a string", error_path="query")
+    if query is not None and (not isinstance(query, str) or len(query) > MAX_QUERY_LENGTH):
+        raise BadRequest(f"query: must be a string of at most {MAX_QUERY_LENGTH} characters", error_path="query")
     if account_id is not None and not isinstance(account_id, str):
         raise BadRequest("account_id: must be a string", error_path="account_id")
 
