@@ -17,6 +17,11 @@ def all_routers() -> list[APIRouter]:
     from paraph.signature_request.endpoints import router as signature_request_router
 
     routers += [signature_request_router, signature_request_files_router, embedded_router, document_router]
+    # Templates, and the sends from templates (/v3/signature_request/send_with_template, ...).
+    from paraph.template.endpoints import public_router as template_files_router
+    from paraph.template.endpoints import router as template_router
+
+    routers += [template_router, template_files_router]
     # Signing pages (embedded and mailed), final copies, and the mail and final-document jobs.
     from paraph.signing.endpoints import router as signing_router
 

@@ -23,6 +23,7 @@ def load() -> Registered:
     from paraph.mail import tasks as _mail  # noqa: F401  mail.*, mail.expiry_notices
     from paraph.signature_request import tasks as _requests  # noqa: F401  processing, cancel, expiry and token sweeps
     from paraph.signing import tasks as _signing  # noqa: F401  finalizing signed requests
+    from paraph.template import tasks as _templates  # noqa: F401  processing templates' documents
     from paraph.worker import periodic, queue
 
     return Registered(frozenset(queue.handlers()), periodic.names())

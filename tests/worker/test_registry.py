@@ -18,6 +18,7 @@ EXPECTED_JOB_KINDS = {
     "signature_request.cancel",
     "signature_request.process",
     "signing.finalize",
+    "template.process",
 }
 EXPECTED_SWEEPS = {
     "callbacks.prune",

@@ -15,6 +15,15 @@ from paraph.models.signature_request import (
     SignUrlToken,
 )
 from paraph.models.signing import FinalDocument, SignatureImage, SigningNotice
+from paraph.models.template import (
+    Template,
+    TemplateCcRole,
+    TemplateDocument,
+    TemplateField,
+    TemplateMergeField,
+    TemplateShare,
+    TemplateSignerRole,
+)
 
 __all__ = [
     "Account",
@@ -37,4 +46,11 @@ __all__ = [
     "SignatureRequest",
     "Signer",
     "SigningNotice",
+    "Template",
+    "TemplateCcRole",
+    "TemplateDocument",
+    "TemplateField",
+    "TemplateMergeField",
+    "TemplateShare",
+    "TemplateSignerRole",
 ]

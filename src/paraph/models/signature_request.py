@@ -76,6 +76,8 @@ class SignatureRequest(Base):
     # form_fields_per_document as validated at creation (documents.model.Field as dicts); legacy-coordinate
     # fields keep page 0 until processing knows the page sizes.
     requested_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    #: The templates a request was sent from (``send_with_template``), in the order given; None otherwise.
+    template_ids: Mapped[list[str] | None] = mapped_column(JSONType)
 
     # State.
     files_state: Mapped[str] = mapped_column(sa.String(16), default=FilesState.PROCESSING)

@@ -31,6 +31,7 @@ from paraph.security import new_hex_id
 from paraph.signature_request.events import record
 from paraph.signature_request.schemas import (
     SignatureRequestCreateRequest,
+    SubFormFieldRule,
     field_dict,
 )
 from paraph.signature_request.tasks import (
@@ -83,18 +84,18 @@ class Draft:
         return sum(len(doc.data) for doc in self.documents if doc.data is not None)
 
 
-def _fields_error(exc: FieldsError) -> BadRequest:
+def fields_error(exc: FieldsError) -> BadRequest:
     return BadRequest(f"{exc.error_path}: {exc.message}", error_path=exc.error_path)
 
 
-def _filename(upload: UploadedFile, index: int) -> str:
+def upload_filename(upload: UploadedFile, index: int) -> str:
     name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     if not name or _SDK_FILE_NAME.fullmatch(name):
         return f"document-{index + 1}"
     return UNSAFE_NAME.sub("_", name)[:200]
 
 
-def _url_filename(url: str, index: int) -> str:
+def url_filename(url: str, index: int) -> str:
     tail = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     return UNSAFE_NAME.sub("_", tail)[:200] or f"document-{index + 1}"
 
@@ -135,24 +136,26 @@ def _documents(
                 error_path=f"files[{i}]",
             )
         key = f"sr/{rid}/docs/{i}/original"
-        docs.append(DraftDocument(i, _filename(upload, i), key, data=upload.data))
+        docs.append(DraftDocument(i, upload_filename(upload, i), key, data=upload.data))
     for i, url in enumerate(urls):
         try:
             checked = check_file_url(url, allow_private=settings.callback_allow_private)
         except UrlRefused as exc:
             raise BadRequest(f"file_urls[{i}]: {exc.message}", error_path=f"file_urls[{i}]") from None
         key = f"sr/{rid}/docs/{i}/original"
-        docs.append(DraftDocument(i, _url_filename(checked, i), key, source_url=checked))
+        docs.append(DraftDocument(i, url_filename(checked, i), key, source_url=checked))
     return docs
 
 
-def _check_rules(req: SignatureRequestCreateRequest, fields: list[Field], groups: list[FieldGroup]) -> None:
+def check_rules(
+    rules: list[SubFormFieldRule] | None, fields: list[Field], groups: list[FieldGroup], *, text_tags: bool
+) -> None:
     """Rules name fields and groups that exist (checked here unless text tags may still add fields)."""
-    if req.use_text_tags or not req.form_field_rules:
+    if text_tags or not rules:
         return
     api_ids = {f.api_id for f in fields}
     group_ids = {g.group_id for g in groups}
-    for ri, rule in enumerate(req.form_field_rules):
+    for ri, rule in enumerate(rules):
         for ti, trigger in enumerate(rule.triggers):
             if trigger.id not in api_ids:
                 path = f"form_field_rules[{ri}].triggers[{ti}].id"
@@ -184,8 +187,8 @@ def draft(
             form_field_groups=req.form_field_groups,
         )
     except FieldsError as exc:
-        raise _fields_error(exc) from None
-    _check_rules(req, fields, groups)
+        raise fields_error(exc) from None
+    check_rules(req.form_field_rules, fields, groups, text_tags=req.use_text_tags)
     for i, attachment in enumerate(req.attachments or []):
         if not 0 <= attachment.signer_index < signer_count:
             path = f"attachments[{i}].signer_index"

@@ -142,3 +142,17 @@ def rename_filler(session: Session, sr: SignatureRequest, old: str, new: str) ->
         .values(filled_by_signature_id=new)
     )
     session.expire(sr, ["fields", "response_fields"])
+
+
+def sent_from_template(session: Session, account: Account, template_id: str, limit: int) -> list[SignatureRequest]:
+    """The account's requests sent from ``template_id`` (a 40-hex id, checked by the caller), newest first."""
+    listed = sa.cast(SignatureRequest.template_ids, sa.Text).like(f'%"{template_id}"%')
+    return list(
+        session.scalars(
+            sa.select(SignatureRequest)
+            .where(*_visible(account, include_canceled=True), SignatureRequest.template_ids.is_not(None), listed)
+            .order_by(SignatureRequest.created_at.desc(), SignatureRequest.id.desc())
+            .limit(limit)
+            .options(*_LOAD)
+        )
+    )

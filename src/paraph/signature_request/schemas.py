@@ -428,7 +428,7 @@ def serialize_signature_request(sr: SignatureRequest, base_url: str) -> dict[str
         "cc_email_addresses": list(sr.cc_email_addresses or []),
         "signing_redirect_url": sr.signing_redirect_url,
         "final_copy_uri": f"/v3/signature_request/files/{rid}" if sr.is_complete else None,
-        "template_ids": None,
+        "template_ids": list(sr.template_ids) if sr.template_ids else None,
         "custom_fields": _custom_fields(sr),
         "attachments": _attachments(sr),
         "response_data": _response_data(sr.response_fields),

@@ -27,7 +27,7 @@ from paraph import audit
 from paraph.callbacks.events import EventType
 from paraph.db import insert_many, utcnow
 from paraph.mail import tasks as mail_tasks
-from paraph.models import RequestField, SignatureRequest
+from paraph.models import Document, RequestField, SignatureRequest
 from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.outbound.fetch import FetchError, FetchPolicy, fetch_blocking
 from paraph.pdf.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
@@ -88,7 +88,10 @@ class _Failed(Exception):
 
 
 @dataclass(slots=True)
-class _Doc:
+class PlannedDocument:
+    """One document to process. ``prefix`` is where its outputs are stored; a document that comes with an
+    ``outcome`` (one of a template's, processed once) is not processed again."""
+
     index: int
     original_key: str
     source_url: str | None
@@ -98,11 +101,11 @@ class _Doc:
 
 
 @dataclass(slots=True)
-class _Plan:
-    """What the prepare phase needs, read in one short read transaction."""
+class DocumentsPlan:
+    """What the prepare phase needs, read in one short read transaction (a request's, or a template's)."""
 
-    signature_request_id: str
-    docs: list[_Doc]
+    merged_key: str  # where the documents merged into one PDF go, when there are several
+    docs: list[PlannedDocument]
     signer_count: int
     signer_names: list[str]  # by signer_index
     use_text_tags: bool
@@ -112,25 +115,50 @@ class _Plan:
     requested_groups: list[dict[str, Any]]
     custom_fields: list[dict[str, Any]]
     rules: list[dict[str, Any]]
+    #: Names ``custom_fields[].editor`` may use besides the signers' names (a template send's roles), by index.
+    role_names: dict[str, int] = field(default_factory=dict)
+    #: A stored PDF that already holds exactly these documents merged (a template's), used instead of merging.
+    merged_ready: str | None = None
 
 
 @dataclass(slots=True)
 class Prepared:
     failure: Failure | None = None
-    docs: list[_Doc] = field(default_factory=list)
+    docs: list[PlannedDocument] = field(default_factory=list)
     fields: list[Field] = field(default_factory=list)
     groups: list[FieldGroup] = field(default_factory=list)
     signature_page: bool = False
     current_pdf_key: str | None = None
 
 
-def _plan(sr: SignatureRequest) -> _Plan:
+def _reused(d: Document) -> DocumentOutcome | None:
+    """A document already processed when its request was created (taken from a template): its outcome."""
+    if d.processed_key is None:
+        return None
+    return DocumentOutcome(
+        processed_key=d.processed_key,
+        sha256=d.sha256 or "",
+        size=d.original_size or 0,
+        page_sizes=[(w, h) for w, h in d.page_sizes],
+        page_image_keys=list(d.page_image_keys),
+    )
+
+
+def plan_for(sr: SignatureRequest) -> DocumentsPlan:
+    """What processing ``sr`` needs (its signers, documents and requested fields loaded)."""
     names: dict[int, str] = {}
+    roles: dict[str, int] = {}
     for s in sr.signers:
         names.setdefault(s.signer_index, s.group_name or s.name)
-    return _Plan(
-        signature_request_id=sr.signature_request_id,
-        docs=[_Doc(d.index, d.original_key, d.source_url, d.original_key.rsplit("/", 1)[0]) for d in sr.documents],
+        if s.role:
+            roles.setdefault(s.role.strip().lower(), s.signer_index)
+    rid = sr.signature_request_id
+    return DocumentsPlan(
+        merged_key=f"sr/{rid}/current.pdf",
+        docs=[
+            PlannedDocument(d.index, d.original_key, d.source_url, f"sr/{rid}/docs/{d.index}", _reused(d))
+            for d in sr.documents
+        ],
         signer_count=len(names),
         signer_names=[names[i] for i in sorted(names)],
         use_text_tags=sr.use_text_tags,
@@ -140,6 +168,7 @@ def _plan(sr: SignatureRequest) -> _Plan:
         requested_groups=list(sr.form_field_groups or []),
         custom_fields=list(sr.custom_fields or []),
         rules=list(sr.form_field_rules or []),
+        role_names=roles,
     )
 
 
@@ -152,15 +181,20 @@ def prepare(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
         sr = repository.by_public_id(session, rid, for_processing=True)
         if sr is None or sr.files_state != FilesState.PROCESSING or sr.cancel_requested_at is not None:
             return {"prepared": None}
-        plan = _plan(sr)
+        plan = plan_for(sr)
+    return {"prepared": prepare_documents(rt, plan)}
+
+
+def prepare_documents(rt: Runtime, plan: DocumentsPlan) -> Prepared:
+    """The whole PDF side of processing (no transaction): fetch, process, place fields, the signature page,
+    the merged PDF; a failure comes back in ``Prepared.failure``. Templates process their documents here too."""
     try:
-        prepared = _prepare(rt, plan)
+        return _prepare(rt, plan)
     except _Failed as exc:
-        prepared = Prepared(failure=exc.failure, docs=plan.docs)
-    return {"prepared": prepared}
+        return Prepared(failure=exc.failure, docs=plan.docs)
 
 
-def _fetch(rt: Runtime, plan: _Plan) -> None:
+def _fetch(rt: Runtime, plan: DocumentsPlan) -> None:
     settings = rt.settings
     policy = FetchPolicy(
         allow_private=settings.callback_allow_private,
@@ -169,7 +203,7 @@ def _fetch(rt: Runtime, plan: _Plan) -> None:
         timeout=settings.callback_timeout,
     )
     for doc in plan.docs:
-        if doc.source_url is None:
+        if doc.source_url is None or doc.outcome is not None:
             continue
         try:
             data = fetch_blocking(doc.source_url, policy)
@@ -195,12 +229,12 @@ def _run_pdf_work(rt: Runtime, fn: Any, *args: Any) -> Any:
 RENDER_SPLIT_PAGES = 8
 
 
-def _process_documents(rt: Runtime, plan: _Plan) -> None:
+def _process_documents(rt: Runtime, plan: DocumentsPlan) -> None:
     """Process every document in the PDF pool, as many at a time as it has processes; then render the page
     images of the long ones in ranges spread over the pool (50 pages, upload to sent: ~147 -> ~120 ms)."""
     settings = rt.settings
 
-    def one(doc: _Doc) -> DocumentOutcome:
+    def one(doc: PlannedDocument) -> DocumentOutcome:
         task = DocumentTask(
             settings=settings,
             prefix=doc.prefix,
@@ -217,13 +251,14 @@ def _process_documents(rt: Runtime, plan: _Plan) -> None:
         return outcome
 
     count = len(plan.docs)
+    todo = [doc for doc in plan.docs if doc.outcome is None]  # a template's documents are processed already
     with ThreadPoolExecutor(max_workers=PDF_PROCESSES, thread_name_prefix="paraph-docs") as pool:
-        futures = [pool.submit(one, doc) for doc in plan.docs]
-        for doc, future in zip(plan.docs, futures, strict=True):
+        futures = [pool.submit(one, doc) for doc in todo]
+        for doc, future in zip(todo, futures, strict=True):
             doc.outcome = _outcome(doc, future, count)
 
-        ranges: list[tuple[_Doc, PagesTask]] = []
-        for doc in plan.docs:
+        ranges: list[tuple[PlannedDocument, PagesTask]] = []
+        for doc in todo:
             assert doc.outcome is not None
             pages = len(doc.outcome.page_sizes)
             if doc.outcome.page_image_keys or not pages:
@@ -247,7 +282,7 @@ class _MayFail(Protocol):
 _O = TypeVar("_O", bound=_MayFail)
 
 
-def _outcome(doc: _Doc, future: Future[_O], count: int) -> _O:
+def _outcome(doc: PlannedDocument, future: Future[_O], count: int) -> _O:
     """The outcome of PDF work on ``doc``, or the request's failure naming the document."""
     try:
         outcome = future.result()
@@ -258,7 +293,7 @@ def _outcome(doc: _Doc, future: Future[_O], count: int) -> _O:
     return outcome
 
 
-def _about(doc: _Doc, message: str, count: int) -> str:
+def _about(doc: PlannedDocument, message: str, count: int) -> str:
     if count == 1:
         return message
     return f"Document {doc.index}: {message}"
@@ -268,7 +303,7 @@ def _field(data: dict[str, Any]) -> Field:
     return Field(**{**data, "type": FieldType(data["type"])})
 
 
-def _build_fields(plan: _Plan) -> tuple[list[Field], list[FieldGroup]]:
+def _build_fields(plan: DocumentsPlan) -> tuple[list[Field], list[FieldGroup]]:
     pages = [[PageInfo(w, h) for w, h in (d.outcome.page_sizes if d.outcome else [])] for d in plan.docs]
     requested = [_field(d) for d in plan.requested_fields]
     resolve_legacy_positions(requested, pages)
@@ -296,7 +331,7 @@ def _build_fields(plan: _Plan) -> tuple[list[Field], list[FieldGroup]]:
     except DocumentError as exc:
         raise _Failed(exc.kind, exc.message) from None
     kind = DocumentErrorKind.TEXT_TAG if plan.use_text_tags else DocumentErrorKind.COMPONENT_POSITION
-    names = {name.strip().lower(): i for i, name in enumerate(plan.signer_names)}
+    names = {**plan.role_names, **{name.strip().lower(): i for i, name in enumerate(plan.signer_names)}}
     try:
         apply_custom_fields(fields, plan.custom_fields, editor_index=lambda n: names.get(n.strip().lower()))
     except FieldsError as exc:
@@ -313,7 +348,7 @@ def _build_fields(plan: _Plan) -> tuple[list[Field], list[FieldGroup]]:
     return fields, groups
 
 
-def _prepare(rt: Runtime, plan: _Plan) -> Prepared:
+def _prepare(rt: Runtime, plan: DocumentsPlan) -> Prepared:
     _fetch(rt, plan)
     _process_documents(rt, plan)
     fields, groups = _build_fields(plan)
@@ -340,9 +375,10 @@ def _prepare(rt: Runtime, plan: _Plan) -> Prepared:
     keys = [d.outcome.processed_key for d in plan.docs if d.outcome is not None]
     if len(keys) == 1:
         prepared.current_pdf_key = keys[0]
+    elif plan.merged_ready is not None and not prepared.signature_page:
+        prepared.current_pdf_key = plan.merged_ready
     else:
-        out_key = f"sr/{plan.signature_request_id}/current.pdf"
-        prepared.current_pdf_key = _run_pdf_work(rt, merge_stored_pdfs, rt.settings, keys, out_key)
+        prepared.current_pdf_key = _run_pdf_work(rt, merge_stored_pdfs, rt.settings, keys, plan.merged_key)
     return prepared
 
 
@@ -388,7 +424,9 @@ def _insert_fields(session: Session, sr_pk: int, fields: list[Field]) -> None:
     )
 
 
-def _apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> None:
+def apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> None:
+    """The request is processed: its documents, fields and current PDF stored, ``signature_request_sent``
+    emitted and the signers mailed (a request sent from one template gets here without a job)."""
     docs = {d.index: d for d in prepared.docs}
     for document in sr.documents:
         outcome = docs[document.index].outcome if document.index in docs else None
@@ -455,7 +493,7 @@ def apply_processing(session: Session, payload: dict[str, Any]) -> None:
     if prepared.failure is not None:
         _apply_failure(session, sr, prepared.failure, prepared)
     else:
-        _apply_sent(session, sr, prepared)
+        apply_sent(session, sr, prepared)
 
 
 @jobs.handler(JobKind.CANCEL.value)

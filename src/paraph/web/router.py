@@ -8,7 +8,15 @@ from functools import cache
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from paraph.web import auth_pages, dashboard, inspector, mail_pages, requests_pages, settings_pages
+from paraph.web import (
+    auth_pages,
+    dashboard,
+    inspector,
+    mail_pages,
+    requests_pages,
+    settings_pages,
+    templates_pages,
+)
 from paraph.web.core import STATIC_DIR, PageNotFound, PageRoute, redirect
 
 _STATIC_NAME = re.compile(r"^[a-z0-9-]{1,40}\.(css|js|svg)$")
@@ -58,6 +66,7 @@ def routers() -> list[APIRouter]:
         auth_pages.router,
         dashboard.router,
         requests_pages.router,
+        templates_pages.router,
         settings_pages.router,
         mail_pages.router,
         inspector.router,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 07:50:24.746120
+Create Date: 2026-12-06 08:48:38.414512
 """
 
 from __future__ import annotations
@@ -296,6 +296,9 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column(
+            "template_ids", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True
+        ),
         sa.Column("files_state", sa.String(length=16), nullable=False),
         sa.Column("is_complete", sa.Boolean(), nullable=False),
         sa.Column("is_declined", sa.Boolean(), nullable=False),
@@ -325,6 +328,75 @@ def upgrade() -> None:
         batch_op.create_index("ix_signature_requests_account_id_id", ["account_id", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_signature_requests_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_signature_requests_expires_at"), ["expires_at"], unique=False)
+
+    op.create_table(
+        "templates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("template_id", sa.String(length=40), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("api_app_id", sa.Integer(), nullable=True),
+        sa.Column("is_embedded", sa.Boolean(), nullable=False),
+        sa.Column("is_draft", sa.Boolean(), nullable=False),
+        sa.Column("test_mode", sa.Boolean(), nullable=False),
+        sa.Column("title", sa.String(length=255), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=True),
+        sa.Column("message", sa.Text(), nullable=True),
+        sa.Column(
+            "metadata", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("allow_reassign", sa.Boolean(), nullable=False),
+        sa.Column("allow_ccs", sa.Boolean(), nullable=False),
+        sa.Column("use_text_tags", sa.Boolean(), nullable=False),
+        sa.Column("ignore_text_tags_errors", sa.Boolean(), nullable=False),
+        sa.Column(
+            "field_options", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True
+        ),
+        sa.Column(
+            "signer_experience",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "editor_options", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True
+        ),
+        sa.Column(
+            "attachments", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
+        sa.Column(
+            "form_field_groups",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "form_field_rules",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "requested_fields",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("error_message", sa.Text(), nullable=True),
+        sa.Column("files_version", sa.Integer(), nullable=False),
+        sa.Column("current_pdf_key", sa.String(length=255), nullable=True),
+        sa.Column("signature_page_appended", sa.Boolean(), nullable=False),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_templates_account_id_accounts"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["api_app_id"], ["api_apps.id"], name=op.f("fk_templates_api_app_id_api_apps"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_templates")),
+        sa.UniqueConstraint("template_id", name=op.f("uq_templates_template_id")),
+    )
+    with op.batch_alter_table("templates", schema=None) as batch_op:
+        batch_op.create_index("ix_templates_account_id_id", ["account_id", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_templates_created_at"), ["created_at"], unique=False)
 
     op.create_table(
         "callback_deliveries",
@@ -505,6 +577,119 @@ def upgrade() -> None:
         sa.UniqueConstraint("signature_request_id", "kind", name="uq_signing_notices_kind"),
     )
     op.create_table(
+        "template_cc_roles",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("template_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["templates.id"],
+            name=op.f("fk_template_cc_roles_template_id_templates"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_template_cc_roles")),
+        sa.UniqueConstraint("template_id", "position", name="uq_template_cc_roles_position"),
+    )
+    op.create_table(
+        "template_documents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("template_id", sa.Integer(), nullable=False),
+        sa.Column("index", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("source_url", sa.String(length=2048), nullable=True),
+        sa.Column("original_key", sa.String(length=255), nullable=False),
+        sa.Column("original_size", sa.Integer(), nullable=True),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("processed_key", sa.String(length=255), nullable=True),
+        sa.Column(
+            "page_sizes", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
+        sa.Column(
+            "page_image_keys",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["templates.id"],
+            name=op.f("fk_template_documents_template_id_templates"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_template_documents")),
+        sa.UniqueConstraint("template_id", "index", name="uq_template_documents_index"),
+    )
+    with op.batch_alter_table("template_documents", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_template_documents_template_id"), ["template_id"], unique=False)
+
+    op.create_table(
+        "template_fields",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("template_id", sa.Integer(), nullable=False),
+        sa.Column("api_id", sa.String(length=255), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("role_index", sa.String(length=16), nullable=False),
+        sa.Column("document_index", sa.Integer(), nullable=False),
+        sa.Column("page", sa.Integer(), nullable=False),
+        sa.Column("spec", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["template_id"], ["templates.id"], name=op.f("fk_template_fields_template_id_templates"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_template_fields")),
+        sa.UniqueConstraint("template_id", "api_id", name="uq_template_fields_api_id"),
+    )
+    op.create_table(
+        "template_merge_fields",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("template_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("type", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["templates.id"],
+            name=op.f("fk_template_merge_fields_template_id_templates"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_template_merge_fields")),
+        sa.UniqueConstraint("template_id", "name", name="uq_template_merge_fields_name"),
+    )
+    op.create_table(
+        "template_shares",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("template_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("can_edit", sa.Boolean(), nullable=False),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_template_shares_account_id_accounts"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"], ["templates.id"], name=op.f("fk_template_shares_template_id_templates"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_template_shares")),
+        sa.UniqueConstraint("template_id", "account_id", name="uq_template_shares_account"),
+    )
+    with op.batch_alter_table("template_shares", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_template_shares_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
+        "template_signer_roles",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("template_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("order", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["templates.id"],
+            name=op.f("fk_template_signer_roles_template_id_templates"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_template_signer_roles")),
+        sa.UniqueConstraint("template_id", "position", name="uq_template_signer_roles_position"),
+    )
+    op.create_table(
         "callback_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("delivery_id", sa.Integer(), nullable=False),
@@ -558,6 +743,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_callback_attempts_delivery_id"))
 
     op.drop_table("callback_attempts")
+    op.drop_table("template_signer_roles")
+    with op.batch_alter_table("template_shares", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_template_shares_account_id"))
+
+    op.drop_table("template_shares")
+    op.drop_table("template_merge_fields")
+    op.drop_table("template_fields")
+    with op.batch_alter_table("template_documents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_template_documents_template_id"))
+
+    op.drop_table("template_documents")
+    op.drop_table("template_cc_roles")
     op.drop_table("signing_notices")
     with op.batch_alter_table("signing_images", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signing_images_signature_request_id"))
@@ -579,6 +776,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_callback_deliveries_due")
 
     op.drop_table("callback_deliveries")
+    with op.batch_alter_table("templates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_templates_created_at"))
+        batch_op.drop_index("ix_templates_account_id_id")
+
+    op.drop_table("templates")
     with op.batch_alter_table("signature_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signature_requests_expires_at"))
         batch_op.drop_index(batch_op.f("ix_signature_requests_created_at"))
