@@ -4,6 +4,7 @@ API tests draws on these."""
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Sequence
 
 from pypdf import PdfReader, PdfWriter
@@ -76,3 +77,70 @@ def blank_pages(count: int) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _stream(data: bytes, entries: bytes = b"") -> bytes:
+    return b"<< /Length %d %s >>\nstream\n" % (len(data), entries) + data + b"\nendstream"
+
+
+def slow_path(segments: int = 1_000_000) -> bytes:
+    """One page stroking a path of ``segments`` line pairs, deflated: 30 KB and a quarter of a gigabyte at a
+    million segments, which pdfium takes about two minutes to draw (the time, not the memory, is the harm)."""
+    content = zlib.compress(b"0 0 m " + b"612 792 l 0 0 l " * segments + b"S", 9)
+    return hand_written_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+            _stream(content, b"/Filter /FlateDecode"),
+        ]
+    )
+
+
+def xobject_fan_out(levels: int = 9, fan: int = 10) -> bytes:
+    """One page drawing a form XObject that draws the next one ``fan`` times, ``levels`` deep: about 2 KB that
+    pdfium expands into ``fan ** (levels - 1)`` lines, taking minutes and gigabytes (9 levels: 100 million)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /X 5 0 R >> >>"
+        b" /Contents 4 0 R >>",
+        _stream(b"/X Do"),
+    ]
+    for level in range(levels):
+        number = 5 + level
+        last = level == levels - 1
+        body = b"0 0 m 612 792 l S" if last else b"/X Do " * fan
+        resources = b"" if last else b"/Resources << /XObject << /X %d 0 R >> >>" % (number + 1)
+        objects.append(_stream(body, b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] " + resources))
+    return hand_written_pdf(objects)
+
+
+def image_bomb(width: int, height: int, *, in_form: bool = False) -> bytes:
+    """One page drawing a ``width`` x ``height`` RGB image of zeros, deflated (1000:1): a decompression bomb;
+    ``in_form``: drawn by a form XObject the page draws."""
+    zeros = zlib.compressobj(9)
+    row = b"\x00" * (width * 3)
+    data = b"".join(zeros.compress(row) for _ in range(height)) + zeros.flush()
+    image = _stream(
+        data,
+        b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8"
+        b" /Filter /FlateDecode" % (width, height),
+    )
+    draw = b"q 612 0 0 792 0 0 cm /Im Do Q"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im 5 0 R >> >>"
+        b" /Contents 4 0 R >>",
+    ]
+    if in_form:
+        resources = b"/Resources << /XObject << /Im 6 0 R >> >>"
+        objects += [
+            _stream(b"/Im Do"),
+            _stream(draw, b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] " + resources),
+            image,
+        ]
+    else:
+        objects += [_stream(draw), image]
+    return hand_written_pdf(objects)

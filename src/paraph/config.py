@@ -69,6 +69,30 @@ class Settings(BaseSettings):
         description="Bytes of all the files uploaded with one request together (held in memory while read).",
     )
     max_pages: int = Field(default=500, description="Pages per document.")
+    pdf_timeout: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds one PDF task (checking, rendering, detecting, sealing) may run before its process is"
+        " killed and replaced; the document gets file_error.",
+    )
+    pdf_memory_mb: int = Field(
+        default=1024,
+        ge=0,
+        description="Address space of each PDF process in MiB (0: no limit); a task past it fails (file_error)"
+        " and the process is replaced.",
+    )
+    pdf_max_page_megapixels: int = Field(
+        default=100,
+        ge=1,
+        description="Megapixels of the images one page of a document may draw (decoded size); past it the"
+        " document is refused (file_error).",
+    )
+    pdf_max_document_megapixels: int = Field(
+        default=5000,
+        ge=1,
+        description="Megapixels of the images all the pages of a document may draw together, and of its page"
+        " images; past it the document is refused (file_error).",
+    )
     sign_url_ttl_minutes: int = Field(default=60, description="Minutes an embedded sign URL stays valid.")
     seal_pkcs12: Path | None = Field(default=None, description="PKCS#12 file sealing final documents.")
     seal_pkcs12_password: str | None = Field(default=None, description="Password of the PKCS#12 file.")

@@ -16,7 +16,6 @@ import datetime as dt
 import json
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -32,7 +31,7 @@ from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.outbound.fetch import FetchError, FetchPolicy, fetch_blocking
 from paraph.pdf.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
 from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
-from paraph.pdf.pool import PDF_PROCESSES
+from paraph.pdf.pool import PdfWorkError
 from paraph.pdf.stored import (
     DocumentOutcome,
     DocumentTask,
@@ -102,6 +101,7 @@ class _Plan:
     """What the prepare phase needs, read in one short read transaction."""
 
     signature_request_id: str
+    account_lane: str  # the account, whose turns in the PDF pool are shared fairly with other accounts'
     docs: list[_Doc]
     signer_count: int
     signer_names: list[str]  # by signer_index
@@ -130,6 +130,7 @@ def _plan(sr: SignatureRequest) -> _Plan:
         names.setdefault(s.signer_index, s.group_name or s.name)
     return _Plan(
         signature_request_id=sr.signature_request_id,
+        account_lane=str(sr.account_id),
         docs=[_Doc(d.index, d.original_key, d.source_url, d.original_key.rsplit("/", 1)[0]) for d in sr.documents],
         signer_count=len(names),
         signer_names=[names[i] for i in sorted(names)],
@@ -180,11 +181,12 @@ def _fetch(rt: Runtime, plan: _Plan) -> None:
         doc.fetched_size = len(data)
 
 
-def _run_pdf_work(rt: Runtime, fn: Any, *args: Any) -> Any:
-    """``rt.pdf_pool.run``, with a crashed or hung PDF engine reported as the file's fault (ADR 0007)."""
+def _run_pdf_work(rt: Runtime, plan: _Plan, fn: Any, *args: Any) -> Any:
+    """``rt.pdf_pool.run`` in the account's lane, with a PDF process that crashed, ran out of memory or past the
+    time limit reported as the file's fault (ADR 0007, ADR 0013)."""
     try:
-        return rt.pdf_pool.run(fn, *args)
-    except (BrokenProcessPool, TimeoutError):
+        return rt.pdf_pool.run(fn, *args, lane=plan.account_lane)
+    except PdfWorkError:
         raise _Failed(
             DocumentErrorKind.FILE, "The file could not be processed (it is damaged or too complex)."
         ) from None
@@ -213,11 +215,11 @@ def _process_documents(rt: Runtime, plan: _Plan) -> None:
             max_pages=settings.max_pages,
             render_limit=RENDER_SPLIT_PAGES,
         )
-        outcome: DocumentOutcome = _run_pdf_work(rt, process_stored_document, task)
+        outcome: DocumentOutcome = _run_pdf_work(rt, plan, process_stored_document, task)
         return outcome
 
     count = len(plan.docs)
-    with ThreadPoolExecutor(max_workers=PDF_PROCESSES, thread_name_prefix="paraph-docs") as pool:
+    with ThreadPoolExecutor(max_workers=rt.pdf_pool.processes, thread_name_prefix="paraph-docs") as pool:
         futures = [pool.submit(one, doc) for doc in plan.docs]
         for doc, future in zip(plan.docs, futures, strict=True):
             doc.outcome = _outcome(doc, future, count)
@@ -228,12 +230,12 @@ def _process_documents(rt: Runtime, plan: _Plan) -> None:
             pages = len(doc.outcome.page_sizes)
             if doc.outcome.page_image_keys or not pages:
                 continue
-            step = -(-pages // PDF_PROCESSES)
+            step = -(-pages // rt.pdf_pool.processes)
             for first in range(1, pages + 1, step):
                 size = min(step, pages - first + 1)
                 pages_task = PagesTask(settings, doc.outcome.processed_key, doc.prefix, first, size)
                 ranges.append((doc, pages_task))
-        rendered = [pool.submit(_run_pdf_work, rt, render_stored_pages, t) for _, t in ranges]
+        rendered = [pool.submit(_run_pdf_work, rt, plan, render_stored_pages, t) for _, t in ranges]
         for (doc, _), pending in zip(ranges, rendered, strict=True):
             done: PagesOutcome = _outcome(doc, pending, count)
             assert doc.outcome is not None
@@ -323,6 +325,7 @@ def _prepare(rt: Runtime, plan: _Plan) -> Prepared:
         assert last.outcome is not None
         page = _run_pdf_work(
             rt,
+            plan,
             append_stored_signature_page,
             rt.settings,
             last.outcome.processed_key,
@@ -342,7 +345,7 @@ def _prepare(rt: Runtime, plan: _Plan) -> Prepared:
         prepared.current_pdf_key = keys[0]
     else:
         out_key = f"sr/{plan.signature_request_id}/current.pdf"
-        prepared.current_pdf_key = _run_pdf_work(rt, merge_stored_pdfs, rt.settings, keys, out_key)
+        prepared.current_pdf_key = _run_pdf_work(rt, plan, merge_stored_pdfs, rt.settings, keys, out_key)
     return prepared
 
 
