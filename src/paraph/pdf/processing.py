@@ -45,6 +45,7 @@ from paraph.pdf.model import (
     PageInfo,
     ProcessedDocument,
 )
+from paraph.pdf.sanitize import page_has_active_content, strip_active_content
 from paraph.pdf.sniff import sniff, to_pdf
 from paraph.pdf.texttags import FoundTag, PageGeometry, build_fields, field_to_api, find_page_tags
 
@@ -456,7 +457,8 @@ def process_document(
     render_limit: int | None = None,
     pixel_budget: PixelBudget = PixelBudget(),
 ) -> ProcessedDocument:
-    """Process one upload (PDF, PNG or JPEG): check it, read its text tags, hide them, render its pages.
+    """Process one upload (PDF, PNG or JPEG): check it, read its text tags, hide them, render its pages, strip
+    its active content (:mod:`paraph.pdf.sanitize`; ``sha256`` stays the upload's).
 
     Raises DocumentError: FILE for anything unreadable (empty, unknown format, corrupt, truncated,
     encrypted, no pages, more than ``max_pages`` pages, past ``pixel_budget``), TEXT_TAG for the first bad tag
@@ -496,11 +498,13 @@ def process_document(
             render = render_limit is None or page_count <= render_limit
             renderer = _PageImages(render_scale) if render else None
             pixels = _PixelCount(pixel_budget, document_index)
+            active = False
             try:
                 for index in range(page_count):
                     page = _load_page(pdf, index, document_index)
                     try:
                         pixels.add(page, index + 1, render_scale)  # counted whether rendered here or later
+                        active = active or page_has_active_content(page)
                         sizes.append(PageGeometry.of(page).info)
                         if hide and tags_by_page[index]:
                             _cover(page, tags_by_page[index])
@@ -516,6 +520,10 @@ def process_document(
         except DocumentError as exc:
             exc.document_index = document_index
             raise
+    # Scripts, launch actions, embedded files: never served back (the pages were checked above, in pdfium).
+    stripped = strip_active_content(output, pages_checked=not active)
+    if stripped is not None:
+        output = stripped[0]
     return ProcessedDocument(
         pdf=output,
         pages=sizes,
