@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RETRY_DELAYS = "300,900,2700,8100,24300,72900"
+MIN_PDF_MEMORY_MB = 384
 
 
 class Settings(BaseSettings):
@@ -78,8 +79,8 @@ class Settings(BaseSettings):
     pdf_memory_mb: int = Field(
         default=1024,
         ge=0,
-        description="Address space of each PDF process in MiB (0: no limit); a task past it fails (file_error)"
-        " and the process is replaced.",
+        description="Address space of each PDF process in MiB, 0 (no limit) or at least 384; a task past it fails"
+        " (file_error) and the process is replaced.",
     )
     pdf_max_page_megapixels: int = Field(
         default=100,
@@ -121,6 +122,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "expected a SQLAlchemy URL such as postgresql+psycopg://user:pass@host/db or sqlite:////path/file"
             ) from None
+        return v
+
+    @field_validator("pdf_memory_mb")
+    @classmethod
+    def _check_pdf_memory(cls, v: int) -> int:
+        if 0 < v < MIN_PDF_MEMORY_MB:
+            raise ValueError(
+                f"expected 0 (no limit) or at least {MIN_PDF_MEMORY_MB} (MiB: a PDF process needs about 250 to start)"
+            )
         return v
 
     @field_validator("callback_retry_delays")

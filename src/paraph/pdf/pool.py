@@ -315,7 +315,15 @@ class PdfPool:
                 if process is None:
                     task.future.set_exception(PdfProcessCrashed("no PDF process could be started"))
                     continue
-            if not process.run(task, self.timeout):
+            try:
+                alive = process.run(task, self.timeout)
+            except Exception as exc:  # a bug here must not leave this slot's callers waiting forever
+                log.exception("driving a PDF process failed")
+                if not task.future.done():
+                    task.future.set_exception(PdfProcessCrashed(f"the PDF process could not be driven: {exc}"))
+                process.kill()
+                alive = False
+            if not alive:
                 with self._lock:
                     self._running.pop(slot, None)
                 log.warning("a PDF process was replaced: %s", task.future.exception())
