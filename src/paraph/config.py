@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RETRY_DELAYS = "300,900,2700,8100,24300,72900"
+MIN_PDF_MEMORY_MB = 384
 
 
 class Settings(BaseSettings):
@@ -90,6 +91,30 @@ class Settings(BaseSettings):
         description="Bytes of all the files uploaded with one request together (held in memory while read).",
     )
     max_pages: int = Field(default=500, description="Pages per document.")
+    pdf_timeout: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds one PDF task (checking, rendering, detecting, sealing) may run before its process is"
+        " killed and replaced; the document gets file_error.",
+    )
+    pdf_memory_mb: int = Field(
+        default=1024,
+        ge=0,
+        description="Address space of each PDF process in MiB, 0 (no limit) or at least 384; a task past it fails"
+        " (file_error) and the process is replaced.",
+    )
+    pdf_max_page_megapixels: int = Field(
+        default=100,
+        ge=1,
+        description="Megapixels of the images one page of a document may draw (decoded size); past it the"
+        " document is refused (file_error).",
+    )
+    pdf_max_document_megapixels: int = Field(
+        default=5000,
+        ge=1,
+        description="Megapixels of the images all the pages of a document may draw together, and of its page"
+        " images; past it the document is refused (file_error).",
+    )
     sign_url_ttl_minutes: int = Field(default=60, description="Minutes an embedded sign URL stays valid.")
     seal_pkcs12: Path | None = Field(default=None, description="PKCS#12 file sealing final documents.")
     seal_pkcs12_password: str | None = Field(default=None, description="Password of the PKCS#12 file.")
@@ -118,6 +143,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "expected a SQLAlchemy URL such as postgresql+psycopg://user:pass@host/db or sqlite:////path/file"
             ) from None
+        return v
+
+    @field_validator("pdf_memory_mb")
+    @classmethod
+    def _check_pdf_memory(cls, v: int) -> int:
+        if 0 < v < MIN_PDF_MEMORY_MB:
+            raise ValueError(
+                f"expected 0 (no limit) or at least {MIN_PDF_MEMORY_MB} (MiB: a PDF process needs about 250 to start)"
+            )
         return v
 
     @field_validator("callback_retry_delays")

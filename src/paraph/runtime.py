@@ -28,7 +28,7 @@ class Runtime:
         self.keys = KeyBox(settings.effective_secret_key)
         self.wakeup = Wakeup()
         self._resolver: Resolver | None = None
-        self.pdf_pool = PdfPool()
+        self.pdf_pool = PdfPool(timeout=settings.pdf_timeout, memory_mb=settings.pdf_memory_mb)
 
     @property
     def resolver(self) -> Resolver:

@@ -145,6 +145,7 @@ def test_it_sets_the_password_of_an_account_created_without_one(db_url: str, tmp
         (("--port", "99999"), {}, "--port: expected a number at most 65535 (got '99999')"),
         ((), {"PARAPH_PORT": "0"}, "PARAPH_PORT: expected a number at least 1"),
         ((), {"PARAPH_DATABASE_URL": "postgres//nope"}, "PARAPH_DATABASE_URL: expected a SQLAlchemy URL"),
+        ((), {"PARAPH_PDF_MEMORY_MB": "100"}, "PARAPH_PDF_MEMORY_MB: expected 0 (no limit) or at least 384"),
     ],
 )
 def test_it_refuses_to_start_with_an_invalid_setting(

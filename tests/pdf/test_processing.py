@@ -17,12 +17,14 @@ from paraph.pdf.fields import FieldsError
 from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldType, ProcessedDocument
 from paraph.pdf.processing import (
     MAX_PAGE_PIXELS,
+    PixelBudget,
     append_signature_page,
     detect_fields,
     process_document,
     render_page_png,
+    render_pages,
 )
-from tests.pdfs import deeply_nested_arrays, huge_object_stream
+from tests.pdfs import deeply_nested_arrays, huge_object_stream, image_bomb
 
 from .conftest import Line, expected_box, jpeg_image, png_image
 
@@ -338,3 +340,35 @@ def test_warming_a_pdf_process_up_never_raises(
     monkeypatch.setattr(processing, "_warm_up", broken)
     processing.warm_up()
     assert "warming up a PDF process failed" in caplog.text
+
+
+def test_it_refuses_a_page_drawing_an_image_bomb() -> None:
+    # 120 megapixels of zeros in 360 KB: past the default budget of 100 megapixels for the images of a page.
+    with pytest.raises(DocumentError) as caught:
+        process(image_bomb(12_000, 10_000), use_text_tags=False, document_index=2)
+    assert caught.value.kind is DocumentErrorKind.FILE and caught.value.document_index == 2
+    assert "Page 1" in caught.value.message and "100 megapixels" in caught.value.message
+
+
+@pytest.mark.parametrize("in_form", [False, True], ids=["page", "form"])
+def test_it_counts_the_images_a_page_draws_against_its_pixel_budget(in_form: bool) -> None:
+    data = image_bomb(2000, 1000, in_form=in_form)  # 2 megapixels
+    done = process(data, use_text_tags=False, pixel_budget=PixelBudget(page=2_000_000))
+    assert len(done.page_images) == 1
+    with pytest.raises(DocumentError, match="more than 2 megapixels"):
+        process(data, use_text_tags=False, pixel_budget=PixelBudget(page=1_999_999))
+    with pytest.raises(DocumentError, match="more than 2 megapixels"):
+        render_pages(data, 1, 1, pixel_budget=PixelBudget(page=1_999_999))
+    with pytest.raises(DocumentError, match="more than 2 megapixels"):
+        render_page_png(data, 1, pixel_budget=PixelBudget(page=1_999_999))
+
+
+def test_it_refuses_a_document_past_its_pixel_budget(make_pdf: Callable[..., bytes]) -> None:
+    data = make_pdf([[Line(72, 700, f"page {n}")] for n in range(3)])
+    one = process(data, use_text_tags=False)
+    sizes = [Image.open(io.BytesIO(png)).size for png in one.page_images]
+    page_pixels = sum(width * height for width, height in sizes)
+    assert len(process(data, use_text_tags=False, pixel_budget=PixelBudget(document=page_pixels)).pages) == 3
+    with pytest.raises(DocumentError) as caught:
+        process(data, use_text_tags=False, pixel_budget=PixelBudget(document=page_pixels - 1), render_limit=1)
+    assert caught.value.kind is DocumentErrorKind.FILE and "limit per document" in caught.value.message

@@ -15,7 +15,7 @@ import dropbox_sign
 import pytest
 
 from tests.conftest import AccountInfo, Server
-from tests.pdfs import blank_pages, deeply_nested_page_tree, encrypted
+from tests.pdfs import blank_pages, deeply_nested_page_tree, encrypted, image_bomb, xobject_fan_out
 from tests.receiver import Receiver
 from tests.signature_request.helpers import call, listen, make_pdf, send, send_and_wait, wait_event
 
@@ -40,6 +40,8 @@ def corpus() -> dict[str, tuple[bytes, str]]:
         "two_thousand_pages": (blank_pages(2000), "2000 pages"),
         "deeply_nested_object": (deeply_nested_page_tree(5000), "PDF"),
         "broken_png": (b"\x89PNG\r\n\x1a\n" + noise, "image"),
+        "image_bomb": (image_bomb(12_000, 10_000), "megapixels"),  # the pixel budget of a page
+        "xobject_fan_out": (xobject_fan_out(), "could not be processed"),  # the PDF processes' memory limit
     }
 
 

@@ -3,8 +3,9 @@
 Everything here is CPU-bound C work (pdfium, deflate) on untrusted bytes. Callers run it in a worker
 process with a time limit, never in the web server: pdfium is C code and a pathological file could be slow
 or, in the worst case, take the process down. Cheap guards come first (magic bytes, end-of-file marker,
-encryption, page count before any page is loaded or rendered, a pixel budget per page image), so the
-common bad uploads fail fast with a DocumentError.
+encryption, page count before any page is loaded or rendered, a pixel budget per page and per document, see
+:class:`PixelBudget`), so the common bad uploads fail fast with a DocumentError; what is left (a page that
+takes minutes or gigabytes) is the process pool's to stop (time and memory limits, ADR 0014).
 
 pdfium is not thread-safe: all pdfium calls stay on the calling thread. PNG compression (ISA-L's deflate,
 which releases the GIL) runs on a helper thread, overlapping the rendering of later pages.
@@ -19,6 +20,7 @@ import logging
 import math
 import re
 import struct
+import sys
 import time
 import zlib
 from collections import deque
@@ -43,6 +45,7 @@ from paraph.pdf.model import (
     PageInfo,
     ProcessedDocument,
 )
+from paraph.pdf.sanitize import page_has_active_content, strip_active_content
 from paraph.pdf.sniff import sniff, to_pdf
 from paraph.pdf.texttags import FoundTag, PageGeometry, build_fields, field_to_api, find_page_tags
 
@@ -61,6 +64,84 @@ _COLOUR_PROBE_FRACTION = 1 / 3
 _EOF_WINDOW = 2048
 _HIDE_PADDING = 0.5  # points added around a tag's extent when covering it
 _DEFAULT_DETECT_MAX_PAGES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PixelBudget:
+    """What rendering a document may cost, in pixels, checked on each page before it is rendered.
+
+    ``page``: the pixels of the images one page draws (their decoded size, form XObjects included): a
+    compressed image of a few kilobytes can declare billions of pixels. ``document``: those of every page
+    plus the page images themselves, added up: bounds the work one document makes. Past either the
+    document is refused (DocumentError FILE). Settings ``PARAPH_PDF_MAX_PAGE_MEGAPIXELS`` and
+    ``PARAPH_PDF_MAX_DOCUMENT_MEGAPIXELS``.
+    """
+
+    page: int = 100_000_000
+    document: int = 5_000_000_000
+
+
+def _drawn_image_pixels(objects: Iterator[Any], limit: int) -> int:
+    """Pixels of the images among ``objects`` and inside their form XObjects; stops counting past ``limit``."""
+    total = 0
+    stack = [objects]
+    width, height = ctypes.c_uint(), ctypes.c_uint()
+    while stack and total <= limit:
+        obj = next(stack[-1], None)
+        if obj is None:
+            stack.pop()
+            continue
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            if pdfium_c.FPDFImageObj_GetImagePixelSize(obj, ctypes.byref(width), ctypes.byref(height)):
+                total += width.value * height.value
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            stack.append(_form_objects(obj))
+    return total
+
+
+def _page_objects(page: pdfium.PdfPage) -> Iterator[Any]:
+    raw = page.raw
+    for index in range(pdfium_c.FPDFPage_CountObjects(raw)):
+        yield pdfium_c.FPDFPage_GetObject(raw, index)
+
+
+def _form_objects(form: Any) -> Iterator[Any]:
+    for index in range(pdfium_c.FPDFFormObj_CountObjects(form)):
+        yield pdfium_c.FPDFFormObj_GetObject(form, index)
+
+
+class _PixelCount:
+    """A document's pixels so far, against its :class:`PixelBudget`."""
+
+    def __init__(self, budget: PixelBudget, document_index: int | None) -> None:
+        self.budget = budget
+        self.document_index = document_index
+        self.total = 0
+
+    def add(self, page: pdfium.PdfPage, number: int, scale: float) -> None:
+        """Count page ``number`` (1-based) drawn at ``scale``; DocumentError past the budget."""
+        drawn = _drawn_image_pixels(_page_objects(page), self.budget.page)
+        if drawn > self.budget.page:
+            raise DocumentError(
+                DocumentErrorKind.FILE,
+                f"Page {number} of the PDF draws images of more than {_megapixels(self.budget.page)} megapixels,"
+                " the limit per page; reduce their resolution and upload it again.",
+                document_index=self.document_index,
+            )
+        width, height = _image_size(page, scale)
+        self.total += drawn + width * height
+        if self.total > self.budget.document:
+            raise DocumentError(
+                DocumentErrorKind.FILE,
+                f"The PDF's pages and images add up to more than {_megapixels(self.budget.document)} megapixels,"
+                " the limit per document; split it or reduce the resolution of its images.",
+                document_index=self.document_index,
+            )
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:,.0f}"
 
 
 # ------------------------------------------------------------------------------------------- opening
@@ -292,29 +373,37 @@ class _PageImages:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def render_page_png(pdf_bytes: bytes, page: int, render_scale: float = 1.5) -> bytes:
+def render_page_png(
+    pdf_bytes: bytes, page: int, render_scale: float = 1.5, pixel_budget: PixelBudget = PixelBudget()
+) -> bytes:
     """PNG of one page (1-based) of a PDF, as :func:`process_document` renders it."""
     with _opened(pdf_bytes, max_pages=10**9, document_index=None) as (_, pdf):
         if not 1 <= page <= len(pdf):
             raise ValueError(f"page {page} is not in 1..{len(pdf)}")
         loaded = _load_page(pdf, page - 1, None)
         try:
+            _PixelCount(pixel_budget, None).add(loaded, page, render_scale)
             return _render_png(loaded, render_scale)
         finally:
             loaded.close()
 
 
-def render_pages(pdf_bytes: bytes, first: int, count: int, render_scale: float = 1.5) -> list[bytes]:
+def render_pages(
+    pdf_bytes: bytes, first: int, count: int, render_scale: float = 1.5, pixel_budget: PixelBudget = PixelBudget()
+) -> list[bytes]:
     """PNGs of ``count`` pages from page ``first`` (1-based), exactly as :func:`process_document` renders
-    them: a long document's pages are rendered by several processes at once, each taking a range."""
+    them: a long document's pages are rendered by several processes at once, each taking a range (the
+    document's pixel budget was checked by :func:`process_document`; each page's is checked again here)."""
     with _opened(pdf_bytes, max_pages=10**9, document_index=None) as (_, pdf):
         if not (1 <= first and count >= 0 and first + count - 1 <= len(pdf)):
             raise ValueError(f"pages {first}..{first + count - 1} are not in 1..{len(pdf)}")
         renderer = _PageImages(render_scale)
+        pixels = _PixelCount(PixelBudget(pixel_budget.page, document=sys.maxsize), None)
         try:
             for index in range(first - 1, first - 1 + count):
                 page = _load_page(pdf, index, None)
                 try:
+                    pixels.add(page, index + 1, render_scale)
                     renderer.add(page)
                 finally:
                     page.close()
@@ -366,12 +455,14 @@ def process_document(
     max_pages: int,
     render_scale: float = 1.5,
     render_limit: int | None = None,
+    pixel_budget: PixelBudget = PixelBudget(),
 ) -> ProcessedDocument:
-    """Process one upload (PDF, PNG or JPEG): check it, read its text tags, hide them, render its pages.
+    """Process one upload (PDF, PNG or JPEG): check it, read its text tags, hide them, render its pages, strip
+    its active content (:mod:`paraph.pdf.sanitize`; ``sha256`` stays the upload's).
 
     Raises DocumentError: FILE for anything unreadable (empty, unknown format, corrupt, truncated,
-    encrypted, no pages, more than ``max_pages`` pages), TEXT_TAG for the first bad tag in page order
-    unless ``ignore_text_tags_errors`` (then bad tags are skipped). Run it in a worker process with a time
+    encrypted, no pages, more than ``max_pages`` pages, past ``pixel_budget``), TEXT_TAG for the first bad tag
+    in page order unless ``ignore_text_tags_errors`` (then bad tags are skipped). Run it in a worker process with a time
     limit (see the module docstring).
 
     Page images are PNG at ``render_scale`` (1.5 = 108 DPI, sharp on the signing page at 100% zoom),
@@ -406,10 +497,14 @@ def process_document(
             sizes: list[PageInfo] = []
             render = render_limit is None or page_count <= render_limit
             renderer = _PageImages(render_scale) if render else None
+            pixels = _PixelCount(pixel_budget, document_index)
+            active = False
             try:
                 for index in range(page_count):
                     page = _load_page(pdf, index, document_index)
                     try:
+                        pixels.add(page, index + 1, render_scale)  # counted whether rendered here or later
+                        active = active or page_has_active_content(page)
                         sizes.append(PageGeometry.of(page).info)
                         if hide and tags_by_page[index]:
                             _cover(page, tags_by_page[index])
@@ -425,6 +520,10 @@ def process_document(
         except DocumentError as exc:
             exc.document_index = document_index
             raise
+    # Scripts, launch actions, embedded files: never served back (the pages were checked above, in pdfium).
+    stripped = strip_active_content(output, pages_checked=not active)
+    if stripped is not None:
+        output = stripped[0]
     return ProcessedDocument(
         pdf=output,
         pages=sizes,

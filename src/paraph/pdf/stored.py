@@ -25,6 +25,7 @@ from paraph.pdf.fields import FieldsError
 from paraph.pdf.final import build_final
 from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, PageInfo
 from paraph.pdf.processing import (
+    PixelBudget,
     append_signature_page,
     detect_fields,
     process_document,
@@ -47,6 +48,14 @@ def _storage(settings: Settings) -> Storage:
     if found is None:
         found = _STORAGES[key] = make_storage(settings)
     return found
+
+
+def pixel_budget(settings: Settings) -> PixelBudget:
+    """The pixel budget of a document (``PARAPH_PDF_MAX_PAGE_MEGAPIXELS``, ``PARAPH_PDF_MAX_DOCUMENT_MEGAPIXELS``)."""
+    return PixelBudget(
+        page=settings.pdf_max_page_megapixels * 1_000_000,
+        document=settings.pdf_max_document_megapixels * 1_000_000,
+    )
 
 
 def warm_up() -> None:
@@ -108,6 +117,7 @@ def process_stored_document(task: DocumentTask) -> DocumentOutcome:
             ignore_text_tags_errors=task.ignore_text_tags_errors,
             max_pages=task.max_pages,
             render_limit=task.render_limit,
+            pixel_budget=pixel_budget(task.settings),
         )
     except DocumentError as exc:
         return DocumentOutcome(size=len(data), failure=Failure.of(exc))
@@ -160,7 +170,9 @@ def render_stored_pages(task: PagesTask) -> PagesOutcome:
     """Render a range of a processed document's pages and store their images."""
     storage = _storage(task.settings)
     try:
-        images = render_pages(storage.get(task.pdf_key), task.first, task.count)
+        images = render_pages(
+            storage.get(task.pdf_key), task.first, task.count, pixel_budget=pixel_budget(task.settings)
+        )
     except DocumentError as exc:
         return PagesOutcome(failure=Failure.of(exc))
     return PagesOutcome(_store_pages(storage, task.prefix, task.first, images))
@@ -183,7 +195,7 @@ def append_stored_signature_page(
     try:
         pdf, fields, page = append_signature_page(storage.get(pdf_key), signer_names, document_index)
         number = fields[0].page
-        png = render_page_png(pdf, number)
+        png = render_page_png(pdf, number, pixel_budget=pixel_budget(settings))
     except DocumentError as exc:
         return SignaturePageOutcome(failure=Failure.of(exc))
     out_key = f"{prefix}/with_signature_page.pdf"

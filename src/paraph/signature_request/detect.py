@@ -8,10 +8,10 @@ reports how many were analyzed, so both are translated here.
 from __future__ import annotations
 
 import re
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from paraph.errors import BadRequest
+from paraph.pdf.pool import PdfWorkError
 from paraph.pdf.stored import DetectOutcome, detect_document_fields
 from paraph.runtime import Runtime
 
@@ -34,13 +34,14 @@ def one_based(page_range: str | None) -> str | None:
     return ",".join(parts)
 
 
-def detect(rt: Runtime, data: bytes, page_range: str | None) -> dict[str, Any]:
-    """The ``detection_result``; BadRequest for a file that cannot be read (``error_path`` file)."""
+def detect(rt: Runtime, data: bytes, page_range: str | None, lane: str = "") -> dict[str, Any]:
+    """The ``detection_result``; BadRequest for a file that cannot be read (``error_path`` file). ``lane``: the
+    caller's account, whose turns in the PDF pool are shared fairly with other accounts'."""
     try:
         outcome: DetectOutcome = rt.pdf_pool.run(
-            detect_document_fields, data, one_based(page_range), rt.settings.max_pages
+            detect_document_fields, data, one_based(page_range), rt.settings.max_pages, lane=lane
         )
-    except (BrokenProcessPool, TimeoutError):
+    except PdfWorkError:
         raise BadRequest(
             "file: The file could not be processed (it is damaged or too complex).", error_path="file"
         ) from None

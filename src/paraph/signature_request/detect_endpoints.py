@@ -20,8 +20,9 @@ from paraph.wire.responses import ok
 router = APIRouter(prefix="/v3")
 
 
-def _authenticated(ctx: ApiContext) -> None:
-    return None
+def _account_lane(ctx: ApiContext) -> str:
+    """The caller's account, as the PDF pool's lane (its turns are shared fairly between accounts)."""
+    return str(ctx.account.id)
 
 
 @router.post("/document/detect_fields")
@@ -40,7 +41,7 @@ async def document_detect_fields(request: Request) -> Response:
     if len(uploads) + len(urls) != 1:
         raise BadRequest("file: Upload one file or give one file_url.", error_path="file")
     # Authenticate before the server fetches or parses anything on the caller's behalf.
-    await api_call(request, _authenticated, write=False)
+    lane = await api_call(request, _account_lane, write=False)
     if uploads:
         data = uploads[0].data
     else:
@@ -56,5 +57,5 @@ async def document_detect_fields(request: Request) -> Response:
             raise BadRequest(f"file_url: {exc.message}", error_path="file_url") from None
         except FetchError as exc:
             raise BadRequest(f"file_url: could not be downloaded: {exc.message}", error_path="file_url") from None
-    result = await to_thread.run_sync(detect.detect, rt, data, req.page_range)
+    result = await to_thread.run_sync(detect.detect, rt, data, req.page_range, lane)
     return ok({"detection_result": result})

@@ -16,7 +16,6 @@ import datetime as dt
 import json
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -32,7 +31,7 @@ from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.outbound.fetch import FetchError, FetchPolicy, fetch_blocking
 from paraph.pdf.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
 from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
-from paraph.pdf.pool import PDF_PROCESSES
+from paraph.pdf.pool import PdfWorkError
 from paraph.pdf.stored import (
     DocumentOutcome,
     DocumentTask,
@@ -105,6 +104,7 @@ class DocumentsPlan:
     """What the prepare phase needs, read in one short read transaction (a request's, or a template's)."""
 
     merged_key: str  # where the documents merged into one PDF go, when there are several
+    account_lane: str  # the account, whose turns in the PDF pool are shared fairly with other accounts'
     docs: list[PlannedDocument]
     signer_count: int
     signer_names: list[str]  # by signer_index
@@ -155,6 +155,7 @@ def plan_for(sr: SignatureRequest) -> DocumentsPlan:
     rid = sr.signature_request_id
     return DocumentsPlan(
         merged_key=f"sr/{rid}/current.pdf",
+        account_lane=str(sr.account_id),
         docs=[
             PlannedDocument(d.index, d.original_key, d.source_url, f"sr/{rid}/docs/{d.index}", _reused(d))
             for d in sr.documents
@@ -214,11 +215,12 @@ def _fetch(rt: Runtime, plan: DocumentsPlan) -> None:
         doc.fetched_size = len(data)
 
 
-def _run_pdf_work(rt: Runtime, fn: Any, *args: Any) -> Any:
-    """``rt.pdf_pool.run``, with a crashed or hung PDF engine reported as the file's fault (ADR 0007)."""
+def _run_pdf_work(rt: Runtime, plan: DocumentsPlan, fn: Any, *args: Any) -> Any:
+    """``rt.pdf_pool.run`` in the account's lane, with a PDF process that crashed, ran out of memory or past the
+    time limit reported as the file's fault (ADR 0007, ADR 0014)."""
     try:
-        return rt.pdf_pool.run(fn, *args)
-    except (BrokenProcessPool, TimeoutError):
+        return rt.pdf_pool.run(fn, *args, lane=plan.account_lane)
+    except PdfWorkError:
         raise _Failed(
             DocumentErrorKind.FILE, "The file could not be processed (it is damaged or too complex)."
         ) from None
@@ -247,12 +249,12 @@ def _process_documents(rt: Runtime, plan: DocumentsPlan) -> None:
             max_pages=settings.max_pages,
             render_limit=RENDER_SPLIT_PAGES,
         )
-        outcome: DocumentOutcome = _run_pdf_work(rt, process_stored_document, task)
+        outcome: DocumentOutcome = _run_pdf_work(rt, plan, process_stored_document, task)
         return outcome
 
     count = len(plan.docs)
     todo = [doc for doc in plan.docs if doc.outcome is None]  # a template's documents are processed already
-    with ThreadPoolExecutor(max_workers=PDF_PROCESSES, thread_name_prefix="paraph-docs") as pool:
+    with ThreadPoolExecutor(max_workers=rt.pdf_pool.processes, thread_name_prefix="paraph-docs") as pool:
         futures = [pool.submit(one, doc) for doc in todo]
         for doc, future in zip(todo, futures, strict=True):
             doc.outcome = _outcome(doc, future, count)
@@ -263,12 +265,12 @@ def _process_documents(rt: Runtime, plan: DocumentsPlan) -> None:
             pages = len(doc.outcome.page_sizes)
             if doc.outcome.page_image_keys or not pages:
                 continue
-            step = -(-pages // PDF_PROCESSES)
+            step = -(-pages // rt.pdf_pool.processes)
             for first in range(1, pages + 1, step):
                 size = min(step, pages - first + 1)
                 pages_task = PagesTask(settings, doc.outcome.processed_key, doc.prefix, first, size)
                 ranges.append((doc, pages_task))
-        rendered = [pool.submit(_run_pdf_work, rt, render_stored_pages, t) for _, t in ranges]
+        rendered = [pool.submit(_run_pdf_work, rt, plan, render_stored_pages, t) for _, t in ranges]
         for (doc, _), pending in zip(ranges, rendered, strict=True):
             done: PagesOutcome = _outcome(doc, pending, count)
             assert doc.outcome is not None
@@ -358,6 +360,7 @@ def _prepare(rt: Runtime, plan: DocumentsPlan) -> Prepared:
         assert last.outcome is not None
         page = _run_pdf_work(
             rt,
+            plan,
             append_stored_signature_page,
             rt.settings,
             last.outcome.processed_key,
@@ -378,7 +381,7 @@ def _prepare(rt: Runtime, plan: DocumentsPlan) -> Prepared:
     elif plan.merged_ready is not None and not prepared.signature_page:
         prepared.current_pdf_key = plan.merged_ready
     else:
-        prepared.current_pdf_key = _run_pdf_work(rt, merge_stored_pdfs, rt.settings, keys, plan.merged_key)
+        prepared.current_pdf_key = _run_pdf_work(rt, plan, merge_stored_pdfs, rt.settings, keys, plan.merged_key)
     return prepared
 
 

@@ -86,7 +86,8 @@ def prepare(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
         if sr is None or not sr.is_complete or sr.final_pdf_key is not None:
             return {"outcome": None}
         task = plan(session, rt.settings, sr)
-    outcome: FinalOutcome = rt.pdf_pool.run(build_and_store, task)
+        lane = str(sr.account_id)  # the account's turns in the PDF pool are shared fairly with other accounts'
+    outcome: FinalOutcome = rt.pdf_pool.run(build_and_store, task, lane=lane)
     return {"outcome": outcome}
 
 

@@ -75,6 +75,7 @@ def _plan(t: Template) -> DocumentsPlan:
     prefix = files_prefix(t.template_id, t.files_version)
     return DocumentsPlan(
         merged_key=f"{prefix}/current.pdf",
+        account_lane=str(t.account_id),
         docs=[PlannedDocument(d.index, d.original_key, d.source_url, f"{prefix}/docs/{d.index}") for d in t.documents],
         signer_count=len(t.signer_roles),
         signer_names=[r.name for r in t.signer_roles],
