@@ -2,8 +2,8 @@
 
 The database is the queue. A claim is a conditional UPDATE of ``locked_until`` (with ``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL, under ``BEGIN IMMEDIATE`` on SQLite), so any number of workers share the work and a
-worker killed mid-send loses nothing: its lease runs out and another worker sends the event again
-(at-least-once; receivers de-duplicate on ``webhook-id``).
+worker killed mid-send loses nothing: its lease (short, renewed while the worker holds the delivery) runs out and
+another worker sends the event again (at-least-once; receivers de-duplicate on ``webhook-id``).
 """
 
 from __future__ import annotations
@@ -48,10 +48,15 @@ def _table(model: type[Base]) -> sa.Table:
 PREFETCH = 4
 
 
-def lease_seconds(settings: Settings) -> float:
-    """Longer than a claimed delivery can wait for a send slot and then take to send (every slot timing out
-    PREFETCH times in a row), so a live worker never loses its lease: no double sends in the normal case."""
-    return settings.callback_timeout * (PREFETCH + 1) + 5
+#: Seconds a claimed delivery is leased for. The worker holding it renews the lease (:func:`renew`) until the
+#: attempt is recorded, however long it waits for a sender or the receiver takes to answer; a killed worker's
+#: deliveries go out again from another worker once it runs out.
+DELIVERY_LEASE_SECONDS = 20.0
+
+
+def inline_lease_seconds(settings: Settings) -> float:
+    """The lease of a delivery sent in a request (the Test button): not renewed, so it covers one attempt."""
+    return settings.callback_timeout + DELIVERY_LEASE_SECONDS
 
 
 def _in(
@@ -100,7 +105,7 @@ def claim(
     conn = session.connection()
     now = utcnow()
     now_v = utc_driver_value(now, sqlite)
-    until_v = utc_driver_value(now + dt.timedelta(seconds=lease_seconds(settings)), sqlite)
+    until_v = utc_driver_value(now + dt.timedelta(seconds=DELIVERY_LEASE_SECONDS), sqlite)
     lock = "" if sqlite else " FOR UPDATE SKIP LOCKED"
     per_endpoint = shares.per_endpoint if shares is not None else limit
     per_account = shares.per_account if shares is not None else limit
@@ -193,6 +198,20 @@ def load(session: Session, ids: list[int]) -> list[Claimed]:
     )
     eps = _endpoints(session, {r[1] for r in rows})
     return [Claimed(r[0], r[1], eps[r[1]][2], eps[r[1]][0], r[2] or "", r[3], eps[r[1]][1], r[4], r[5]) for r in rows]
+
+
+def renew(session: Session, worker_id: str, ids: list[int]) -> None:
+    """Extend the leases ``worker_id`` still holds on the deliveries ``ids`` (claimed, being sent, or sent and
+    not yet recorded). Only pending rows under this worker's lease: one that ran out and was claimed by another
+    worker stays that worker's."""
+    t = _table(CallbackDelivery)
+    until = utcnow() + dt.timedelta(seconds=DELIVERY_LEASE_SECONDS)
+    for i in range(0, len(ids), _IN_CHUNK):
+        session.connection().execute(
+            sa.update(t)
+            .where(t.c.id.in_(ids[i : i + _IN_CHUNK]), t.c.locked_by == worker_id, t.c.state == DeliveryState.PENDING)
+            .values(locked_until=until)
+        )
 
 
 def release(session: Session, worker_id: str, ids: list[int]) -> None:

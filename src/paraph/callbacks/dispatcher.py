@@ -72,6 +72,9 @@ class Dispatcher:
         self._claiming = False  # a claim is running (one at a time, so the window is never overfilled)
         self._sender: CallbackSender | None = None
         self._claimer: asyncio.Task[None] | None = None
+        # Deliveries this worker holds a lease on, from their claim until their attempt is recorded (or they are
+        # given back): the leases the renewal loop extends.
+        self._leased: set[int] = set()
         # The senders and the flush keep going until the drain is over.
         self._stay: list[asyncio.Task[None]] = []
 
@@ -88,6 +91,7 @@ class Dispatcher:
         )
         self._claimer = asyncio.create_task(self._delivery_loop(), name="paraph-deliveries")
         self._stay.append(asyncio.create_task(self._flush_loop(), name="paraph-flush"))
+        self._stay.append(asyncio.create_task(self._renew_loop(), name="paraph-delivery-leases"))
         for i in range(self.settings.callback_concurrency):
             self._stay.append(asyncio.create_task(self._sender_loop(), name=f"paraph-sender-{i}"))
 
@@ -131,6 +135,7 @@ class Dispatcher:
         self._lines.clear()
         self._turns.clear()
         self._waiting = 0
+        self._leased.difference_update(unsent)
         # While the senders finished, the flush loop may have taken their outcomes and be recording them:
         # wait for that flush too, not only for what is still in ``_outcomes``.
         await self._flush_now(wait=True)
@@ -204,6 +209,7 @@ class Dispatcher:
         if not claimed:
             return
         lines, held_ep, held_acct = self._lines, self._held_ep, self._held_acct
+        self._leased.update(c.delivery_id for c in claimed)
         for c in claimed:
             ep = c.endpoint_id
             line = lines.get(ep)
@@ -308,6 +314,7 @@ class Dispatcher:
             finally:
                 if room:
                     self._claiming = False
+                self._leased.difference_update(o.claimed.delivery_id for o in batch)
             self._put(claimed)
         self._wake_deliveries.set()
 
@@ -317,6 +324,23 @@ class Dispatcher:
         with self.rt.unit_of_work() as session:
             delivery.record(session, batch, self.settings)
             return delivery.claim(session, self.worker_id, claim, self.settings, shares) if claim else []
+
+    async def _renew_loop(self) -> None:
+        """Renew the leases of what this worker holds, while it holds it (until the drain is over): a long
+        attempt, or a wait behind an endpoint's cap, never lets another worker send the same delivery."""
+        never = asyncio.Event()
+        while True:
+            await until(never, never, delivery.DELIVERY_LEASE_SECONDS / 4)
+            ids = sorted(self._leased)
+            if ids:
+                try:
+                    await to_thread.run_sync(self._renew, ids)
+                except Exception:
+                    log.exception("renewing the leases of %d callbacks failed", len(ids))
+
+    def _renew(self, ids: list[int]) -> None:
+        with self.rt.unit_of_work() as session:
+            delivery.renew(session, self.worker_id, ids)
 
     # -- waking ----------------------------------------------------------------------------------------
 
