@@ -46,6 +46,9 @@ class Behaviour:
     status: int = 200
     body: str = "Hello API Event Received"
     delay: float = 0.0
+    #: Answer this many requests, then hold every later one unanswered until ``released`` is set.
+    hold_after: int | None = None
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -86,8 +89,13 @@ class ReceiverServer:
         rec = Received(request.path, dict(request.headers), body, form, time.time())
         with self.state._cond:
             self.state.received.append(rec)
+            seen = len(self.state.received)
             self.state._cond.notify_all()
         b = self.state.behaviour
+        if b.hold_after is not None and seen > b.hold_after:
+            # ``released`` is set from the test's thread: polled, as an asyncio.Event cannot be set from there.
+            while not b.released.is_set():  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
         if b.delay:
             await asyncio.sleep(b.delay)
         return web.Response(status=b.status, text=b.body)
