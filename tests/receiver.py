@@ -46,6 +46,9 @@ class Behaviour:
     status: int = 200
     body: str = "Hello API Event Received"
     delay: float = 0.0
+    #: Answer this many requests, then hold every later one unanswered until ``released`` is set.
+    hold_after: int | None = None
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -86,8 +89,13 @@ class ReceiverServer:
         rec = Received(request.path, dict(request.headers), body, form, time.time())
         with self.state._cond:
             self.state.received.append(rec)
+            seen = len(self.state.received)
             self.state._cond.notify_all()
         b = self.state.behaviour
+        if b.hold_after is not None and seen > b.hold_after:
+            # ``released`` is set from the test's thread: polled, as an asyncio.Event cannot be set from there.
+            while not b.released.is_set():  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
         if b.delay:
             await asyncio.sleep(b.delay)
         return web.Response(status=b.status, text=b.body)
@@ -113,3 +121,53 @@ class ReceiverServer:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+
+
+class HangingServer:
+    """A loopback endpoint that accepts connections, reads what is sent and never answers: the slow receiver
+    a callback sender must not let hold everyone else's callbacks back. Stopping it closes every connection."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self._lock = threading.Lock()
+        self._connections = 0
+
+    @property
+    def connections(self) -> int:
+        """Connections accepted so far (each one a request left unanswered)."""
+        with self._lock:
+            return self._connections
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with self._lock:
+            self._connections += 1
+        self._writers.append(writer)
+        while await reader.read(65536):
+            pass  # read everything, answer nothing
+
+    def start(self) -> HangingServer:
+        self._thread.start()
+
+        async def boot() -> str:
+            self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+            port = self._server.sockets[0].getsockname()[1]
+            return f"http://127.0.0.1:{port}"
+
+        self.url = asyncio.run_coroutine_threadsafe(boot(), self._loop).result(10)
+        return self
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            if self._server is not None:
+                self._server.close()
+            for w in self._writers:
+                w.close()
+
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)

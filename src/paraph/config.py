@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     )
     callback_retention_days: int = Field(default=30, description="Days delivered payloads are kept.")
     callback_concurrency: int = Field(default=100, ge=1, description="Callback POSTs in flight per worker process.")
+    callback_max_in_flight_per_endpoint: int = Field(
+        default=25,
+        ge=1,
+        description="Callback POSTs in flight to one endpoint (the account's URL or one app's) per worker process.",
+    )
+    callback_max_in_flight_per_account: int = Field(
+        default=50,
+        ge=1,
+        description="Callback POSTs in flight to one account's endpoints together per worker process.",
+    )
     # Mail
     smtp_url: str | None = Field(
         default=None,

@@ -2,15 +2,16 @@
 
 The database is the queue. A claim is a conditional UPDATE of ``locked_until`` (with ``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL, under ``BEGIN IMMEDIATE`` on SQLite), so any number of workers share the work and a
-worker killed mid-send loses nothing: its lease runs out and another worker sends the event again
-(at-least-once; receivers de-duplicate on ``webhook-id``).
+worker killed mid-send loses nothing: its lease (short, renewed while the worker holds the delivery) runs out and
+another worker sends the event again (at-least-once; receivers de-duplicate on ``webhook-id``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ from paraph.models.callback import DeliveryState
 class Claimed:
     delivery_id: int
     endpoint_id: int
+    account_id: int
     url: str | None
     body_json: str
     webhook_id: str
@@ -46,64 +48,138 @@ def _table(model: type[Base]) -> sa.Table:
 PREFETCH = 4
 
 
-def lease_seconds(settings: Settings) -> float:
-    """Longer than a claimed delivery can wait for a send slot and then take to send (every slot timing out
-    PREFETCH times in a row), so a live worker never loses its lease: no double sends in the normal case."""
-    return settings.callback_timeout * (PREFETCH + 1) + 5
+#: Seconds a claimed delivery is leased for. The worker holding it renews the lease (:func:`renew`) until the
+#: attempt is recorded, however long it waits for a sender or the receiver takes to answer; a killed worker's
+#: deliveries go out again from another worker once it runs out.
+DELIVERY_LEASE_SECONDS = 20.0
 
 
-def _in(ids: list[int], sqlite: bool, mark: str) -> tuple[str, list[Any]]:
-    """``id IN (...)`` for driver SQL: one placeholder per id on SQLite, ``= ANY(array)`` on PostgreSQL."""
+def inline_lease_seconds(settings: Settings) -> float:
+    """The lease of a delivery sent in a request (the Test button): not renewed, so it covers one attempt."""
+    return settings.callback_timeout + DELIVERY_LEASE_SECONDS
+
+
+def _in(
+    ids: Collection[int], sqlite: bool, mark: str, column: str = "id", *, negate: bool = False
+) -> tuple[str, list[Any]]:
+    """``column IN (...)`` for driver SQL: one placeholder per id on SQLite, ``= ANY(array)`` on PostgreSQL;
+    ``negate``: NOT IN, ``<> ALL(array)``."""
     if sqlite:
-        return f"id IN ({', '.join(['?'] * len(ids))})", list(ids)
-    return f"id = ANY({mark})", [list(ids)]
+        return f"{column} {'NOT IN' if negate else 'IN'} ({', '.join(['?'] * len(ids))})", list(ids)
+    return f"{column} {'<> ALL' if negate else '= ANY'}({mark})", [list(ids)]
 
 
 #: Ids per IN list, well under SQLite's limit on bound variables.
 _IN_CHUNK = 500
 
 
-def claim(session: Session, worker_id: str, limit: int, settings: Settings) -> list[Claimed]:
-    """Lease up to ``limit`` due deliveries in one UPDATE ... RETURNING (this is the hot path: the statement
-    goes straight to the driver, no SQLAlchemy compilation or type processing per call)."""
-    now = utcnow()
+@dataclass(slots=True)
+class Shares:
+    """How much of one worker's window a single endpoint, and a single account (its own URL and its apps'
+    together), may take: at most ``per_endpoint`` and ``per_account`` deliveries claimed and not yet sent.
+    ``endpoints`` and ``accounts`` count what the worker holds now. A claim skips the deliveries of an endpoint
+    or account whose share is used up: they stay queued in the database, where the next claim (this worker's
+    or another's) finds them, and the window stays open to everyone else's."""
+
+    per_endpoint: int
+    per_account: int
+    endpoints: Mapping[int, int] = field(default_factory=dict)
+    accounts: Mapping[int, int] = field(default_factory=dict)
+
+
+#: Rounds of one claim: a round ends early when an endpoint or account used up its share, and the next one
+#: looks past their deliveries.
+_CLAIM_ROUNDS = 4
+
+
+def claim(
+    session: Session, worker_id: str, limit: int, settings: Settings, shares: Shares | None = None
+) -> list[Claimed]:
+    """Lease up to ``limit`` due deliveries, oldest first, within ``shares`` (none: no per-endpoint limit).
+
+    This is the hot path: the statements go straight to the driver, no SQLAlchemy compilation or type
+    processing per call. Each round selects due, unleased rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on
+    SQLite the write transaction is ``BEGIN IMMEDIATE``), leaving out the endpoints and accounts whose share
+    is used up, keeps those that fit their share, and leases them with one ``UPDATE ... RETURNING``."""
     sqlite, m = driver_style(session)
-    lock = "" if sqlite else " FOR UPDATE SKIP LOCKED"
+    conn = session.connection()
+    now = utcnow()
     now_v = utc_driver_value(now, sqlite)
-    rows = (
-        session.connection()
-        .exec_driver_sql(
-            f"UPDATE callback_deliveries SET locked_until = {m}, locked_by = {m} WHERE id IN ("
-            f"SELECT id FROM callback_deliveries WHERE state = {m} AND next_attempt_at <= {m} "
-            f"AND (locked_until IS NULL OR locked_until < {m}) ORDER BY next_attempt_at, id LIMIT {m}{lock}) "
-            "RETURNING id, endpoint_id, body_json, webhook_id, attempt_count",
-            (
-                utc_driver_value(now + dt.timedelta(seconds=lease_seconds(settings)), sqlite),
-                worker_id,
-                DeliveryState.PENDING.value,
-                now_v,
-                now_v,
-                limit,
-            ),
-        )
-        .all()
-    )
-    if not rows:
-        return []
-    endpoints = _endpoints(session, {r[1] for r in rows})
-    return [
-        Claimed(r[0], r[1], endpoints[r[1]][0], r[2] or "", r[3], endpoints[r[1]][1], worker_id, r[4])
-        for r in sorted(rows, key=lambda r: r[0])
-    ]
+    until_v = utc_driver_value(now + dt.timedelta(seconds=DELIVERY_LEASE_SECONDS), sqlite)
+    lock = "" if sqlite else " FOR UPDATE SKIP LOCKED"
+    per_endpoint = shares.per_endpoint if shares is not None else limit
+    per_account = shares.per_account if shares is not None else limit
+    by_endpoint: dict[int, int] = dict(shares.endpoints) if shares is not None else {}
+    by_account: dict[int, int] = dict(shares.accounts) if shares is not None else {}
+    full_endpoints = {e for e, n in by_endpoint.items() if n >= per_endpoint}
+    full_accounts = {a for a, n in by_account.items() if n >= per_account}
+    endpoints: dict[int, tuple[str | None, str, int]] = {}
+    out: list[Claimed] = []
+    skip_params: list[Any]
+    for _ in range(_CLAIM_ROUNDS):
+        want = min(limit - len(out), _IN_CHUNK)
+        if want <= 0:
+            break
+        skip, skip_params = "", []
+        if full_endpoints:
+            cond, p = _in(sorted(full_endpoints), sqlite, m, "endpoint_id", negate=True)
+            skip, skip_params = skip + f" AND {cond}", skip_params + p
+        if full_accounts:
+            cond, p = _in(sorted(full_accounts), sqlite, m, "account_id")
+            skip += f" AND endpoint_id NOT IN (SELECT id FROM callback_endpoints WHERE {cond})"
+            skip_params += p
+        rows = conn.exec_driver_sql(
+            f"SELECT id, endpoint_id FROM callback_deliveries WHERE state = {m} AND next_attempt_at <= {m} "
+            f"AND (locked_until IS NULL OR locked_until < {m}){skip} ORDER BY next_attempt_at, id LIMIT {m}{lock}",
+            (DeliveryState.PENDING.value, now_v, now_v, *skip_params, want),
+        ).all()
+        if not rows:
+            break
+        missing = {r[1] for r in rows} - endpoints.keys()
+        if missing:
+            endpoints.update(_endpoints(session, missing))
+        picked: list[int] = []
+        filled = False  # an endpoint or account used up its share in this round
+        for delivery_id, endpoint_id in rows:
+            account_id = endpoints[endpoint_id][2]
+            if endpoint_id in full_endpoints or account_id in full_accounts:
+                continue
+            picked.append(delivery_id)
+            by_endpoint[endpoint_id] = n_ep = by_endpoint.get(endpoint_id, 0) + 1
+            by_account[account_id] = n_acct = by_account.get(account_id, 0) + 1
+            if n_ep >= per_endpoint:
+                full_endpoints.add(endpoint_id)
+                filled = True
+            if n_acct >= per_account:
+                full_accounts.add(account_id)
+                filled = True
+        if picked:
+            where, params = _in(picked, sqlite, m)
+            leased = {
+                r[0]: r
+                for r in conn.exec_driver_sql(
+                    f"UPDATE callback_deliveries SET locked_until = {m}, locked_by = {m} WHERE {where} "
+                    "RETURNING id, endpoint_id, body_json, webhook_id, attempt_count",
+                    (until_v, worker_id, *params),
+                )
+            }
+            for delivery_id in picked:
+                r = leased[delivery_id]
+                url, secret, account_id = endpoints[r[1]]
+                out.append(Claimed(r[0], r[1], account_id, url, r[2] or "", r[3], secret, worker_id, r[4]))
+        if len(rows) < want or not filled:
+            break  # no more due deliveries, or none was left out: another round would find nothing new
+    return out
 
 
-def _endpoints(session: Session, ids: set[int]) -> dict[int, tuple[str | None, str]]:
+def _endpoints(session: Session, ids: set[int]) -> dict[int, tuple[str | None, str, int]]:
+    """Endpoint id -> (url, secret, account id)."""
     sqlite, m = driver_style(session)
     where, params = _in(sorted(ids), sqlite, m)
     return {
-        r[0]: (r[1], r[2])
+        r[0]: (r[1], r[2], r[3])
         for r in session.connection().exec_driver_sql(
-            f"SELECT id, url, secret FROM callback_endpoints WHERE {where}", tuple(params)
+            f"SELECT id, url, secret, account_id FROM callback_endpoints WHERE {where}", tuple(params)
         )
     }
 
@@ -120,8 +196,22 @@ def load(session: Session, ids: list[int]) -> list[Claimed]:
         )
         .all()
     )
-    endpoints = _endpoints(session, {r[1] for r in rows})
-    return [Claimed(r[0], r[1], endpoints[r[1]][0], r[2] or "", r[3], endpoints[r[1]][1], r[4], r[5]) for r in rows]
+    eps = _endpoints(session, {r[1] for r in rows})
+    return [Claimed(r[0], r[1], eps[r[1]][2], eps[r[1]][0], r[2] or "", r[3], eps[r[1]][1], r[4], r[5]) for r in rows]
+
+
+def renew(session: Session, worker_id: str, ids: list[int]) -> None:
+    """Extend the leases ``worker_id`` still holds on the deliveries ``ids`` (claimed, being sent, or sent and
+    not yet recorded). Only pending rows under this worker's lease: one that ran out and was claimed by another
+    worker stays that worker's."""
+    t = _table(CallbackDelivery)
+    until = utcnow() + dt.timedelta(seconds=DELIVERY_LEASE_SECONDS)
+    for i in range(0, len(ids), _IN_CHUNK):
+        session.connection().execute(
+            sa.update(t)
+            .where(t.c.id.in_(ids[i : i + _IN_CHUNK]), t.c.locked_by == worker_id, t.c.state == DeliveryState.PENDING)
+            .values(locked_until=until)
+        )
 
 
 def release(session: Session, worker_id: str, ids: list[int]) -> None:

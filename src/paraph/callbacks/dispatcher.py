@@ -1,6 +1,12 @@
 """Callback delivery on the worker's event loop: claim a window of deliveries, send them through a fixed pool of
 senders, record the outcomes in batches (the flush, which also claims the next batch under load).
 
+Fairness: one endpoint (or one account, its URL and its apps' together) has at most
+``callback_max_in_flight_per_endpoint`` (``_per_account``) POSTs in flight per worker, and at most half the
+window claimed; the senders take claimed deliveries endpoint by endpoint in turn. An endpoint that accepts
+connections and never answers so holds a few senders and slows only its own callbacks: the rest of its backlog
+stays queued in the database, and everyone else's is claimed and sent past it.
+
 The worker (:mod:`paraph.worker.runner`) runs a :class:`Dispatcher` beside its job loops. On SIGTERM it stops
 claiming, lets in-flight sends finish (bounded by the callback timeout) and records them. This is the hot path
 measured by ``make bench-callbacks`` (ADR 0010).
@@ -12,6 +18,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections import deque
 
 from anyio import to_thread
 
@@ -43,12 +50,31 @@ class Dispatcher:
         self._outcomes: list[delivery.Outcome] = []
         # Held from taking a batch of outcomes until it is recorded: the drain's final flush waits for it.
         self._flush_lock = asyncio.Lock()
-        # Claimed deliveries wait here for one of the sender coroutines (a fixed pool, one per send slot).
-        self._ready: asyncio.Queue[delivery.Claimed] = asyncio.Queue()
+        # Claimed deliveries wait here for one of the sender coroutines (a fixed pool, one per send slot): one
+        # line per endpoint, and the endpoints with a delivery waiting, in turn.
+        self._lines: dict[int, deque[delivery.Claimed]] = {}
+        self._turns: deque[int] = deque()
+        self._waiting = 0  # claimed deliveries no sender has taken yet
+        self._sendable = asyncio.Event()  # set when a sender may find a delivery it can take
+        self._idle = asyncio.Event()  # set when nothing is waiting or being sent
+        self._idle.set()
         self._sending = 0  # deliveries a sender has taken off the queue and not yet handed to the flush
+        # Per endpoint and per account: POSTs in flight, and deliveries held (claimed and not yet sent).
+        self._in_flight_ep: dict[int, int] = {}
+        self._in_flight_acct: dict[int, int] = {}
+        self._held_ep: dict[int, int] = {}
+        self._held_acct: dict[int, int] = {}
+        self._cap_ep = runtime.settings.callback_max_in_flight_per_endpoint
+        self._cap_acct = runtime.settings.callback_max_in_flight_per_account
+        #: The claim window, and the part of it one endpoint or account may hold.
+        self._window = runtime.settings.callback_concurrency * delivery.PREFETCH
+        self._share = max(1, self._window // 2)
         self._claiming = False  # a claim is running (one at a time, so the window is never overfilled)
         self._sender: CallbackSender | None = None
         self._claimer: asyncio.Task[None] | None = None
+        # Deliveries this worker holds a lease on, from their claim until their attempt is recorded (or they are
+        # given back): the leases the renewal loop extends.
+        self._leased: set[int] = set()
         # The senders and the flush keep going until the drain is over.
         self._stay: list[asyncio.Task[None]] = []
 
@@ -65,6 +91,7 @@ class Dispatcher:
         )
         self._claimer = asyncio.create_task(self._delivery_loop(), name="paraph-deliveries")
         self._stay.append(asyncio.create_task(self._flush_loop(), name="paraph-flush"))
+        self._stay.append(asyncio.create_task(self._renew_loop(), name="paraph-delivery-leases"))
         for i in range(self.settings.callback_concurrency):
             self._stay.append(asyncio.create_task(self._sender_loop(), name=f"paraph-sender-{i}"))
 
@@ -97,15 +124,18 @@ class Dispatcher:
         with the flush loop."""
         async with self._flush_lock:
             pass  # a flush in progress puts what it claimed in the queue first (none is claimed once stopping)
-        if self._ready.qsize() or self._sending:
+        if not self._idle.is_set():
             try:
-                await asyncio.wait_for(self._ready.join(), timeout=self.drain_timeout)
+                await asyncio.wait_for(self._idle.wait(), timeout=self.drain_timeout)
             except TimeoutError:
-                log.warning("stopping with %d callbacks unsent", self._ready.qsize() + self._sending)
-        unsent: list[int] = []
-        while not self._ready.empty():
-            unsent.append(self._ready.get_nowait().delivery_id)
-            self._ready.task_done()
+                log.warning("stopping with %d callbacks unsent", self._waiting + self._sending)
+        unsent = [c.delivery_id for line in self._lines.values() for c in line]
+        for c in [c for line in self._lines.values() for c in line]:
+            self._let_go(c)
+        self._lines.clear()
+        self._turns.clear()
+        self._waiting = 0
+        self._leased.difference_update(unsent)
         # While the senders finished, the flush loop may have taken their outcomes and be recording them:
         # wait for that flush too, not only for what is still in ``_outcomes``.
         await self._flush_now(wait=True)
@@ -128,49 +158,127 @@ class Dispatcher:
             if free:
                 self._claiming = True
                 try:
-                    claimed = await to_thread.run_sync(self._claim_deliveries, free)
+                    claimed = await to_thread.run_sync(self._claim_deliveries, free, self._shares())
                 except Exception:
                     log.exception("claiming deliveries failed")
                     await asyncio.sleep(self.poll_interval)
                 finally:
                     self._claiming = False
-            for c in claimed:
-                self._ready.put_nowait(c)
+            self._put(claimed)
             if len(claimed) < free // 2 or not free:
                 await self._wait(self._wake_deliveries, self.poll_interval)
 
     def _claim_room(self, *, idle_ok: bool) -> int:
         """How many deliveries to claim now: none while another claim runs or the worker stops; else in
         batches of at least half the window (one claim per half-window keeps the round trips few), or
-        whatever fits when the senders are nearly idle (``idle_ok``)."""
+        whatever fits when the senders are nearly idle (``idle_ok``).
+
+        Deliveries waiting for an endpoint or account at its in-flight cap do not count against the window
+        (they would shut everyone else out while a slow endpoint takes its time), up to a second window."""
         if self._claiming or self._stopping.is_set():
             return 0
-        limit = self.settings.callback_concurrency * delivery.PREFETCH
-        held = self._ready.qsize() + self._sending
-        free = limit - held
-        if free >= limit // 2 or (idle_ok and free > 0 and held < limit // 4):
+        limit = self._window
+        held = self._waiting + self._sending
+        ready = held - self._blocked()
+        free = min(limit - ready, 2 * limit - held)
+        if free >= limit // 2 or (idle_ok and free > 0 and ready < limit // 4):
             return min(free, 500)
         return 0
 
-    def _claim_deliveries(self, limit: int) -> list[delivery.Claimed]:
+    def _blocked(self) -> int:
+        """Claimed deliveries whose endpoint or account is at its in-flight cap."""
+        n = 0
+        for ep, line in self._lines.items():
+            if (
+                self._in_flight_ep.get(ep, 0) >= self._cap_ep
+                or self._in_flight_acct.get(line[0].account_id, 0) >= self._cap_acct
+            ):
+                n += len(line)
+        return n
+
+    def _shares(self) -> delivery.Shares:
+        """What this worker holds per endpoint and account, copied on the event loop for the claim's thread."""
+        return delivery.Shares(self._share, self._share, dict(self._held_ep), dict(self._held_acct))
+
+    def _claim_deliveries(self, limit: int, shares: delivery.Shares) -> list[delivery.Claimed]:
         with self.rt.unit_of_work() as session:
-            return delivery.claim(session, self.worker_id, limit, self.settings)
+            return delivery.claim(session, self.worker_id, limit, self.settings, shares)
+
+    def _put(self, claimed: list[delivery.Claimed]) -> None:
+        """Queue claimed deliveries for the senders, each in its endpoint's line."""
+        if not claimed:
+            return
+        lines, held_ep, held_acct = self._lines, self._held_ep, self._held_acct
+        self._leased.update(c.delivery_id for c in claimed)
+        for c in claimed:
+            ep = c.endpoint_id
+            line = lines.get(ep)
+            if line is None:
+                lines[ep] = line = deque()
+                self._turns.append(ep)
+            line.append(c)
+            held_ep[ep] = held_ep.get(ep, 0) + 1
+            held_acct[c.account_id] = held_acct.get(c.account_id, 0) + 1
+        self._waiting += len(claimed)
+        self._idle.clear()
+        self._sendable.set()
+
+    def _take(self) -> delivery.Claimed | None:
+        """The next delivery a sender may send: endpoints take turns, and one at its cap (or whose account is)
+        is passed over. None when every waiting delivery is behind a cap (or none waits)."""
+        turns, flying_ep, flying_acct = self._turns, self._in_flight_ep, self._in_flight_acct
+        for _ in range(len(turns)):
+            ep = turns[0]
+            line = self._lines[ep]
+            c = line[0]
+            n_ep, n_acct = flying_ep.get(ep, 0), flying_acct.get(c.account_id, 0)
+            if n_ep < self._cap_ep and n_acct < self._cap_acct:
+                line.popleft()
+                turns.popleft()
+                if line:
+                    turns.append(ep)
+                else:
+                    del self._lines[ep]
+                flying_ep[ep] = n_ep + 1
+                flying_acct[c.account_id] = n_acct + 1
+                self._waiting -= 1
+                self._sending += 1
+                return c
+            turns.rotate(-1)
+        return None
+
+    def _sent(self, c: delivery.Claimed) -> None:
+        """A sender is done with ``c``: free its endpoint's and account's slots."""
+        _decrement(self._in_flight_ep, c.endpoint_id)
+        _decrement(self._in_flight_acct, c.account_id)
+        self._sending -= 1
+        self._let_go(c)
+        if self._waiting:
+            self._sendable.set()  # a delivery behind this endpoint's cap may go now
+        elif not self._sending:
+            self._idle.set()
+
+    def _let_go(self, c: delivery.Claimed) -> None:
+        _decrement(self._held_ep, c.endpoint_id)
+        _decrement(self._held_acct, c.account_id)
 
     async def _sender_loop(self) -> None:
         """One of the ``callback_concurrency`` senders: take a claimed delivery, send it, hand the outcome to
         the flush. A fixed pool costs no task, semaphore or callback per delivery."""
-        ready, sender = self._ready, self._sender
+        sender = self._sender
         while True:
-            c = await ready.get()
-            self._sending += 1
+            c = self._take()
+            if c is None:
+                self._sendable.clear()
+                await self._sendable.wait()
+                continue
             try:
                 started = dt.datetime.now(dt.UTC)
                 result = await send_claimed(sender, c)
                 self._outcomes.append(delivery.Outcome(c, result, started))
                 self._flush.set()
             finally:
-                self._sending -= 1
-                ready.task_done()
+                self._sent(c)
 
     def _release(self, ids: list[int]) -> None:
         with self.rt.unit_of_work() as session:
@@ -199,28 +307,53 @@ class Dispatcher:
                 self._claiming = True
             claimed: list[delivery.Claimed] = []
             try:
-                claimed = await to_thread.run_sync(self._record, batch, room)
+                claimed = await to_thread.run_sync(self._record, batch, room, self._shares())
             except Exception:
                 # Leases expire and the events go out again: at-least-once, never lost.
                 log.exception("recording %d callback attempts failed", len(batch))
             finally:
                 if room:
                     self._claiming = False
-            for c in claimed:
-                self._ready.put_nowait(c)
+                self._leased.difference_update(o.claimed.delivery_id for o in batch)
+            self._put(claimed)
         self._wake_deliveries.set()
 
-    def _record(self, batch: list[delivery.Outcome], claim: int) -> list[delivery.Claimed]:
+    def _record(self, batch: list[delivery.Outcome], claim: int, shares: delivery.Shares) -> list[delivery.Claimed]:
         """Record the attempts and, when the senders have room for ``claim`` more, claim the next batch in
         the same transaction: under load one round trip (and one thread hand-off) instead of two."""
         with self.rt.unit_of_work() as session:
             delivery.record(session, batch, self.settings)
-            return delivery.claim(session, self.worker_id, claim, self.settings) if claim else []
+            return delivery.claim(session, self.worker_id, claim, self.settings, shares) if claim else []
+
+    async def _renew_loop(self) -> None:
+        """Renew the leases of what this worker holds, while it holds it (until the drain is over): a long
+        attempt, or a wait behind an endpoint's cap, never lets another worker send the same delivery."""
+        never = asyncio.Event()
+        while True:
+            await until(never, never, delivery.DELIVERY_LEASE_SECONDS / 4)
+            ids = sorted(self._leased)
+            if ids:
+                try:
+                    await to_thread.run_sync(self._renew, ids)
+                except Exception:
+                    log.exception("renewing the leases of %d callbacks failed", len(ids))
+
+    def _renew(self, ids: list[int]) -> None:
+        with self.rt.unit_of_work() as session:
+            delivery.renew(session, self.worker_id, ids)
 
     # -- waking ----------------------------------------------------------------------------------------
 
     async def _wait(self, event: asyncio.Event, seconds: float) -> None:
         await until(event, self._stopping, seconds)
+
+
+def _decrement(counts: dict[int, int], key: int) -> None:
+    n = counts[key] - 1
+    if n:
+        counts[key] = n
+    else:
+        del counts[key]
 
 
 async def send_claimed(sender: CallbackSender | None, c: delivery.Claimed) -> AttemptResult:

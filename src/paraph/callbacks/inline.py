@@ -21,7 +21,7 @@ from paraph.runtime import Runtime
 async def send_test(rt: Runtime, account_pk: int, target: str) -> dict[str, Any]:
     """Emit ``callback_test`` for one target, send it at once, record the attempt, answer with the outcome.
     A successful test re-enables a disabled endpoint and releases the events it held."""
-    lease = delivery.lease_seconds(rt.settings)
+    lease = delivery.inline_lease_seconds(rt.settings)
 
     def prepare() -> tuple[delivery.Claimed, str]:
         with rt.unit_of_work() as session:

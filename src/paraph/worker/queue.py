@@ -3,6 +3,12 @@
 ``enqueue`` inserts in the caller's transaction, so a job exists if and only if the change that asked for
 it was committed. Handlers run in their own unit of work and must be idempotent: a job whose worker died
 is run again when its lease runs out.
+
+Leases are short (:data:`JOB_LEASE_SECONDS`) and the worker running a job renews its lease while the job runs
+(:func:`renew`, every :func:`renew_every` seconds), so a killed worker's jobs run again within seconds while a
+live one's long job is never taken from it. Renewing, marking done and recording a failure are conditional on
+still holding the lease (``locked_by``): a worker that lost its lease rolls its handler's work back
+(:class:`LeaseLost`) instead of marking done a job that another worker now runs.
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ Preparer = Callable[["Runtime", dict[str, Any]], dict[str, Any]]
 
 _HANDLERS: dict[str, Handler] = {}
 _PREPARERS: dict[str, Preparer] = {}
-#: Seconds a claimed job is leased for; handlers taking longer must be split.
-JOB_LEASE_SECONDS = 300
+#: Seconds a claimed job is leased for, renewed while it runs (:func:`renew`): how long a job whose worker was
+#: killed waits before another worker runs it.
+JOB_LEASE_SECONDS = 20.0
 MAX_JOB_ATTEMPTS = 5
 
 
@@ -70,6 +77,17 @@ class ClaimedJob:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    locked_by: str
+
+
+class LeaseLost(Exception):
+    """This worker no longer holds the job's lease (it ran out and another worker claimed the job)."""
+
+
+def renew_every(lease: float) -> float:
+    """How often a holder renews a lease of ``lease`` seconds: four times per lease, so a renewal delayed by a
+    busy database or event loop still lands in time."""
+    return lease / 4
 
 
 def claim(session: Session, worker_id: str, limit: int = 1) -> list[ClaimedJob]:
@@ -91,8 +109,26 @@ def claim(session: Session, worker_id: str, limit: int = 1) -> list[ClaimedJob]:
         job.locked_until = now + dt.timedelta(seconds=JOB_LEASE_SECONDS)
         job.locked_by = worker_id
         job.attempts += 1
-        out.append(ClaimedJob(job.id, job.kind, dict(job.payload), job.attempts))
+        out.append(ClaimedJob(job.id, job.kind, dict(job.payload), job.attempts, worker_id))
     return out
+
+
+def _held(job_id: int, worker_id: str) -> sa.ColumnElement[bool]:
+    return sa.and_(Job.id == job_id, Job.locked_by == worker_id, Job.done_at.is_(None))
+
+
+def renew(session: Session, worker_id: str, ids: list[int]) -> int:
+    """Extend the leases ``worker_id`` still holds on the jobs ``ids`` (it is running them). Returns how many
+    it still held."""
+    if not ids:
+        return 0
+    result = session.execute(
+        sa.update(Job)
+        .where(Job.id.in_(ids), Job.locked_by == worker_id, Job.done_at.is_(None))
+        .values(locked_until=utcnow() + dt.timedelta(seconds=JOB_LEASE_SECONDS))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def next_due(session: Session) -> dt.datetime | None:
@@ -104,20 +140,29 @@ def prepare(rt: Runtime, job: ClaimedJob) -> ClaimedJob:
     fn = _PREPARERS.get(job.kind)
     if fn is None:
         return job
-    return ClaimedJob(job.id, job.kind, {**job.payload, **fn(rt, dict(job.payload))}, job.attempts)
+    return ClaimedJob(job.id, job.kind, {**job.payload, **fn(rt, dict(job.payload))}, job.attempts, job.locked_by)
 
 
 def run(session: Session, job: ClaimedJob) -> None:
-    """Run one claimed job inside ``session``'s transaction and mark it done."""
+    """Run one claimed job inside ``session``'s transaction and mark it done, if this worker still holds its
+    lease; else raise :class:`LeaseLost`, which rolls the handler's work back with the transaction."""
     fn = _HANDLERS.get(job.kind)
     if fn is None:
         raise LookupError(f"no handler for job kind {job.kind!r}")
     fn(session, job.payload)
-    session.execute(sa.update(Job).where(Job.id == job.id).values(done_at=utcnow(), locked_until=None))
+    done = session.execute(
+        sa.update(Job)
+        .where(_held(job.id, job.locked_by))
+        .values(done_at=utcnow(), locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(done, "rowcount", 0):
+        raise LeaseLost(f"job {job.id} ({job.kind}) is no longer leased to {job.locked_by}")
 
 
 def failed(session: Session, job: ClaimedJob, exc: BaseException) -> None:
-    """Record a failure; retry with backoff, give up after MAX_JOB_ATTEMPTS."""
+    """Record a failure; retry with backoff, give up after MAX_JOB_ATTEMPTS (only while this worker still holds
+    the job's lease: otherwise another worker runs it now)."""
     text = "".join(traceback.format_exception(exc))[-4000:]
     values: dict[str, Any] = {"last_error": text, "locked_until": None}
     if job.attempts >= MAX_JOB_ATTEMPTS:
@@ -125,4 +170,6 @@ def failed(session: Session, job: ClaimedJob, exc: BaseException) -> None:
         log.error("job %s (%s) failed for good: %s", job.id, job.kind, exc)
     else:
         values["run_after"] = utcnow() + dt.timedelta(seconds=min(300, 2**job.attempts))
-    session.execute(sa.update(Job).where(Job.id == job.id).values(**values))
+    session.execute(
+        sa.update(Job).where(_held(job.id, job.locked_by)).values(**values).execution_options(synchronize_session=False)
+    )

@@ -14,6 +14,7 @@ import gc
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -105,6 +106,10 @@ class JobLoops:
         self._wake_jobs = asyncio.Event()
         self._wake_periodic = asyncio.Event()  # set only when stopping
         self._tasks: list[asyncio.Task[None]] = []
+        self._renewer: asyncio.Task[None] | None = None
+        # The jobs this worker's loops are running (their threads add and remove them), whose leases it renews.
+        self._running: set[int] = set()
+        self._running_lock = threading.Lock()
 
     def start(self, worker_id: str, stopping: asyncio.Event) -> None:
         self.worker_id = worker_id
@@ -112,6 +117,7 @@ class JobLoops:
         for i in range(self.job_loops):
             self._tasks.append(asyncio.create_task(self._job_loop(), name=f"paraph-jobs-{i}"))
         self._tasks.append(asyncio.create_task(self._periodic_loop(), name="paraph-periodic"))
+        self._renewer = asyncio.create_task(self._renew_loop(), name="paraph-job-leases")
 
     def wake(self) -> None:
         self._wake_jobs.set()
@@ -119,9 +125,13 @@ class JobLoops:
             self._wake_periodic.set()
 
     async def halt(self) -> None:
+        # A job loop's thread finishes the job it runs before its task ends; its lease is renewed until then.
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._renewer is not None:
+            self._renewer.cancel()
+            await asyncio.gather(self._renewer, return_exceptions=True)
 
     async def close(self) -> None:
         pass
@@ -143,15 +153,39 @@ class JobLoops:
         if not claimed:
             return False
         job = claimed[0]
+        with self._running_lock:
+            self._running.add(job.id)
         try:
             job = queue.prepare(self.rt, job)
             with self.rt.unit_of_work() as session:
                 queue.run(session, job)
+        except queue.LeaseLost:
+            log.warning("job %s (%s) lost its lease to another worker; its work here is rolled back", job.id, job.kind)
         except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)
             with self.rt.unit_of_work() as session:
                 queue.failed(session, job, exc)
+        finally:
+            with self._running_lock:
+                self._running.discard(job.id)
         return True
+
+    async def _renew_loop(self) -> None:
+        """Renew the leases of the jobs this worker runs, while it runs them (until :meth:`halt` is over)."""
+        never = asyncio.Event()
+        while True:
+            await until(never, never, queue.renew_every(queue.JOB_LEASE_SECONDS))
+            with self._running_lock:
+                ids = sorted(self._running)
+            if ids:
+                try:
+                    await to_thread.run_sync(self._renew, ids)
+                except Exception:
+                    log.exception("renewing the leases of %d jobs failed", len(ids))
+
+    def _renew(self, ids: list[int]) -> None:
+        with self.rt.unit_of_work() as session:
+            queue.renew(session, self.worker_id, ids)
 
     async def _periodic_loop(self) -> None:
         while not self._stopping.is_set():
