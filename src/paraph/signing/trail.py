@@ -97,7 +97,7 @@ _TIMELINE_LABELS = {
     "system:mail:signer_invite": "Signing link emailed",
     "system:mail:remind": "Reminder emailed",
     "system:mail:final_copy": "Final copy emailed",
-    "system:mail:expired": "Expiry notice emailed",
+    "system:mail:expired_notice": "Expiry notice emailed",
     "api:embedded:sign_url_created": "Sign URL created",
     "api:signature_request:reminded": "Reminder requested",
     "signer:signature_request:viewed": "Viewed",
