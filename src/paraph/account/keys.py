@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from paraph import audit
 from paraph.account import repository as accounts
+from paraph.audit import AuditTag
 from paraph.db import utcnow
 from paraph.errors import BadRequest, NotFound
 from paraph.models import Account, ApiKey
@@ -59,7 +60,9 @@ def create_key(session: Session, account: Account, name: str) -> str:
     if len(name) > MAX_NAME:
         raise BadRequest(f"A key name has at most {MAX_NAME} characters.", error_path="name")
     value = add_api_key(session, account, name=name)
-    audit.record(session, "web:api_key:created", account_id=account.id, data={"suffix": value[-4:], "name": name})
+    audit.record(
+        session, AuditTag.WEB_API_KEY_CREATED, account_id=account.id, data={"suffix": value[-4:], "name": name}
+    )
     return value
 
 
@@ -68,7 +71,7 @@ def make_primary(session: Session, account: Account, key_id: int) -> ApiKey:
     key = _owned(session, account, key_id)
     for other in accounts.active_keys(session, account):
         other.is_primary = other.id == key.id
-    audit.record(session, "web:api_key:made_primary", account_id=account.id, data={"suffix": key.suffix})
+    audit.record(session, AuditTag.WEB_API_KEY_MADE_PRIMARY, account_id=account.id, data={"suffix": key.suffix})
     return key
 
 
@@ -83,12 +86,12 @@ def revoke(session: Session, account: Account, key_id: int) -> ApiKey:
         key.is_primary = False
         successor = next(k for k in active if k.id != key.id)
         successor.is_primary = True
-    audit.record(session, "web:api_key:revoked", account_id=account.id, data={"suffix": key.suffix})
+    audit.record(session, AuditTag.WEB_API_KEY_REVOKED, account_id=account.id, data={"suffix": key.suffix})
     return key
 
 
 def reveal(session: Session, account: Account, key_id: int) -> tuple[ApiKey, str]:
     """The key's value; the caller has re-checked the password."""
     key = _owned(session, account, key_id)
-    audit.record(session, "web:api_key:revealed", account_id=account.id, data={"suffix": key.suffix})
+    audit.record(session, AuditTag.WEB_API_KEY_REVEALED, account_id=account.id, data={"suffix": key.suffix})
     return key, runtime_of(session).keys.decrypt(key.encrypted_key)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from paraph.api_app import repository as apps
+from paraph.audit import AuditTag
 from paraph.config import Settings
 from paraph.db import utcnow
 from paraph.errors import (
@@ -311,7 +312,7 @@ def create(
         session,
         account,
         sr.signature_request_id,
-        "created",
+        AuditTag.API_SIGNATURE_REQUEST_CREATED,
         ip_address,
         user_agent,
         data={

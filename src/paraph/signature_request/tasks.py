@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.orm import Session
 
 from paraph import audit
+from paraph.audit import AuditTag
 from paraph.callbacks.events import EventType
 from paraph.db import insert_many, utcnow
 from paraph.mail import tasks as mail_tasks
@@ -410,7 +411,7 @@ def _apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> N
     session.flush()
     audit.record(
         session,
-        "system:signature_request:sent",
+        AuditTag.SYSTEM_SIGNATURE_REQUEST_SENT,
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
         data={"fields": len(prepared.fields), "signature_page": prepared.signature_page},
@@ -435,7 +436,7 @@ def _apply_failure(session: Session, sr: SignatureRequest, failure: Failure, pre
         signer.error = failure.message
     audit.record(
         session,
-        "system:signature_request:failed",
+        AuditTag.SYSTEM_SIGNATURE_REQUEST_FAILED,
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
         data={"status_code": str(status), "message": failure.message},
@@ -466,7 +467,7 @@ def finish_cancel(session: Session, payload: dict[str, Any]) -> None:
     sr.canceled_at = utcnow()
     audit.record(
         session,
-        "system:signature_request:canceled",
+        AuditTag.SYSTEM_SIGNATURE_REQUEST_CANCELED,
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
     )
@@ -492,7 +493,7 @@ def expire_due(rt: Runtime) -> int:
                     signer.status_code = SignerStatus.EXPIRED
             audit.record(
                 session,
-                "system:signature_request:expired",
+                AuditTag.SYSTEM_SIGNATURE_REQUEST_EXPIRED,
                 account_id=sr.account_id,
                 signature_request_id=sr.signature_request_id,
             )

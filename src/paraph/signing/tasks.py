@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from paraph import audit
+from paraph.audit import AuditTag
 from paraph.callbacks.events import EventType
 from paraph.config import Settings
 from paraph.mail import tasks as mail_tasks
@@ -104,7 +105,7 @@ def store_final(session: Session, payload: dict[str, Any]) -> None:
     )
     audit.record(
         session,
-        "system:signature_request:finalized",
+        AuditTag.SYSTEM_SIGNATURE_REQUEST_FINALIZED,
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
         data={"sha256": outcome.sha256, "size": outcome.size},
