@@ -213,7 +213,7 @@ def test_it_keeps_accounts_apart_and_refuses_forms_without_a_token(
 
         found = by_email(session, account.email)
         assert found is not None
-        event_id = emit(session, found, EventType.CALLBACK_TEST).event.event_id
+        event_id = emit(session, server.runtime.keys, found, EventType.CALLBACK_TEST).event.event_id
         key_id = found.api_keys[0].id
 
     intruder = make_account(server.runtime)

@@ -14,7 +14,7 @@ from paraph.audit import AuditTag
 from paraph.callbacks import targets as callback_targets
 from paraph.errors import BadRequest, NotFound
 from paraph.models import Account, ApiApp
-from paraph.security import constant_time_equals, hash_password, new_hex_id
+from paraph.security import KeyBox, constant_time_equals, hash_password, new_hex_id
 
 
 @dataclass(slots=True)
@@ -25,6 +25,7 @@ class NewAccount:
 
 def create_account(
     session: Session,
+    keys: KeyBox,
     email: str,
     *,
     password: str | None = None,
@@ -42,7 +43,7 @@ def create_account(
     )
     session.add(account)
     session.flush()
-    key = add_api_key(session, account, name="Default", primary=True)
+    key = add_api_key(session, keys, account, name="Default", primary=True)
     audit.record(session, AuditTag.CLI_ACCOUNT_CREATED, account_id=account.id, actor_email=email)
     return NewAccount(account, key)
 

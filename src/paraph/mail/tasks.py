@@ -29,6 +29,7 @@ from paraph.mail.messages import Letter, Recipient
 from paraph.models import Account, ApiApp, CallbackEndpoint, Job, SignatureRequest, Signer, SigningNotice
 from paraph.models.signature_request import SignerStatus
 from paraph.runtime import Runtime
+from paraph.scope import Scope
 from paraph.signature_request import repository
 from paraph.signing import order
 from paraph.signing.access import final_copy_link, signing_link
@@ -169,7 +170,8 @@ def _single(kind: MailJob, build: Builder, tag: AuditTag | None) -> None:
         make_mailer(rt.settings).send(messages.compose(letter, sender=rt.settings.mail_from))
         return {"mailed": letter.to.email}
 
-    def record(session: Session, payload: dict[str, Any]) -> None:
+    def record(scope: Scope, payload: dict[str, Any]) -> None:
+        session = scope.session
         mailed = payload.get("mailed")
         if tag is None or not mailed or "signature_request_id" not in payload:
             return
@@ -208,7 +210,8 @@ def invite_signable(session: Session, sr: SignatureRequest) -> None:
 
 
 @queue.handler(MailJob.SIGNATURE_REQUEST_SENT)
-def _fan_out_sent(session: Session, payload: dict[str, Any]) -> None:
+def _fan_out_sent(scope: Scope, payload: dict[str, Any]) -> None:
+    session = scope.session
     sr = _request(session, payload)
     if sr is not None and not (sr.is_complete or sr.is_declined or sr.is_expired or sr.has_error):
         invite_signable(session, sr)
@@ -229,7 +232,8 @@ def _parties(sr: SignatureRequest) -> list[Recipient]:
 
 
 @queue.handler(MailJob.COMPLETED)
-def _fan_out_completed(session: Session, payload: dict[str, Any]) -> None:
+def _fan_out_completed(scope: Scope, payload: dict[str, Any]) -> None:
+    session = scope.session
     sr = _request(session, payload)
     if sr is None or not sr.is_complete:
         return
@@ -242,7 +246,8 @@ def _fan_out_completed(session: Session, payload: dict[str, Any]) -> None:
 
 
 @queue.handler(MailJob.EXPIRED)
-def _fan_out_expired(session: Session, payload: dict[str, Any]) -> None:
+def _fan_out_expired(scope: Scope, payload: dict[str, Any]) -> None:
+    session = scope.session
     sr = _request(session, payload)
     if sr is None or not sr.is_expired:
         return

@@ -52,6 +52,7 @@ def serialize(scope: Scope, sr: SignatureRequest) -> dict[str, Any]:
 def emit_event(scope: Scope, sr: SignatureRequest, event: EventType, **kw: Any) -> None:
     callbacks.emit(
         scope.session,
+        scope.keys,
         sr.account,
         event,
         api_app=sr.api_app,

@@ -46,7 +46,7 @@ from paraph.pdf.stored import (
     render_stored_pages,
 )
 from paraph.runtime import Runtime
-from paraph.scope import job_scope
+from paraph.scope import Scope
 from paraph.signature_request import repository
 from paraph.signature_request.events import emit_event
 from paraph.signature_request.schemas import field_dict
@@ -389,7 +389,8 @@ def _insert_fields(session: Session, sr_pk: int, fields: list[Field]) -> None:
     )
 
 
-def _apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> None:
+def _apply_sent(scope: Scope, sr: SignatureRequest, prepared: Prepared) -> None:
+    session = scope.session
     docs = {d.index: d for d in prepared.docs}
     for document in sr.documents:
         outcome = docs[document.index].outcome if document.index in docs else None
@@ -416,12 +417,13 @@ def _apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> N
         signature_request_id=sr.signature_request_id,
         data={"fields": len(prepared.fields), "signature_page": prepared.signature_page},
     )
-    emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_SENT)
+    emit_event(scope, sr, EventType.SIGNATURE_REQUEST_SENT)
     if not sr.is_embedded:
         mail_tasks.request_sent(session, sr)
 
 
-def _apply_failure(session: Session, sr: SignatureRequest, failure: Failure, prepared: Prepared) -> None:
+def _apply_failure(scope: Scope, sr: SignatureRequest, failure: Failure, prepared: Prepared) -> None:
+    session = scope.session
     for doc in prepared.docs:
         if doc.fetched_size is not None:
             for document in sr.documents:
@@ -442,25 +444,26 @@ def _apply_failure(session: Session, sr: SignatureRequest, failure: Failure, pre
         data={"status_code": str(status), "message": failure.message},
     )
     event = EventType.FILE_ERROR if failure.kind is DocumentErrorKind.FILE else EventType.SIGNATURE_REQUEST_INVALID
-    emit_event(job_scope(session), sr, event, event_message=failure.message)
+    emit_event(scope, sr, event, event_message=failure.message)
 
 
 @jobs.handler(JobKind.PROCESS.value, prepare=prepare)
-def apply_processing(session: Session, payload: dict[str, Any]) -> None:
+def apply_processing(scope: Scope, payload: dict[str, Any]) -> None:
     prepared = payload.get("prepared")
     if not isinstance(prepared, Prepared):
         return
-    sr = repository.by_public_id(session, str(payload["signature_request_id"]), lock=True, for_processing=True)
+    sr = repository.by_public_id(scope.session, str(payload["signature_request_id"]), lock=True, for_processing=True)
     if sr is None or sr.files_state != FilesState.PROCESSING or sr.cancel_requested_at is not None:
         return
     if prepared.failure is not None:
-        _apply_failure(session, sr, prepared.failure, prepared)
+        _apply_failure(scope, sr, prepared.failure, prepared)
     else:
-        _apply_sent(session, sr, prepared)
+        _apply_sent(scope, sr, prepared)
 
 
 @jobs.handler(JobKind.CANCEL.value)
-def finish_cancel(session: Session, payload: dict[str, Any]) -> None:
+def finish_cancel(scope: Scope, payload: dict[str, Any]) -> None:
+    session = scope.session
     sr = repository.by_public_id(session, str(payload["signature_request_id"]), lock=True)
     if sr is None or sr.canceled_at is not None:
         return
@@ -471,7 +474,7 @@ def finish_cancel(session: Session, payload: dict[str, Any]) -> None:
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
     )
-    emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_CANCELED)
+    emit_event(scope, sr, EventType.SIGNATURE_REQUEST_CANCELED)
 
 
 # -- expiry --------------------------------------------------------------------------------------------
@@ -485,6 +488,7 @@ def expire_due(rt: Runtime) -> int:
         if not repository.due_for_expiry(session, now, 1, lock=False):
             return 0
     with rt.unit_of_work() as session:
+        scope = Scope.of(session, rt)
         due = repository.due_for_expiry(session, now, EXPIRY_BATCH)
         for sr in due:
             sr.is_expired = True
@@ -497,7 +501,7 @@ def expire_due(rt: Runtime) -> int:
                 account_id=sr.account_id,
                 signature_request_id=sr.signature_request_id,
             )
-            emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_EXPIRED)
+            emit_event(scope, sr, EventType.SIGNATURE_REQUEST_EXPIRED)
         return len(due)
 
 

@@ -21,6 +21,7 @@ from typing import Protocol
 from anyio import to_thread
 
 from paraph.runtime import Runtime
+from paraph.scope import Scope
 from paraph.worker import periodic, queue
 from paraph.worker.wakeup import Listener, until
 
@@ -146,7 +147,7 @@ class JobLoops:
         try:
             job = queue.prepare(self.rt, job)
             with self.rt.unit_of_work() as session:
-                queue.run(session, job)
+                queue.run(Scope.of(session, self.rt), job)
         except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)
             with self.rt.unit_of_work() as session:
