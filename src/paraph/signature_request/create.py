@@ -25,7 +25,7 @@ from paraph.models import Account, ApiApp, Document, SignatureRequest, Signer
 from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.outbound.fetch import check_file_url
 from paraph.outbound.guard import UrlRefused
-from paraph.pdf.fields import FieldsError, normalize_form_fields
+from paraph.pdf.fields import FieldsError, missing_rule_target, normalize_form_fields
 from paraph.pdf.model import Field, FieldGroup
 from paraph.scope import Scope
 from paraph.security import new_hex_id
@@ -151,20 +151,11 @@ def _check_rules(req: SignatureRequestCreateRequest, fields: list[Field], groups
     """Rules name fields and groups that exist (checked here unless text tags may still add fields)."""
     if req.use_text_tags or not req.form_field_rules:
         return
-    api_ids = {f.api_id for f in fields}
-    group_ids = {g.group_id for g in groups}
-    for ri, rule in enumerate(req.form_field_rules):
-        for ti, trigger in enumerate(rule.triggers):
-            if trigger.id not in api_ids:
-                path = f"form_field_rules[{ri}].triggers[{ti}].id"
-                raise BadRequest(f"{path}: no field has api_id '{trigger.id}'", error_path=path)
-        for ai, action in enumerate(rule.actions):
-            if action.field_id is not None and action.field_id not in api_ids:
-                path = f"form_field_rules[{ri}].actions[{ai}].field_id"
-                raise BadRequest(f"{path}: no field has api_id '{action.field_id}'", error_path=path)
-            if action.group_id is not None and action.group_id not in group_ids:
-                path = f"form_field_rules[{ri}].actions[{ai}].group_id"
-                raise BadRequest(f"{path}: no group has group_id '{action.group_id}'", error_path=path)
+    rules = [rule.model_dump() for rule in req.form_field_rules]
+    missing = missing_rule_target(rules, {f.api_id for f in fields}, {g.group_id for g in groups})
+    if missing is not None:
+        key = "api_id" if missing.kind == "field" else "group_id"
+        raise BadRequest(f"{missing.path}: no {missing.kind} has {key} '{missing.name}'", error_path=missing.path)
 
 
 def draft(

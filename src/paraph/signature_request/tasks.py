@@ -31,7 +31,13 @@ from paraph.mail import tasks as mail_tasks
 from paraph.models import RequestField, SignatureRequest
 from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.outbound.fetch import FetchError, FetchPolicy, fetch_blocking
-from paraph.pdf.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
+from paraph.pdf.fields import (
+    FieldsError,
+    apply_custom_fields,
+    missing_rule_target,
+    resolve_legacy_positions,
+    validate_positions,
+)
 from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
 from paraph.pdf.pool import PDF_PROCESSES
 from paraph.pdf.stored import (
@@ -302,15 +308,9 @@ def _build_fields(plan: _Plan) -> tuple[list[Field], list[FieldGroup]]:
         apply_custom_fields(fields, plan.custom_fields, editor_index=lambda n: names.get(n.strip().lower()))
     except FieldsError as exc:
         raise _Failed(kind, f"{exc.error_path}: {exc.message}") from None
-    for rule in plan.rules:
-        for trigger in rule.get("triggers", []):
-            if trigger.get("id") not in ids:
-                raise _Failed(kind, f"form_field_rules: rule '{rule.get('id')}' names no field '{trigger.get('id')}'")
-        for action in rule.get("actions", []):
-            if action.get("field_id") is not None and action["field_id"] not in ids:
-                raise _Failed(kind, f"form_field_rules: rule '{rule.get('id')}' names no field '{action['field_id']}'")
-            if action.get("group_id") is not None and action["group_id"] not in group_ids:
-                raise _Failed(kind, f"form_field_rules: rule '{rule.get('id')}' names no group '{action['group_id']}'")
+    missing = missing_rule_target(plan.rules, ids, group_ids)
+    if missing is not None:
+        raise _Failed(kind, f"form_field_rules: rule '{missing.rule_id}' names no {missing.kind} '{missing.name}'")
     return fields, groups
 
 
