@@ -14,6 +14,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from paraph.signature_request import repository
+from paraph.signing.repository import fields_of
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 from tests.signature_request.helpers import (
@@ -38,7 +39,7 @@ def stored_fields(server: Server, rid: str) -> dict[str, dict[str, Any]]:
     with server.runtime.unit_of_work(write=False) as session:
         sr = repository.by_public_id(session, rid)
         assert sr is not None
-        return {f.api_id: {**f.spec, "value": f.value} for f in sr.fields}
+        return {f.api_id: {**f.spec, "value": f.value} for f in fields_of(session, sr)}
 
 
 def pages_of(sdk: Any, rid: str) -> int:

@@ -44,7 +44,7 @@ def sign_url(
     signer = repository.signer_owned(session, account, signature_id)
     if signer is None:
         raise NotFound("Not found.")
-    sr = signer.signature_request
+    sr = repository.of_signer(session, signer)
     if sr.removed_at is not None:
         raise NotFound("Not found.")
     if not sr.is_embedded or sr.api_app_id is None:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from paraph.api_app import repository as apps
 from paraph.audit import AuditTag
@@ -299,6 +300,7 @@ def create(
         )
     session.add(sr)
     session.flush()
+    set_committed_value(sr, "response_fields", [])  # no field exists before processing makes them
     record(
         session,
         account,

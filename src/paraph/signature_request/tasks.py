@@ -403,7 +403,8 @@ def _apply_sent(scope: Scope, sr: SignatureRequest, prepared: Prepared) -> None:
         document.page_image_keys = list(outcome.page_image_keys)
     if prepared.fields:
         _insert_fields(session, sr.id, prepared.fields)
-        session.expire(sr, ["fields", "response_fields"])
+        session.expire(sr, ["fields"])
+    repository.reload_response_fields(session, sr)  # the request was read without its fields (it had none)
     sr.form_field_groups = [dataclasses.asdict(g) for g in prepared.groups]
     sr.signature_page_appended = prepared.signature_page
     sr.current_pdf_key = prepared.current_pdf_key
@@ -444,6 +445,7 @@ def _apply_failure(scope: Scope, sr: SignatureRequest, failure: Failure, prepare
         data={"status_code": str(status), "message": failure.message},
     )
     event = EventType.FILE_ERROR if failure.kind is DocumentErrorKind.FILE else EventType.SIGNATURE_REQUEST_INVALID
+    repository.reload_response_fields(session, sr)  # the request was read without its fields
     emit_event(scope, sr, event, event_message=failure.message)
 
 

@@ -122,7 +122,7 @@ def redeem_sign_url(scope: Scope, signature_id: str, token: str, *, consume: boo
     if row is None or state == "invalid":
         return Redeemed(None, None, "invalid", TOKEN_PROBLEMS["invalid"])
     signer = row.signer
-    sr = signer.signature_request
+    sr = requests.of_signer(scope.session, signer)
     if state is not None:
         if repository.claim_invalid_report(scope.session, row):
             emit_event(scope, sr, EventType.SIGN_URL_INVALID, related_signature_id=signer.signature_id)

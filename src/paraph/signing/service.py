@@ -163,7 +163,7 @@ def submit(
         data={"fields": len(checked.values), "methods": sorted({i.method for i in images.values()})},
     )
     session.flush()
-    session.expire(sr, ["response_fields"])
+    requests.reload_response_fields(session, sr)
     emit_event(scope, sr, EventType.SIGNATURE_REQUEST_SIGNED, related_signature_id=signer.signature_id)
     if order.all_signed(sr):
         sr.is_complete = True
