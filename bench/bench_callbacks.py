@@ -95,7 +95,7 @@ class ReceiverProc:
 
 def setup(rt: Runtime, hook: str) -> str:
     with rt.unit_of_work() as s:
-        created = create_account(s, f"bench-{time.time_ns()}@example.com")
+        created = create_account(s, rt.keys, f"bench-{time.time_ns()}@example.com")
         update_account(s, created.account, callback_url=hook, locale=None, fields_set={"callback_url"})
         return created.account.account_id
 
@@ -109,6 +109,7 @@ def emit_batch(rt: Runtime, account_id: str, n: int, per_tx: int = 500) -> None:
             for i in range(min(per_tx, n - done)):
                 emit(
                     s,
+                    rt.keys,
                     acct,
                     EventType.SIGNATURE_REQUEST_SENT,
                     object_kind="signature_request",
@@ -127,6 +128,7 @@ def emit_one(rt: Runtime, account_id: str) -> tuple[str, float]:
         assert acct is not None
         e = emit(
             s,
+            rt.keys,
             acct,
             EventType.SIGNATURE_REQUEST_SENT,
             object_kind="signature_request",

@@ -107,7 +107,7 @@ def main() -> None:
     while not server.started:
         time.sleep(0.02)
     with rt.unit_of_work() as session:
-        key = create_account(session, "bench@example.com", password="bench-pass").api_key
+        key = create_account(session, rt.keys, "bench@example.com", password="bench-pass").api_key
     auth = urllib3.make_headers(basic_auth=f"{key}:")
     api = f"http://127.0.0.1:{port}/v3"
     app = json.loads(

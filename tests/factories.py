@@ -15,7 +15,7 @@ from tests.conftest import AccountInfo
 def make_account(rt: Runtime, email: str | None = None, password: str = "S3cret-pass") -> AccountInfo:
     email = email or f"dev-{uuid.uuid4().hex[:8]}@example.com"
     with rt.unit_of_work() as session:
-        created = create_account(session, email, password=password)
+        created = create_account(session, rt.keys, email, password=password)
         return AccountInfo(created.account.account_id, email, created.api_key, password)
 
 
@@ -30,6 +30,7 @@ def emit_events(
             assert account is not None
             emitted = emit(
                 session,
+                rt.keys,
                 account,
                 event_type,
                 object_kind="signature_request",

@@ -6,17 +6,28 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from paraph.account.endpoints import router as account_router
+from paraph.api_app.endpoints import router as api_app_router
 from paraph.api_gate import ApiGate
+from paraph.callbacks.endpoints import router as callbacks_router
 from paraph.config import Settings
+from paraph.embedded.endpoints import router as embedded_router
 from paraph.errors import ApiError, BadRequest, MethodNotSupported, NotFound
+from paraph.inspector.endpoints import router as inspector_router
 from paraph.runtime import Runtime
+from paraph.signature_request.detect_endpoints import router as detect_router
+from paraph.signature_request.endpoints import public_router as signature_request_files_router
+from paraph.signature_request.endpoints import router as signature_request_router
+from paraph.signing.endpoints import router as signing_router
+from paraph.template.endpoints import public_router as template_files_router
+from paraph.template.endpoints import router as template_router
+from paraph.web.router import dashboard_router, inspect_router
 from paraph.wire.decode import DecodeError
 from paraph.wire.parse import error_path
 from paraph.wire.responses import ApiJSONResponse
@@ -87,25 +98,25 @@ def create_app(
 
 
 def _include_routers(app: FastAPI) -> None:
-    from paraph.account.endpoints import router as account
-    from paraph.api_app.endpoints import router as api_app
-    from paraph.callbacks.endpoints import router as callbacks_api
-    from paraph.inspector.endpoints import router as inspector_api
-
-    app.include_router(account, prefix="/v3")
-    app.include_router(api_app, prefix="/v3")
-    app.include_router(callbacks_api, prefix="/paraph/v1")
-    app.include_router(inspector_api, prefix="/paraph/v1")
-    for extra in _optional_routers():
-        app.include_router(extra)
-
-
-def _optional_routers() -> list[Any]:
-    """The routers beyond account, api_app and callbacks (signature requests, signing pages, dashboard); no router
-    registers background work any more (that is ``paraph.tasks``)."""
-    from paraph import routes
-
-    return routes.all_routers()
+    """Every router, in the order it is mounted: the first route that matches wins (within a router, literal
+    paths such as /signature_request/list come before /{id}). No router registers background work; that is
+    ``paraph.tasks``."""
+    app.include_router(account_router, prefix="/v3")
+    app.include_router(api_app_router, prefix="/v3")
+    app.include_router(callbacks_router, prefix="/paraph/v1")
+    app.include_router(inspector_router, prefix="/paraph/v1")
+    for router in (
+        inspect_router,  # the callback inspector
+        dashboard_router,  # the dashboard's pages
+        signature_request_router,
+        signature_request_files_router,
+        embedded_router,
+        detect_router,  # /v3/document/detect_fields
+        template_router,  # /v3/template/*, and the sends from templates (/v3/signature_request/send_with_template)
+        template_files_router,
+        signing_router,  # the signing page (embedded and mailed) and final copies
+    ):
+        app.include_router(router)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

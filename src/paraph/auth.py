@@ -6,7 +6,7 @@ import base64
 import binascii
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from paraph.errors import Unauthorized
 from paraph.models import Account, ApiKey
@@ -34,7 +34,9 @@ def api_key_from_header(authorization: str | None) -> str:
 def authenticate(session: Session, keys: KeyBox, authorization: str | None) -> tuple[Account, ApiKey]:
     presented = api_key_from_header(authorization)
     row = session.scalars(
-        sa.select(ApiKey).where(ApiKey.lookup == keys.lookup(presented), ApiKey.revoked_at.is_(None))
+        sa.select(ApiKey)
+        .where(ApiKey.lookup == keys.lookup(presented), ApiKey.revoked_at.is_(None))
+        .options(joinedload(ApiKey.account))
     ).first()
     # The lookup digest found the row; the stored key is still compared in constant time, so a digest
     # collision or a tampered row cannot authenticate.

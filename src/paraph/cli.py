@@ -24,6 +24,8 @@ from paraph.config import Settings, settings_help
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from paraph.security import KeyBox
+
 T = TypeVar("T")
 
 #: Settings a command-line option can give, and the option that gives it (named in error messages).
@@ -307,7 +309,9 @@ def _account_create(settings: Settings, email: str, password: str | None, as_jso
         say(str(exc))
         return 2
     try:
-        created = _in_transaction(settings, lambda session: create_account(session, email, password=password))
+        created = _in_transaction(
+            settings, lambda session, keys: create_account(session, keys, email, password=password)
+        )
     except ApiError as exc:
         say(exc.error_msg + f" To set its password: paraph account set-password {email}")
         return 1
@@ -336,7 +340,7 @@ def _account_set_password(settings: Settings, email: str, password: str | None) 
         say(str(exc))
         return 2
     try:
-        _in_transaction(settings, lambda session: set_password(session, email, password, source="cli"))
+        _in_transaction(settings, lambda session, _keys: set_password(session, email, password, source="cli"))
     except ApiError as exc:
         say(exc.error_msg)
         return 1
@@ -344,8 +348,9 @@ def _account_set_password(settings: Settings, email: str, password: str | None) 
     return 0
 
 
-def _in_transaction(settings: Settings, change: Callable[[Session], T]) -> T:
-    """An account command's one change: migrations applied, then ``change`` in one unit of work."""
+def _in_transaction(settings: Settings, change: Callable[[Session, KeyBox], T]) -> T:
+    """An account command's one change: migrations applied, then ``change`` in one unit of work, handed the
+    process's KeyBox (an account's API key is stored encrypted)."""
     from paraph.migrate import upgrade
     from paraph.runtime import Runtime
 
@@ -353,7 +358,7 @@ def _in_transaction(settings: Settings, change: Callable[[Session], T]) -> T:
     rt = Runtime(settings)
     try:
         with rt.unit_of_work() as session:
-            return change(session)
+            return change(session, rt.keys)
     finally:
         rt.close()
 

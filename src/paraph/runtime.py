@@ -53,7 +53,6 @@ class Runtime:
     def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
         """A transaction; workers are woken after a commit that queued work (``session.info["wake"]``)."""
         with self.db.unit_of_work(write=write) as session:
-            session.info["runtime"] = self
             yield session
             wake = bool(session.info.get("wake"))
         if wake:
@@ -62,10 +61,3 @@ class Runtime:
     def close(self) -> None:
         self.pdf_pool.close()
         self.db.dispose()
-
-
-def runtime_of(session: Session) -> Runtime:
-    rt = session.info.get("runtime")
-    if not isinstance(rt, Runtime):
-        raise RuntimeError("session was not opened through Runtime.unit_of_work")
-    return rt

@@ -2,8 +2,8 @@
 
 A service that needs only the database takes the ``session``; one that needs settings (``base_url``), keys
 (MACs, digests) or storage takes a :class:`Scope` and says so in its signature, instead of fetching the
-runtime through the session. The edges build it: the HTTP handlers from the request's runtime, the job
-handlers with :func:`job_scope`.
+runtime through the session. The edges build it: the HTTP handlers from the request's runtime, the worker
+for each job it runs (a job handler is handed its scope), a periodic sweep from the runtime it is given.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from paraph.config import Settings
-from paraph.runtime import Runtime, runtime_of
+from paraph.runtime import Runtime
 from paraph.security import KeyBox
 from paraph.storage import Storage
 
@@ -28,9 +28,3 @@ class Scope:
     @classmethod
     def of(cls, session: Session, runtime: Runtime) -> Scope:
         return cls(session, runtime.settings, runtime.keys, runtime.storage)
-
-
-def job_scope(session: Session) -> Scope:
-    """The scope of a job handler: the worker hands a handler only the session of its unit of work (opened by
-    ``Runtime.unit_of_work``, which knows its runtime)."""
-    return Scope.of(session, runtime_of(session))

@@ -76,6 +76,7 @@ def test_it_sends_to_the_account_and_the_app_each_with_its_own_metadata(
         assert acct is not None
         emit(
             session,
+            server.runtime.keys,
             acct,
             EventType.SIGNATURE_REQUEST_SIGNED,
             api_app=apps.by_client_id(session, app.client_id),

@@ -98,7 +98,14 @@ def test_an_accounts_endpoints_together_stay_within_its_cap(
             ApiAppCreateRequest(name="Slow app", domains=["example.com"], callback_url=hanging.url + "/app"),
         )
         for i in range(15):
-            emit(session, acct, EventType.SIGNATURE_REQUEST_SENT, api_app=app, signature_request_id=f"{i:040x}")
+            emit(
+                session,
+                runtime.keys,
+                acct,
+                EventType.SIGNATURE_REQUEST_SENT,
+                api_app=app,
+                signature_request_id=f"{i:040x}",
+            )
     other = make_account(runtime)
     point_account_at(runtime, other, receiver.url + "/b")
     running = start_worker()

@@ -14,6 +14,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from paraph.signature_request import repository
+from paraph.signing.repository import fields_of
 from tests.conftest import AccountInfo, Server
 from tests.receiver import Receiver
 from tests.signature_request.helpers import (
@@ -38,7 +39,7 @@ def stored_fields(server: Server, rid: str) -> dict[str, dict[str, Any]]:
     with server.runtime.unit_of_work(write=False) as session:
         sr = repository.by_public_id(session, rid)
         assert sr is not None
-        return {f.api_id: {**f.spec, "value": f.value} for f in sr.fields}
+        return {f.api_id: {**f.spec, "value": f.value} for f in fields_of(session, sr)}
 
 
 def pages_of(sdk: Any, rid: str) -> int:
@@ -369,6 +370,84 @@ def test_it_refuses_bad_requests_at_once_with_the_path(
     assert status == 400, body
     assert body["error"]["error_name"] == "bad_request"
     assert body["error"]["error_path"] == path
+
+
+_SIGNATURE = {
+    "api_id": "s",
+    "type": "signature",
+    "signer": 0,
+    "document_index": 0,
+    "required": True,
+    "x": 1,
+    "y": 1,
+    "width": 10,
+    "height": 10,
+    "page": 1,
+}
+_TRIGGER = {"id": "s", "operator": "is", "value": "x"}
+_HIDE_S = {"field_id": "s", "hidden": True, "type": "change-field-visibility"}
+
+
+@pytest.mark.parametrize(
+    ("rule", "path", "names"),
+    [
+        (
+            {"triggers": [{"id": "nope", "operator": "is", "value": "x"}], "actions": [_HIDE_S]},
+            "triggers[0].id",
+            "field has api_id 'nope'",
+        ),
+        (
+            {"triggers": [_TRIGGER], "actions": [_HIDE_S, {**_HIDE_S, "field_id": "gone"}]},
+            "actions[1].field_id",
+            "field has api_id 'gone'",
+        ),
+        (
+            {
+                "triggers": [_TRIGGER],
+                "actions": [{"group_id": "g9", "hidden": True, "type": "change-group-visibility"}],
+            },
+            "actions[0].group_id",
+            "group has group_id 'g9'",
+        ),
+    ],
+)
+def test_it_refuses_a_rule_naming_a_field_or_group_that_does_not_exist(
+    server: Server, account: AccountInfo, rule: dict[str, Any], path: str, names: str
+) -> None:
+    data = {
+        "signers": [{"name": "A", "email_address": "a@example.com"}],
+        "file_urls": ["https://example.com/a.pdf"],
+        "form_fields_per_document": [_SIGNATURE],
+        "form_field_rules": [{"id": "r1", **rule}],
+    }
+    status, body = call_json(server, "POST", "/signature_request/send", account.api_key, json=data)
+    assert status == 400, body
+    assert body["error"] == {
+        "error_msg": f"form_field_rules[0].{path}: no {names}",
+        "error_name": "bad_request",
+        "error_path": f"form_field_rules[0].{path}",
+    }
+
+
+def test_it_reports_a_rule_naming_no_field_of_the_text_tags_as_an_invalid_request(sdk: Any, receiver: Receiver) -> None:
+    # With text tags the fields are known only once the documents are read: the rule is checked then.
+    listen(sdk, receiver)
+    rule = models.SubFormFieldRule(
+        id="r1",
+        trigger_operator="AND",
+        triggers=[models.SubFormFieldRuleTrigger(id="nope", operator="is", value="x")],
+        actions=[models.SubFormFieldRuleAction(field_id="gone", hidden=True, type="change-field-visibility")],
+    )
+    created = send(
+        sdk,
+        files=[TAGGED],
+        signers=[signer(), signer("Jill", "jill@example.com")],
+        use_text_tags=True,
+        form_field_rules=[rule],
+    ).signature_request
+    payload = wait_event(receiver, "signature_request_invalid", created.signature_request_id)
+    assert payload["event"]["event_metadata"]["event_message"] == "form_field_rules: rule 'r1' names no field 'nope'"
+    assert payload["signature_request"]["signatures"][0]["status_code"] == "error_text_tag"
 
 
 def test_it_refuses_malformed_json_and_a_missing_client_id(server: Server, account: AccountInfo) -> None:

@@ -1,4 +1,4 @@
-"""Signing fixtures: a loopback SMTP server, and for browser tests Debian's Chromium, an integrator's page
+"""Signing fixtures: for browser tests Debian's Chromium, an integrator's page
 on a second origin (``http://localhost:<port>``, Paraph being on ``http://127.0.0.1:<port>``) that loads the
 unmodified hellosign-embedded UMD build from node_modules."""
 
@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.pgcluster import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EMBEDDED_JS = ROOT / "node_modules" / "hellosign-embedded" / "umd" / "embedded.development.js"
@@ -80,54 +76,6 @@ def host() -> Iterator[Host]:
     finally:
         httpd.shutdown()
         httpd.server_close()
-
-
-# -- SMTP --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Inbox:
-    host: str = "127.0.0.1"
-    port: int = 0
-    messages: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    cond: threading.Condition = field(default_factory=threading.Condition)
-
-    def wait_for(self, n: int, timeout: float = 30.0) -> list[EmailMessage]:
-        with self.cond:
-            if not self.cond.wait_for(lambda: len(self.messages) >= n, timeout):
-                raise AssertionError(f"expected {n} mails, got {len(self.messages)}")
-            return list(self.messages)
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self.cond:
-            return [m for m, (_, rcpt) in zip(self.messages, self.envelopes, strict=True) if address in rcpt]
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    """A real SMTP server (aiosmtpd) on loopback; ``inbox.messages`` are the mails it accepted."""
-    from aiosmtpd.controller import Controller
-
-    box = Inbox()
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            msg = message_from_bytes(envelope.content, policy=policy.default)
-            assert isinstance(msg, EmailMessage)
-            with box.cond:
-                box.messages.append(msg)
-                box.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-                box.cond.notify_all()
-            return "250 OK"
-
-    box.port = free_port()
-    controller = Controller(Handler(), hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
-        yield box
-    finally:
-        controller.stop()
 
 
 # -- the browser -------------------------------------------------------------------------------------------

@@ -16,9 +16,10 @@ from playwright.sync_api import expect
 
 from paraph.models import SignatureImage
 from tests.client import wait_until
-from tests.conftest import AccountInfo, Server
+from tests.conftest import AccountInfo, Inbox, Server
+from tests.mail.helpers import links
 from tests.receiver import Receiver
-from tests.signing.conftest import DESKTOP, PHONE, Host, Inbox, screenshot
+from tests.signing.conftest import DESKTOP, PHONE, Host, screenshot
 from tests.signing.helpers import (
     create,
     events,
@@ -29,7 +30,6 @@ from tests.signing.helpers import (
     sign_url,
     wait_event,
 )
-from tests.signing.test_mail import links
 
 pytestmark = pytest.mark.browser
 

@@ -208,14 +208,14 @@ def test_it_keeps_accounts_apart_and_refuses_forms_without_a_token(
     client_id = created.headers["location"].split("/")[-1].split("?")[0]
     owner.post("/paraph/inspect/owner-only", {"json": "{}"})
     with server.runtime.unit_of_work() as session:
-        from paraph.account.repository import by_email
+        from paraph.account.repository import active_keys, by_email
         from paraph.callbacks.events import EventType
         from paraph.callbacks.service import emit
 
         found = by_email(session, account.email)
         assert found is not None
-        event_id = emit(session, found, EventType.CALLBACK_TEST).event.event_id
-        key_id = found.api_keys[0].id
+        event_id = emit(session, server.runtime.keys, found, EventType.CALLBACK_TEST).event.event_id
+        key_id = active_keys(session, found)[0].id
 
     intruder = make_account(server.runtime)
     sign_in(page, server.url, intruder)

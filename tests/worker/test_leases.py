@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from paraph.db import utcnow
 from paraph.models import Job
 from paraph.runtime import Runtime
+from paraph.scope import Scope
 from paraph.worker import queue
 from paraph.worker.runner import JobLoops, Worker
 from tests.client import wait_until
@@ -56,12 +57,12 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     that a rollback undoes)."""
     notes: list[str] = []
 
-    def note(session: Any, payload: dict[str, Any]) -> None:
+    def note(scope: Scope, payload: dict[str, Any]) -> None:
         notes.append(payload["n"])
-        queue.enqueue(session, "test.after", {})
+        queue.enqueue(scope.session, "test.after", {})
 
     monkeypatch.setitem(queue._HANDLERS, "test.note", note)
-    monkeypatch.setitem(queue._HANDLERS, "test.after", lambda session, payload: None)
+    monkeypatch.setitem(queue._HANDLERS, "test.after", lambda scope, payload: None)
     return notes
 
 
@@ -132,7 +133,7 @@ def test_a_worker_that_lost_its_lease_does_not_mark_the_job_done(runtime: Runtim
     with runtime.unit_of_work() as session:  # its lease ran out and another worker claimed the job
         session.execute(sa.update(Job).where(Job.id == job_id).values(locked_by="other-worker"))
     with pytest.raises(queue.LeaseLost), runtime.unit_of_work() as session:
-        queue.run(session, mine)
+        queue.run(Scope.of(session, runtime), mine)
     with runtime.unit_of_work() as session:
         queue.failed(session, mine, RuntimeError("late"))  # nor records a failure over the new holder's run
         assert queue.renew(session, "slow-worker", [job_id]) == 0

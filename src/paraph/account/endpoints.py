@@ -74,11 +74,14 @@ async def account_create(request: Request) -> Response:
                 raise BadRequest(
                     "client_id and client_secret do not match an API app of yours.", error_path="client_id"
                 )
-        created = service.create_account(ctx.session, req.email_address, locale=req.locale, created_by_app=app)
+        created = service.create_account(
+            ctx.session, ctx.runtime.keys, req.email_address, locale=req.locale, created_by_app=app
+        )
         if app is not None:
             # Paraph confirms accounts at once (no confirmation mail), so the app hears of it now.
             callbacks.emit(
                 ctx.session,
+                ctx.runtime.keys,
                 ctx.account,
                 EventType.ACCOUNT_CONFIRMED,
                 api_app=app,

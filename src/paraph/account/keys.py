@@ -7,17 +7,16 @@ from sqlalchemy.orm import Session
 
 from paraph import audit
 from paraph.account import repository as accounts
+from paraph.audit import AuditTag
 from paraph.db import utcnow
 from paraph.errors import BadRequest, NotFound
 from paraph.models import Account, ApiKey
-from paraph.runtime import runtime_of
-from paraph.security import new_api_key
+from paraph.security import KeyBox, new_api_key
 
 MAX_NAME = 100
 
 
-def add_api_key(session: Session, account: Account, *, name: str, primary: bool = False) -> str:
-    keys = runtime_of(session).keys
+def add_api_key(session: Session, keys: KeyBox, account: Account, *, name: str, primary: bool = False) -> str:
     value = new_api_key()
     if primary:
         for existing in accounts.active_keys(session, account):
@@ -36,12 +35,12 @@ def add_api_key(session: Session, account: Account, *, name: str, primary: bool 
     return value
 
 
-def primary_api_key(session: Session, account: Account) -> str:
+def primary_api_key(session: Session, keys: KeyBox, account: Account) -> str:
     """The key ``event_hash`` is computed with: the primary key, or the oldest active one."""
     row = accounts.primary_key(session, account)
     if row is None:
         raise BadRequest("The account has no active API key.")
-    return runtime_of(session).keys.decrypt(row.encrypted_key)
+    return keys.decrypt(row.encrypted_key)
 
 
 def _owned(session: Session, account: Account, key_id: int) -> ApiKey:
@@ -51,15 +50,17 @@ def _owned(session: Session, account: Account, key_id: int) -> ApiKey:
     return key
 
 
-def create_key(session: Session, account: Account, name: str) -> str:
+def create_key(session: Session, keys: KeyBox, account: Account, name: str) -> str:
     """A new, non-primary key; its value is returned once, for the page to show."""
     name = name.strip()
     if not name:
         raise BadRequest("Give the key a name.", error_path="name")
     if len(name) > MAX_NAME:
         raise BadRequest(f"A key name has at most {MAX_NAME} characters.", error_path="name")
-    value = add_api_key(session, account, name=name)
-    audit.record(session, "web:api_key:created", account_id=account.id, data={"suffix": value[-4:], "name": name})
+    value = add_api_key(session, keys, account, name=name)
+    audit.record(
+        session, AuditTag.WEB_API_KEY_CREATED, account_id=account.id, data={"suffix": value[-4:], "name": name}
+    )
     return value
 
 
@@ -68,7 +69,7 @@ def make_primary(session: Session, account: Account, key_id: int) -> ApiKey:
     key = _owned(session, account, key_id)
     for other in accounts.active_keys(session, account):
         other.is_primary = other.id == key.id
-    audit.record(session, "web:api_key:made_primary", account_id=account.id, data={"suffix": key.suffix})
+    audit.record(session, AuditTag.WEB_API_KEY_MADE_PRIMARY, account_id=account.id, data={"suffix": key.suffix})
     return key
 
 
@@ -83,12 +84,12 @@ def revoke(session: Session, account: Account, key_id: int) -> ApiKey:
         key.is_primary = False
         successor = next(k for k in active if k.id != key.id)
         successor.is_primary = True
-    audit.record(session, "web:api_key:revoked", account_id=account.id, data={"suffix": key.suffix})
+    audit.record(session, AuditTag.WEB_API_KEY_REVOKED, account_id=account.id, data={"suffix": key.suffix})
     return key
 
 
-def reveal(session: Session, account: Account, key_id: int) -> tuple[ApiKey, str]:
+def reveal(session: Session, keys: KeyBox, account: Account, key_id: int) -> tuple[ApiKey, str]:
     """The key's value; the caller has re-checked the password."""
     key = _owned(session, account, key_id)
-    audit.record(session, "web:api_key:revealed", account_id=account.id, data={"suffix": key.suffix})
-    return key, runtime_of(session).keys.decrypt(key.encrypted_key)
+    audit.record(session, AuditTag.WEB_API_KEY_REVEALED, account_id=account.id, data={"suffix": key.suffix})
+    return key, keys.decrypt(key.encrypted_key)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from paraph.models import Account, ApiKey, DashboardSession
 
@@ -43,7 +43,9 @@ def owned_active_key(session: Session, account: Account, key_id: int) -> ApiKey 
 
 def session_by_lookup(session: Session, lookup: str, now: dt.datetime) -> DashboardSession | None:
     return session.scalars(
-        sa.select(DashboardSession).where(DashboardSession.lookup == lookup, DashboardSession.expires_at > now)
+        sa.select(DashboardSession)
+        .where(DashboardSession.lookup == lookup, DashboardSession.expires_at > now)
+        .options(joinedload(DashboardSession.account))
     ).first()
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from paraph import audit
 from paraph.account import repository
 from paraph.account.keys import add_api_key
+from paraph.audit import AuditTag
 from paraph.callbacks import targets as callback_targets
 from paraph.errors import BadRequest, NotFound
 from paraph.models import Account, ApiApp
-from paraph.security import constant_time_equals, hash_password, new_hex_id
+from paraph.security import KeyBox, constant_time_equals, hash_password, new_hex_id
 
 
 @dataclass(slots=True)
@@ -23,6 +25,7 @@ class NewAccount:
 
 def create_account(
     session: Session,
+    keys: KeyBox,
     email: str,
     *,
     password: str | None = None,
@@ -40,8 +43,8 @@ def create_account(
     )
     session.add(account)
     session.flush()
-    key = add_api_key(session, account, name="Default", primary=True)
-    audit.record(session, "cli:account:created", account_id=account.id, actor_email=email)
+    key = add_api_key(session, keys, account, name="Default", primary=True)
+    audit.record(session, AuditTag.CLI_ACCOUNT_CREATED, account_id=account.id, actor_email=email)
     return NewAccount(account, key)
 
 
@@ -57,12 +60,15 @@ def check_password(password: str) -> str:
     return password
 
 
+_PASSWORD_CHANGED = {"cli": AuditTag.CLI_ACCOUNT_PASSWORD_CHANGED, "web": AuditTag.WEB_ACCOUNT_PASSWORD_CHANGED}
+
+
 def set_password(
     session: Session,
     account: Account | str,
     password: str,
     *,
-    source: str,
+    source: Literal["cli", "web"],
     keep_session: str | None = None,
     ip_address: str | None = None,
     user_agent: str | None = None,
@@ -82,7 +88,7 @@ def set_password(
     ended = repository.delete_sessions(session, account, keep=keep_session)
     audit.record(
         session,
-        f"{source}:account:password_changed",
+        _PASSWORD_CHANGED[source],
         account_id=account.id,
         actor_email=account.email_address,
         ip_address=ip_address,
@@ -108,7 +114,7 @@ def update_account(
         account.locale = locale
     if "callback_url" in fields_set:
         callback_targets.url_saved(session, account, None, callback_url or None)
-    audit.record(session, "api:account:updated", account_id=account.id, data={"fields": sorted(fields_set)})
+    audit.record(session, AuditTag.API_ACCOUNT_UPDATED, account_id=account.id, data={"fields": sorted(fields_set)})
     return account
 
 

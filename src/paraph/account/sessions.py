@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from paraph import audit
 from paraph.account import repository as accounts
+from paraph.audit import AuditTag
 from paraph.db import utcnow
 from paraph.models import DashboardSession
 from paraph.security import verify_password
@@ -33,7 +34,7 @@ def sign_in(
     session on every sign-in: no fixation of an older cookie)."""
     account = accounts.by_email(session, email) if email else None
     if not verify_password(account.password_hash if account else None, password) or account is None:
-        audit.record(session, "web:session:refused", actor_email=email, ip_address=ip, user_agent=user_agent)
+        audit.record(session, AuditTag.WEB_SESSION_REFUSED, actor_email=email, ip_address=ip, user_agent=user_agent)
         return False
     now = utcnow()
     accounts.delete_expired_sessions(session, now)
@@ -51,7 +52,7 @@ def sign_in(
     )
     audit.record(
         session,
-        "web:session:created",
+        AuditTag.WEB_SESSION_CREATED,
         account_id=account.id,
         actor_email=email,
         ip_address=ip,

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from paraph import audit
 from paraph.api_app import repository
 from paraph.api_app.schemas import ApiAppCreateRequest, ApiAppUpdateRequest
+from paraph.audit import AuditTag
 from paraph.callbacks import targets as callback_targets
 from paraph.db import utcnow
 from paraph.errors import NotFound
@@ -33,7 +34,7 @@ def create(session: Session, account: Account, req: ApiAppCreateRequest) -> ApiA
     session.flush()
     if req.callback_url:
         callback_targets.url_saved(session, account, app, req.callback_url)
-    audit.record(session, "api:api_app:created", account_id=account.id, data={"client_id": app.client_id})
+    audit.record(session, AuditTag.API_API_APP_CREATED, account_id=account.id, data={"client_id": app.client_id})
     return app
 
 
@@ -65,11 +66,11 @@ def update(session: Session, account: Account, client_id: str, req: ApiAppUpdate
             app.white_labeling_options = merged
     if "callback_url" in fields:
         callback_targets.url_saved(session, account, app, req.callback_url or None)
-    audit.record(session, "api:api_app:updated", account_id=account.id, data={"client_id": app.client_id})
+    audit.record(session, AuditTag.API_API_APP_UPDATED, account_id=account.id, data={"client_id": app.client_id})
     return app
 
 
 def delete(session: Session, account: Account, client_id: str) -> None:
     app = get(session, account, client_id)
     app.deleted_at = utcnow()
-    audit.record(session, "api:api_app:deleted", account_id=account.id, data={"client_id": app.client_id})
+    audit.record(session, AuditTag.API_API_APP_DELETED, account_id=account.id, data={"client_id": app.client_id})

@@ -112,7 +112,7 @@ async def events_get(request: Request, event_id: str) -> Response:
 @router.post("/events/{event_id}/resend")
 async def events_resend(request: Request, event_id: str) -> Response:
     def run(ctx: ApiContext) -> Response:
-        event = replay.resend(ctx.session, ctx.account, event_id)
+        event = replay.resend(ctx.session, ctx.runtime.keys, ctx.account, event_id)
         return ok({"event": serialize_event(event, repository.target_names(ctx.session, ctx.account))})
 
     return await api_call(request, run)

@@ -30,6 +30,7 @@ async def send_test(rt: Runtime, account_pk: int, target: str) -> dict[str, Any]
             _ep, app = endpoint_for_target(session, account, target)
             emitted = emit(
                 session,
+                rt.keys,
                 account,
                 EventType.CALLBACK_TEST,
                 api_app=app,

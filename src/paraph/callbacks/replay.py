@@ -14,6 +14,7 @@ from paraph.db import utcnow
 from paraph.errors import BadRequest, Conflict, NotFound
 from paraph.models import Account, ApiApp, CallbackDelivery, CallbackEvent
 from paraph.models.callback import DeliveryState
+from paraph.security import KeyBox
 from paraph.worker.wakeup import wake
 
 
@@ -41,7 +42,7 @@ def _requeue(session: Session, deliveries: list[CallbackDelivery]) -> int:
     return len(ids)
 
 
-def resend(session: Session, account: Account, event_id: str) -> CallbackEvent:
+def resend(session: Session, keys: KeyBox, account: Account, event_id: str) -> CallbackEvent:
     """Deliver the event again. An event that went nowhere (no URL was set) goes to today's URLs."""
     event = repository.get_event(session, account, event_id)
     if event is None:
@@ -57,7 +58,7 @@ def resend(session: Session, account: Account, event_id: str) -> CallbackEvent:
             targets.append(app)
         if not targets:
             raise BadRequest("No callback URL is set to send this event to.")
-        add_deliveries(session, event, account, app, targets)
+        add_deliveries(session, keys, event, account, app, targets)
     session.flush()
     session.expire_all()
     found = repository.get_event(session, account, event_id)

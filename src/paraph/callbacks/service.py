@@ -25,6 +25,7 @@ from paraph.db import utcnow
 from paraph.errors import BadRequest, NotFound
 from paraph.models import Account, ApiApp, CallbackDelivery, CallbackEndpoint, CallbackEvent
 from paraph.models.callback import DeliveryState
+from paraph.security import KeyBox
 from paraph.worker.wakeup import wake
 
 Targets = Literal["default", "account", "app"]
@@ -38,6 +39,7 @@ class EmittedEvent:
 
 def emit(
     session: Session,
+    keys: KeyBox,
     account: Account,
     event_type: EventType,
     *,
@@ -79,12 +81,13 @@ def emit(
         wanted.append(None)
     if targets in ("default", "app") and api_app is not None and api_app.callback_url:
         wanted.append(api_app)
-    deliveries = add_deliveries(session, event, account, api_app, wanted, lease_seconds=lease_seconds)
+    deliveries = add_deliveries(session, keys, event, account, api_app, wanted, lease_seconds=lease_seconds)
     return EmittedEvent(event, deliveries)
 
 
 def add_deliveries(
     session: Session,
+    keys: KeyBox,
     event: CallbackEvent,
     account: Account,
     request_app: ApiApp | None,
@@ -96,7 +99,7 @@ def add_deliveries(
     if not targets:
         return []
     now = utcnow()
-    hash_ = event_hash(primary_api_key(session, account), str(event.event_time), event.event_type)
+    hash_ = event_hash(primary_api_key(session, keys, account), str(event.event_time), event.event_type)
     leased_until = now + dt.timedelta(seconds=lease_seconds) if lease_seconds is not None else None
     deliveries: list[CallbackDelivery] = []
     for app in targets:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from paraph import audit
+from paraph.audit import AuditTag
 from paraph.db import utcnow
 from paraph.errors import BadRequest, Conflict, NotFound
 from paraph.models import Account, SignUrlToken
@@ -43,7 +44,7 @@ def sign_url(
     signer = repository.signer_owned(session, account, signature_id)
     if signer is None:
         raise NotFound("Not found.")
-    sr = signer.signature_request
+    sr = repository.of_signer(session, signer)
     if sr.removed_at is not None:
         raise NotFound("Not found.")
     if not sr.is_embedded or sr.api_app_id is None:
@@ -61,7 +62,7 @@ def sign_url(
     session.add(SignUrlToken(signer_id=signer.id, lookup=scope.keys.lookup(token), expires_at=expires))
     audit.record(
         session,
-        "api:embedded:sign_url_created",
+        AuditTag.API_EMBEDDED_SIGN_URL_CREATED,
         account_id=account.id,
         signature_request_id=sr.signature_request_id,
         signature_id=signer.signature_id,

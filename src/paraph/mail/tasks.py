@@ -21,6 +21,7 @@ from typing import Any, NotRequired, TypedDict
 from sqlalchemy.orm import Session
 
 from paraph import audit
+from paraph.audit import AuditTag
 from paraph.mail import messages
 from paraph.mail import repository as mail_repository
 from paraph.mail.mailer import make_mailer
@@ -28,6 +29,7 @@ from paraph.mail.messages import Letter, Recipient
 from paraph.models import Account, ApiApp, CallbackEndpoint, Job, SignatureRequest, Signer, SigningNotice
 from paraph.models.signature_request import SignerStatus
 from paraph.runtime import Runtime
+from paraph.scope import Scope
 from paraph.signature_request import repository
 from paraph.signing import order
 from paraph.signing.access import final_copy_link, signing_link
@@ -156,8 +158,9 @@ def _endpoint_disabled(session: Session, rt: Runtime, payload: dict[str, Any]) -
     )
 
 
-def _single(kind: str, build: Builder) -> None:
-    """Register ``kind`` as a one-mail job: composed and sent in ``prepare``, recorded by the handler."""
+def _single(kind: MailJob, build: Builder, tag: AuditTag | None) -> None:
+    """Register ``kind`` as a one-mail job: composed and sent in ``prepare``, recorded by the handler as an
+    audit event ``tag`` of its request (None: a mail about no request, recorded nowhere)."""
 
     def prepare(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
         with rt.unit_of_work(write=False) as session:
@@ -167,16 +170,17 @@ def _single(kind: str, build: Builder) -> None:
         make_mailer(rt.settings).send(messages.compose(letter, sender=rt.settings.mail_from))
         return {"mailed": letter.to.email}
 
-    def record(session: Session, payload: dict[str, Any]) -> None:
+    def record(scope: Scope, payload: dict[str, Any]) -> None:
+        session = scope.session
         mailed = payload.get("mailed")
-        if not mailed or "signature_request_id" not in payload:
+        if tag is None or not mailed or "signature_request_id" not in payload:
             return
         sr = repository.by_public_id(session, str(payload["signature_request_id"]))
         if sr is None:
             return
         audit.record(
             session,
-            f"system:mail:{kind.removeprefix('mail.')}",
+            tag,
             account_id=sr.account_id,
             signature_request_id=sr.signature_request_id,
             signature_id=payload.get("signature_id"),
@@ -187,11 +191,11 @@ def _single(kind: str, build: Builder) -> None:
     queue.handler(kind, prepare=prepare)(record)
 
 
-_single(MailJob.SIGNER_INVITE, _invite(reminder=False))
-_single(MailJob.REMIND, _invite(reminder=True))
-_single(MailJob.FINAL_COPY, _final_copy)
-_single(MailJob.EXPIRED_NOTICE, _expired_notice)
-_single(MailJob.ENDPOINT_DISABLED, _endpoint_disabled)
+_single(MailJob.SIGNER_INVITE, _invite(reminder=False), AuditTag.SYSTEM_MAIL_SIGNER_INVITE)
+_single(MailJob.REMIND, _invite(reminder=True), AuditTag.SYSTEM_MAIL_REMIND)
+_single(MailJob.FINAL_COPY, _final_copy, AuditTag.SYSTEM_MAIL_FINAL_COPY)
+_single(MailJob.EXPIRED_NOTICE, _expired_notice, AuditTag.SYSTEM_MAIL_EXPIRED_NOTICE)
+_single(MailJob.ENDPOINT_DISABLED, _endpoint_disabled, None)  # about an endpoint, not a request
 
 
 # -- fan-outs ----------------------------------------------------------------------------------------------
@@ -206,7 +210,8 @@ def invite_signable(session: Session, sr: SignatureRequest) -> None:
 
 
 @queue.handler(MailJob.SIGNATURE_REQUEST_SENT)
-def _fan_out_sent(session: Session, payload: dict[str, Any]) -> None:
+def _fan_out_sent(scope: Scope, payload: dict[str, Any]) -> None:
+    session = scope.session
     sr = _request(session, payload)
     if sr is not None and not (sr.is_complete or sr.is_declined or sr.is_expired or sr.has_error):
         invite_signable(session, sr)
@@ -227,7 +232,8 @@ def _parties(sr: SignatureRequest) -> list[Recipient]:
 
 
 @queue.handler(MailJob.COMPLETED)
-def _fan_out_completed(session: Session, payload: dict[str, Any]) -> None:
+def _fan_out_completed(scope: Scope, payload: dict[str, Any]) -> None:
+    session = scope.session
     sr = _request(session, payload)
     if sr is None or not sr.is_complete:
         return
@@ -240,7 +246,8 @@ def _fan_out_completed(session: Session, payload: dict[str, Any]) -> None:
 
 
 @queue.handler(MailJob.EXPIRED)
-def _fan_out_expired(session: Session, payload: dict[str, Any]) -> None:
+def _fan_out_expired(scope: Scope, payload: dict[str, Any]) -> None:
+    session = scope.session
     sr = _request(session, payload)
     if sr is None or not sr.is_expired:
         return

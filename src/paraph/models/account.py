@@ -30,7 +30,7 @@ class Account(Base):
         .scalar_subquery()
     )
 
-    api_keys: Mapped[list[ApiKey]] = relationship(back_populates="account", order_by="ApiKey.id")
+    api_keys: Mapped[list[ApiKey]] = relationship(lazy="raise", back_populates="account", order_by="ApiKey.id")
 
 
 class ApiKey(Base):
@@ -49,4 +49,4 @@ class ApiKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    account: Mapped[Account] = relationship(back_populates="api_keys")
+    account: Mapped[Account] = relationship(lazy="raise", back_populates="api_keys")

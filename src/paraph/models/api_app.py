@@ -34,4 +34,4 @@ class ApiApp(Base):
         .scalar_subquery()
     )
 
-    owner: Mapped[Account] = relationship(foreign_keys=[account_id])
+    owner: Mapped[Account] = relationship(lazy="raise", foreign_keys=[account_id])

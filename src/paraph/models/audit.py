@@ -12,7 +12,8 @@ from paraph.db import Base, JSONType, UTCDateTime, utcnow
 class AuditEvent(Base):
     """Append-only: rows are inserted through ``paraph.audit.record`` and never updated or deleted.
 
-    ``tag`` reads ``source:subject:action`` (``signer:signature_request:signed``, ``api:api_key:created``).
+    ``tag`` reads ``source:subject:action`` (``signer:signature_request:signed``, ``web:api_key:created``), one of
+    ``paraph.audit.AuditTag``.
     """
 
     __tablename__ = "audit_events"

@@ -52,7 +52,9 @@ class CallbackEvent(Base):
     object_json: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    deliveries: Mapped[list[CallbackDelivery]] = relationship(back_populates="event", order_by="CallbackDelivery.id")
+    deliveries: Mapped[list[CallbackDelivery]] = relationship(
+        lazy="raise", back_populates="event", order_by="CallbackDelivery.id"
+    )
 
 
 class CallbackDelivery(Base):
@@ -74,9 +76,9 @@ class CallbackDelivery(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    event: Mapped[CallbackEvent] = relationship(back_populates="deliveries")
-    endpoint: Mapped[CallbackEndpoint] = relationship()
-    attempts: Mapped[list[CallbackAttempt]] = relationship(order_by="CallbackAttempt.id")
+    event: Mapped[CallbackEvent] = relationship(lazy="raise", back_populates="deliveries")
+    endpoint: Mapped[CallbackEndpoint] = relationship(lazy="raise")
+    attempts: Mapped[list[CallbackAttempt]] = relationship(lazy="raise", order_by="CallbackAttempt.id")
 
 
 class CallbackAttempt(Base):

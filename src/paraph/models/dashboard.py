@@ -25,4 +25,4 @@ class DashboardSession(Base):
     ip_address: Mapped[str | None] = mapped_column(sa.String(64))
     user_agent: Mapped[str | None] = mapped_column(sa.String(1024))
 
-    account: Mapped[Account] = relationship()
+    account: Mapped[Account] = relationship(lazy="raise")

@@ -98,21 +98,23 @@ class SignatureRequest(Base):
     canceled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    account: Mapped[Account] = relationship()
-    api_app: Mapped[ApiApp | None] = relationship()
+    account: Mapped[Account] = relationship(lazy="raise")
+    api_app: Mapped[ApiApp | None] = relationship(lazy="raise")
     signers: Mapped[list[Signer]] = relationship(
-        back_populates="signature_request", order_by="Signer.position", cascade="all, delete-orphan"
+        lazy="raise", back_populates="signature_request", order_by="Signer.position", cascade="all, delete-orphan"
     )
     documents: Mapped[list[Document]] = relationship(
-        back_populates="signature_request", order_by="Document.index", cascade="all, delete-orphan"
+        lazy="raise", back_populates="signature_request", order_by="Document.index", cascade="all, delete-orphan"
     )
     fields: Mapped[list[RequestField]] = relationship(
-        back_populates="signature_request", order_by="RequestField.id", cascade="all, delete-orphan"
+        lazy="raise", back_populates="signature_request", order_by="RequestField.id", cascade="all, delete-orphan"
     )
     # What the API response shows of the fields: merge fields (``custom_fields``) and filled ones
     # (``response_data``), without loading every field of a request with hundreds of text tags. Read-only:
-    # expire it (``session.expire(sr, ["response_fields"])``) after changing fields in the same session.
+    # read it again (``signature_request.repository.reload_response_fields``) after changing fields in the same
+    # session.
     response_fields: Mapped[list[RequestField]] = relationship(
+        lazy="raise",
         primaryjoin=(
             "and_(SignatureRequest.id == RequestField.signature_request_id, "
             "or_(RequestField.type.in_(['text-merge', 'checkbox-merge']), RequestField.filled_at.is_not(None)))"
@@ -153,7 +155,7 @@ class Signer(Base):
     reassigned_from: Mapped[str | None] = mapped_column(sa.String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    signature_request: Mapped[SignatureRequest] = relationship(back_populates="signers")
+    signature_request: Mapped[SignatureRequest] = relationship(lazy="raise", back_populates="signers")
 
 
 class Document(Base):
@@ -176,7 +178,7 @@ class Document(Base):
     page_sizes: Mapped[list[list[float]]] = mapped_column(JSONType, default=list)  # [[width, height], ...] pt
     page_image_keys: Mapped[list[str]] = mapped_column(JSONType, default=list)  # PNG per page
 
-    signature_request: Mapped[SignatureRequest] = relationship(back_populates="documents")
+    signature_request: Mapped[SignatureRequest] = relationship(lazy="raise", back_populates="documents")
 
 
 class RequestField(Base):
@@ -198,7 +200,7 @@ class RequestField(Base):
     filled_by_signature_id: Mapped[str | None] = mapped_column(sa.String(32))
     filled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    signature_request: Mapped[SignatureRequest] = relationship(back_populates="fields")
+    signature_request: Mapped[SignatureRequest] = relationship(lazy="raise", back_populates="fields")
 
 
 class SignUrlToken(Base):
@@ -219,4 +221,4 @@ class SignUrlToken(Base):
     #: When ``sign_url_invalid`` was emitted for it: once per token, however often it is opened again.
     invalid_reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    signer: Mapped[Signer] = relationship()
+    signer: Mapped[Signer] = relationship(lazy="raise")

@@ -75,22 +75,26 @@ class Template(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    account: Mapped[Account] = relationship()
-    api_app: Mapped[ApiApp | None] = relationship()
+    account: Mapped[Account] = relationship(lazy="raise")
+    api_app: Mapped[ApiApp | None] = relationship(lazy="raise")
     signer_roles: Mapped[list[TemplateSignerRole]] = relationship(
-        order_by="TemplateSignerRole.position", cascade="all, delete-orphan"
+        lazy="raise", order_by="TemplateSignerRole.position", cascade="all, delete-orphan"
     )
     cc_roles: Mapped[list[TemplateCcRole]] = relationship(
-        order_by="TemplateCcRole.position", cascade="all, delete-orphan"
+        lazy="raise", order_by="TemplateCcRole.position", cascade="all, delete-orphan"
     )
     merge_fields: Mapped[list[TemplateMergeField]] = relationship(
-        order_by="TemplateMergeField.position", cascade="all, delete-orphan"
+        lazy="raise", order_by="TemplateMergeField.position", cascade="all, delete-orphan"
     )
     documents: Mapped[list[TemplateDocument]] = relationship(
-        order_by="TemplateDocument.index", cascade="all, delete-orphan"
+        lazy="raise", order_by="TemplateDocument.index", cascade="all, delete-orphan"
     )
-    fields: Mapped[list[TemplateField]] = relationship(order_by="TemplateField.id", cascade="all, delete-orphan")
-    shares: Mapped[list[TemplateShare]] = relationship(order_by="TemplateShare.id", cascade="all, delete-orphan")
+    fields: Mapped[list[TemplateField]] = relationship(
+        lazy="raise", order_by="TemplateField.id", cascade="all, delete-orphan"
+    )
+    shares: Mapped[list[TemplateShare]] = relationship(
+        lazy="raise", order_by="TemplateShare.id", cascade="all, delete-orphan"
+    )
 
 
 class TemplateSignerRole(Base):
@@ -175,4 +179,4 @@ class TemplateShare(Base):
     can_edit: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    account: Mapped[Account] = relationship()
+    account: Mapped[Account] = relationship(lazy="raise")

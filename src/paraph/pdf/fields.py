@@ -12,8 +12,9 @@ exist (see the help-center article on form_fields_per_document):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from paraph import sender_regex
 from paraph.pdf.model import (
@@ -298,6 +299,41 @@ def _check_group_references(fields: list[Field], groups: list[FieldGroup], paths
                     raise FieldsError(
                         f"only one radio field of group '{field.group}' can be checked", f"{path}.is_checked"
                     )
+
+
+@dataclass(frozen=True, slots=True)
+class MissingRuleTarget:
+    """A ``form_field_rules`` entry naming a field or group that does not exist."""
+
+    rule_id: Any  # the rule's ``id``
+    path: str  # form_field_rules[1].actions[0].field_id
+    kind: Literal["field", "group"]
+    name: Any  # the api_id or group_id it names
+
+
+def missing_rule_target(
+    rules: Sequence[Mapping[str, Any]], api_ids: Set[str], group_ids: Set[str]
+) -> MissingRuleTarget | None:
+    """The first reference of ``rules`` (``form_field_rules`` as stored: dicts) to a field or group that does not
+    exist, or None. Checked at creation and again after processing, once text tags have added their fields;
+    each caller words the problem its own way."""
+    for ri, rule in enumerate(rules):
+        for ti, trigger in enumerate(rule.get("triggers") or []):
+            if trigger.get("id") not in api_ids:
+                return MissingRuleTarget(
+                    rule.get("id"), f"form_field_rules[{ri}].triggers[{ti}].id", "field", trigger.get("id")
+                )
+        for ai, action in enumerate(rule.get("actions") or []):
+            field_id, group_id = action.get("field_id"), action.get("group_id")
+            if field_id is not None and field_id not in api_ids:
+                return MissingRuleTarget(
+                    rule.get("id"), f"form_field_rules[{ri}].actions[{ai}].field_id", "field", field_id
+                )
+            if group_id is not None and group_id not in group_ids:
+                return MissingRuleTarget(
+                    rule.get("id"), f"form_field_rules[{ri}].actions[{ai}].group_id", "group", group_id
+                )
+    return None
 
 
 # ---------------------------------------------------------------------------------------- value checks

@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from paraph.api_app import repository as apps
+from paraph.audit import AuditTag
 from paraph.config import Settings
 from paraph.db import utcnow
 from paraph.errors import (
@@ -24,7 +26,7 @@ from paraph.models import Account, ApiApp, Document, SignatureRequest, Signer
 from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.outbound.fetch import check_file_url
 from paraph.outbound.guard import UrlRefused
-from paraph.pdf.fields import FieldsError, normalize_form_fields
+from paraph.pdf.fields import FieldsError, missing_rule_target, normalize_form_fields
 from paraph.pdf.model import Field, FieldGroup
 from paraph.scope import Scope
 from paraph.security import new_hex_id
@@ -153,20 +155,11 @@ def check_rules(
     """Rules name fields and groups that exist (checked here unless text tags may still add fields)."""
     if text_tags or not rules:
         return
-    api_ids = {f.api_id for f in fields}
-    group_ids = {g.group_id for g in groups}
-    for ri, rule in enumerate(rules):
-        for ti, trigger in enumerate(rule.triggers):
-            if trigger.id not in api_ids:
-                path = f"form_field_rules[{ri}].triggers[{ti}].id"
-                raise BadRequest(f"{path}: no field has api_id '{trigger.id}'", error_path=path)
-        for ai, action in enumerate(rule.actions):
-            if action.field_id is not None and action.field_id not in api_ids:
-                path = f"form_field_rules[{ri}].actions[{ai}].field_id"
-                raise BadRequest(f"{path}: no field has api_id '{action.field_id}'", error_path=path)
-            if action.group_id is not None and action.group_id not in group_ids:
-                path = f"form_field_rules[{ri}].actions[{ai}].group_id"
-                raise BadRequest(f"{path}: no group has group_id '{action.group_id}'", error_path=path)
+    dumped = [rule.model_dump() for rule in rules]
+    missing = missing_rule_target(dumped, {f.api_id for f in fields}, {g.group_id for g in groups})
+    if missing is not None:
+        key = "api_id" if missing.kind == "field" else "group_id"
+        raise BadRequest(f"{missing.path}: no {missing.kind} has {key} '{missing.name}'", error_path=missing.path)
 
 
 def draft(
@@ -310,11 +303,12 @@ def create(
         )
     session.add(sr)
     session.flush()
+    set_committed_value(sr, "response_fields", [])  # no field exists before processing makes them
     record(
         session,
         account,
         sr.signature_request_id,
-        "created",
+        AuditTag.API_SIGNATURE_REQUEST_CREATED,
         ip_address,
         user_agent,
         data={

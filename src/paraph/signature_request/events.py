@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from paraph import audit
+from paraph.audit import AuditTag
 from paraph.callbacks import service as callbacks
 from paraph.callbacks.events import EventType
 from paraph.models import Account, SignatureRequest
@@ -23,17 +24,17 @@ def record(
     session: Session,
     account: Account,
     rid: str,
-    action: str,
+    tag: AuditTag,
     ip_address: str | None,
     user_agent: str | None,
     *,
     signature_id: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """The audit event of an API call on a request (``api:signature_request:<action>``), by the account."""
+    """The audit event of an API call on a request (an ``api:signature_request:*`` tag), by the account."""
     audit.record(
         session,
-        f"api:signature_request:{action}",
+        tag,
         account_id=account.id,
         signature_request_id=rid,
         signature_id=signature_id,
@@ -51,6 +52,7 @@ def serialize(scope: Scope, sr: SignatureRequest) -> dict[str, Any]:
 def emit_event(scope: Scope, sr: SignatureRequest, event: EventType, **kw: Any) -> None:
     callbacks.emit(
         scope.session,
+        scope.keys,
         sr.account,
         event,
         api_app=sr.api_app,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload, with_parent
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from paraph.db import is_postgres
@@ -31,13 +32,37 @@ _LOAD_FOR_PROCESSING = (
 )
 
 
-def by_public_id(
-    session: Session, signature_request_id: str, *, lock: bool = False, for_processing: bool = False
+def _one(
+    session: Session, where: ColumnElement[bool], *, lock: bool, for_processing: bool = False
 ) -> SignatureRequest | None:
-    q = sa.select(SignatureRequest).where(SignatureRequest.signature_request_id == signature_request_id)
+    q = sa.select(SignatureRequest).where(where)
     if lock and is_postgres(session):
         q = q.with_for_update(of=SignatureRequest)
     return session.scalars(q.options(*(_LOAD_FOR_PROCESSING if for_processing else _LOAD))).first()
+
+
+def by_public_id(
+    session: Session, signature_request_id: str, *, lock: bool = False, for_processing: bool = False
+) -> SignatureRequest | None:
+    where = SignatureRequest.signature_request_id == signature_request_id
+    return _one(session, where, lock=lock, for_processing=for_processing)
+
+
+def of_signer(session: Session, signer: Signer, *, lock: bool = False) -> SignatureRequest:
+    """The request of ``signer``, loaded like :func:`by_public_id` (``Signer.signature_request`` is never
+    lazy-loaded); ``signer`` is the same object as its entry in the request's ``signers``."""
+    found = _one(session, SignatureRequest.id == signer.signature_request_id, lock=lock)
+    assert found is not None  # a signer's request is its foreign key (ON DELETE CASCADE)
+    return found
+
+
+def reload_response_fields(session: Session, sr: SignatureRequest) -> None:
+    """Read the request's ``response_fields`` again, after its fields changed in this session (the relationship
+    is read-only: it does not follow changes made through SQL or through ``fields``)."""
+    rows = session.scalars(
+        sa.select(RequestField).where(with_parent(sr, SignatureRequest.response_fields)).order_by(RequestField.id)
+    )
+    set_committed_value(sr, "response_fields", list(rows))
 
 
 def owned(
@@ -141,7 +166,8 @@ def rename_filler(session: Session, sr: SignatureRequest, old: str, new: str) ->
         .where(RequestField.signature_request_id == sr.id, RequestField.filled_by_signature_id == old)
         .values(filled_by_signature_id=new)
     )
-    session.expire(sr, ["fields", "response_fields"])
+    session.expire(sr, ["fields"])
+    reload_response_fields(session, sr)
 
 
 def sent_from_template(session: Session, account: Account, template_id: str, limit: int) -> list[SignatureRequest]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from paraph.audit import AuditTag
 from paraph.callbacks.events import EventType
 from paraph.db import utcnow
 from paraph.errors import (
@@ -77,7 +78,7 @@ def cancel(session: Session, account: Account, rid: str, *, ip_address: str | No
     if sr.is_expired:
         raise CancelFailed("An expired signature request cannot be canceled.")
     sr.cancel_requested_at = utcnow()
-    record(session, account, rid, "cancel_requested", ip_address, user_agent)
+    record(session, account, rid, AuditTag.API_SIGNATURE_REQUEST_CANCEL_REQUESTED, ip_address, user_agent)
     enqueue_cancel(session, rid)
 
 
@@ -118,7 +119,7 @@ def remind(
         session,
         account,
         rid,
-        "reminded",
+        AuditTag.API_SIGNATURE_REQUEST_REMINDED,
         ip_address,
         user_agent,
         signature_id=signer.signature_id,
@@ -171,7 +172,16 @@ def update(
     if req.expires_at is not None:
         sr.expires_at = future_time(req.expires_at)
         changes["expires_at"] = req.expires_at
-    record(session, account, rid, "updated", ip_address, user_agent, signature_id=signer.signature_id, data=changes)
+    record(
+        session,
+        account,
+        rid,
+        AuditTag.API_SIGNATURE_REQUEST_UPDATED,
+        ip_address,
+        user_agent,
+        signature_id=signer.signature_id,
+        data=changes,
+    )
     return sr
 
 
@@ -180,7 +190,7 @@ def remove(session: Session, account: Account, rid: str, *, ip_address: str | No
     if not _finished(sr):
         raise RemoveFailed("Only a signature request signed or declined by every party can be removed.")
     sr.removed_at = utcnow()
-    record(session, account, rid, "removed", ip_address, user_agent)
+    record(session, account, rid, AuditTag.API_SIGNATURE_REQUEST_REMOVED, ip_address, user_agent)
 
 
 def release_hold(
@@ -195,5 +205,5 @@ def release_hold(
         signer.status_code = SignerStatus.AWAITING_SIGNATURE
     if not sr.is_embedded and sr.files_state == FilesState.READY:
         mail_tasks.request_sent(session, sr)  # links to whoever may sign now
-    record(session, account, rid, "hold_released", ip_address, user_agent)
+    record(session, account, rid, AuditTag.API_SIGNATURE_REQUEST_HOLD_RELEASED, ip_address, user_agent)
     return sr

@@ -23,13 +23,20 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.orm import Session
 
 from paraph import audit
+from paraph.audit import AuditTag
 from paraph.callbacks.events import EventType
 from paraph.db import insert_many, utcnow
 from paraph.mail import tasks as mail_tasks
 from paraph.models import Document, RequestField, SignatureRequest
 from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.outbound.fetch import FetchError, FetchPolicy, fetch_blocking
-from paraph.pdf.fields import FieldsError, apply_custom_fields, resolve_legacy_positions, validate_positions
+from paraph.pdf.fields import (
+    FieldsError,
+    apply_custom_fields,
+    missing_rule_target,
+    resolve_legacy_positions,
+    validate_positions,
+)
 from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, FieldType, PageInfo
 from paraph.pdf.pool import PdfWorkError
 from paraph.pdf.stored import (
@@ -44,7 +51,7 @@ from paraph.pdf.stored import (
     render_stored_pages,
 )
 from paraph.runtime import Runtime
-from paraph.scope import job_scope
+from paraph.scope import Scope
 from paraph.signature_request import repository
 from paraph.signature_request.events import emit_event
 from paraph.signature_request.schemas import field_dict
@@ -338,15 +345,9 @@ def _build_fields(plan: DocumentsPlan) -> tuple[list[Field], list[FieldGroup]]:
         apply_custom_fields(fields, plan.custom_fields, editor_index=lambda n: names.get(n.strip().lower()))
     except FieldsError as exc:
         raise _Failed(kind, f"{exc.error_path}: {exc.message}") from None
-    for rule in plan.rules:
-        for trigger in rule.get("triggers", []):
-            if trigger.get("id") not in ids:
-                raise _Failed(kind, f"form_field_rules: rule '{rule.get('id')}' names no field '{trigger.get('id')}'")
-        for action in rule.get("actions", []):
-            if action.get("field_id") is not None and action["field_id"] not in ids:
-                raise _Failed(kind, f"form_field_rules: rule '{rule.get('id')}' names no field '{action['field_id']}'")
-            if action.get("group_id") is not None and action["group_id"] not in group_ids:
-                raise _Failed(kind, f"form_field_rules: rule '{rule.get('id')}' names no group '{action['group_id']}'")
+    missing = missing_rule_target(plan.rules, ids, group_ids)
+    if missing is not None:
+        raise _Failed(kind, f"form_field_rules: rule '{missing.rule_id}' names no {missing.kind} '{missing.name}'")
     return fields, groups
 
 
@@ -427,9 +428,10 @@ def _insert_fields(session: Session, sr_pk: int, fields: list[Field]) -> None:
     )
 
 
-def apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> None:
+def apply_sent(scope: Scope, sr: SignatureRequest, prepared: Prepared) -> None:
     """The request is processed: its documents, fields and current PDF stored, ``signature_request_sent``
     emitted and the signers mailed (a request sent from one template gets here without a job)."""
+    session = scope.session
     docs = {d.index: d for d in prepared.docs}
     for document in sr.documents:
         outcome = docs[document.index].outcome if document.index in docs else None
@@ -442,7 +444,8 @@ def apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> No
         document.page_image_keys = list(outcome.page_image_keys)
     if prepared.fields:
         _insert_fields(session, sr.id, prepared.fields)
-        session.expire(sr, ["fields", "response_fields"])
+        session.expire(sr, ["fields"])
+    repository.reload_response_fields(session, sr)  # the request was read without its fields (it had none)
     sr.form_field_groups = [dataclasses.asdict(g) for g in prepared.groups]
     sr.signature_page_appended = prepared.signature_page
     sr.current_pdf_key = prepared.current_pdf_key
@@ -451,17 +454,18 @@ def apply_sent(session: Session, sr: SignatureRequest, prepared: Prepared) -> No
     session.flush()
     audit.record(
         session,
-        "system:signature_request:sent",
+        AuditTag.SYSTEM_SIGNATURE_REQUEST_SENT,
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
         data={"fields": len(prepared.fields), "signature_page": prepared.signature_page},
     )
-    emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_SENT)
+    emit_event(scope, sr, EventType.SIGNATURE_REQUEST_SENT)
     if not sr.is_embedded:
         mail_tasks.request_sent(session, sr)
 
 
-def _apply_failure(session: Session, sr: SignatureRequest, failure: Failure, prepared: Prepared) -> None:
+def _apply_failure(scope: Scope, sr: SignatureRequest, failure: Failure, prepared: Prepared) -> None:
+    session = scope.session
     for doc in prepared.docs:
         if doc.fetched_size is not None:
             for document in sr.documents:
@@ -476,42 +480,44 @@ def _apply_failure(session: Session, sr: SignatureRequest, failure: Failure, pre
         signer.error = failure.message
     audit.record(
         session,
-        "system:signature_request:failed",
+        AuditTag.SYSTEM_SIGNATURE_REQUEST_FAILED,
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
         data={"status_code": str(status), "message": failure.message},
     )
     event = EventType.FILE_ERROR if failure.kind is DocumentErrorKind.FILE else EventType.SIGNATURE_REQUEST_INVALID
-    emit_event(job_scope(session), sr, event, event_message=failure.message)
+    repository.reload_response_fields(session, sr)  # the request was read without its fields
+    emit_event(scope, sr, event, event_message=failure.message)
 
 
 @jobs.handler(JobKind.PROCESS.value, prepare=prepare)
-def apply_processing(session: Session, payload: dict[str, Any]) -> None:
+def apply_processing(scope: Scope, payload: dict[str, Any]) -> None:
     prepared = payload.get("prepared")
     if not isinstance(prepared, Prepared):
         return
-    sr = repository.by_public_id(session, str(payload["signature_request_id"]), lock=True, for_processing=True)
+    sr = repository.by_public_id(scope.session, str(payload["signature_request_id"]), lock=True, for_processing=True)
     if sr is None or sr.files_state != FilesState.PROCESSING or sr.cancel_requested_at is not None:
         return
     if prepared.failure is not None:
-        _apply_failure(session, sr, prepared.failure, prepared)
+        _apply_failure(scope, sr, prepared.failure, prepared)
     else:
-        apply_sent(session, sr, prepared)
+        apply_sent(scope, sr, prepared)
 
 
 @jobs.handler(JobKind.CANCEL.value)
-def finish_cancel(session: Session, payload: dict[str, Any]) -> None:
+def finish_cancel(scope: Scope, payload: dict[str, Any]) -> None:
+    session = scope.session
     sr = repository.by_public_id(session, str(payload["signature_request_id"]), lock=True)
     if sr is None or sr.canceled_at is not None:
         return
     sr.canceled_at = utcnow()
     audit.record(
         session,
-        "system:signature_request:canceled",
+        AuditTag.SYSTEM_SIGNATURE_REQUEST_CANCELED,
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
     )
-    emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_CANCELED)
+    emit_event(scope, sr, EventType.SIGNATURE_REQUEST_CANCELED)
 
 
 # -- expiry --------------------------------------------------------------------------------------------
@@ -525,6 +531,7 @@ def expire_due(rt: Runtime) -> int:
         if not repository.due_for_expiry(session, now, 1, lock=False):
             return 0
     with rt.unit_of_work() as session:
+        scope = Scope.of(session, rt)
         due = repository.due_for_expiry(session, now, EXPIRY_BATCH)
         for sr in due:
             sr.is_expired = True
@@ -533,11 +540,11 @@ def expire_due(rt: Runtime) -> int:
                     signer.status_code = SignerStatus.EXPIRED
             audit.record(
                 session,
-                "system:signature_request:expired",
+                AuditTag.SYSTEM_SIGNATURE_REQUEST_EXPIRED,
                 account_id=sr.account_id,
                 signature_request_id=sr.signature_request_id,
             )
-            emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_EXPIRED)
+            emit_event(scope, sr, EventType.SIGNATURE_REQUEST_EXPIRED)
         return len(due)
 
 

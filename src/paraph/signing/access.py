@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from paraph import audit
+from paraph.audit import AuditTag
 from paraph.callbacks.events import EventType
 from paraph.config import Settings
 from paraph.db import utcnow
@@ -121,7 +122,7 @@ def redeem_sign_url(scope: Scope, signature_id: str, token: str, *, consume: boo
     if row is None or state == "invalid":
         return Redeemed(None, None, "invalid", TOKEN_PROBLEMS["invalid"])
     signer = row.signer
-    sr = signer.signature_request
+    sr = requests.of_signer(scope.session, signer)
     if state is not None:
         if repository.claim_invalid_report(scope.session, row):
             emit_event(scope, sr, EventType.SIGN_URL_INVALID, related_signature_id=signer.signature_id)
@@ -343,16 +344,16 @@ def record(
     session: Session,
     sr: SignatureRequest,
     signer: Signer,
-    action: str,
+    tag: AuditTag,
     ip: str | None,
     ua: str | None,
     *,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """The audit event of a signer's action (``signer:signature_request:<action>``)."""
+    """The audit event of a signer's action (a ``signer:signature_request:*`` tag)."""
     audit.record(
         session,
-        f"signer:signature_request:{action}",
+        tag,
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
         signature_id=signer.signature_id,
@@ -367,7 +368,7 @@ def record(
 def _viewed(scope: Scope, sr: SignatureRequest, signer: Signer, *, ip: str | None, ua: str | None) -> None:
     first = signer.last_viewed_at is None
     signer.last_viewed_at = utcnow()
-    record(scope.session, sr, signer, "viewed", ip, ua)
+    record(scope.session, sr, signer, AuditTag.SIGNER_SIGNATURE_REQUEST_VIEWED, ip, ua)
     if first:
         emit_event(scope, sr, EventType.SIGNATURE_REQUEST_VIEWED, related_signature_id=signer.signature_id)
 

@@ -25,10 +25,7 @@ def signer_and_request(
     signer = requests.signer_by_signature_id(session, signature_id)
     if signer is None:
         return None
-    sr = requests.by_public_id(session, signer.signature_request.signature_request_id, lock=lock)
-    if sr is None:
-        return None
-    return signer, sr
+    return signer, requests.of_signer(session, signer, lock=lock)
 
 
 def claim_invalid_report(session: Session, row: SignUrlToken) -> bool:

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from paraph import audit
+from paraph.audit import AuditTag
 from paraph.callbacks.events import EventType
 from paraph.db import utcnow
 from paraph.mail import tasks as mail_tasks
@@ -156,20 +157,20 @@ def submit(
         session,
         sr,
         signer,
-        "signed",
+        AuditTag.SIGNER_SIGNATURE_REQUEST_SIGNED,
         ip,
         ua,
         data={"fields": len(checked.values), "methods": sorted({i.method for i in images.values()})},
     )
     session.flush()
-    session.expire(sr, ["response_fields"])
+    requests.reload_response_fields(session, sr)
     emit_event(scope, sr, EventType.SIGNATURE_REQUEST_SIGNED, related_signature_id=signer.signature_id)
     if order.all_signed(sr):
         sr.is_complete = True
         sr.completed_at = now
         audit.record(
             session,
-            "system:signature_request:completed",
+            AuditTag.SYSTEM_SIGNATURE_REQUEST_COMPLETED,
             account_id=sr.account_id,
             signature_request_id=sr.signature_request_id,
         )
@@ -198,7 +199,7 @@ def decline(
     signer.decline_reason = reason
     sr.is_declined = True
     _consume(access, now)
-    record(session, sr, signer, "declined", ip, ua, data={"reason": reason})
+    record(session, sr, signer, AuditTag.SIGNER_SIGNATURE_REQUEST_DECLINED, ip, ua, data={"reason": reason})
     emit_event(
         scope,
         sr,
@@ -251,7 +252,7 @@ def reassign(
     requests.rename_filler(session, sr, old_id, signer.signature_id)
     audit.record(
         session,
-        "signer:signature_request:reassigned",
+        AuditTag.SIGNER_SIGNATURE_REQUEST_REASSIGNED,
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
         signature_id=old_id,

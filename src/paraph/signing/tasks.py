@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from paraph import audit
+from paraph.audit import AuditTag
 from paraph.callbacks.events import EventType
 from paraph.config import Settings
 from paraph.mail import tasks as mail_tasks
@@ -22,7 +23,7 @@ from paraph.models import FinalDocument, RequestField, SignatureRequest
 from paraph.pdf.model import Field, FieldType
 from paraph.pdf.stored import FinalOutcome, FinalTask, StampedField, build_and_store
 from paraph.runtime import Runtime
-from paraph.scope import job_scope
+from paraph.scope import Scope
 from paraph.signature_request import repository as requests
 from paraph.signature_request.events import emit_event
 from paraph.signature_request.files import final_key
@@ -92,7 +93,8 @@ def prepare(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @jobs.handler(JobKind.FINALIZE.value, prepare=prepare)
-def store_final(session: Session, payload: dict[str, Any]) -> None:
+def store_final(scope: Scope, payload: dict[str, Any]) -> None:
+    session = scope.session
     outcome = payload.get("outcome")
     if not isinstance(outcome, FinalOutcome):
         return
@@ -105,10 +107,10 @@ def store_final(session: Session, payload: dict[str, Any]) -> None:
     )
     audit.record(
         session,
-        "system:signature_request:finalized",
+        AuditTag.SYSTEM_SIGNATURE_REQUEST_FINALIZED,
         account_id=sr.account_id,
         signature_request_id=sr.signature_request_id,
         data={"sha256": outcome.sha256, "size": outcome.size},
     )
-    emit_event(job_scope(session), sr, EventType.SIGNATURE_REQUEST_DOWNLOADABLE)
+    emit_event(scope, sr, EventType.SIGNATURE_REQUEST_DOWNLOADABLE)
     mail_tasks.completed(session, sr)

@@ -7,28 +7,29 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from paraph.audit import AuditTag
 from paraph.models import AuditEvent, SignatureRequest
 from paraph.pdf.audit_trail import AuditEntry, AuditSigner, AuditTrail
 
 #: Audit tags that appear on the trail: tag -> (action, tied to a signer).
-_SHOWN = {
-    "api:signature_request:created": ("created", False),
-    "system:signature_request:sent": ("sent", False),
-    "system:mail:signer_invite": ("sent", True),
-    "system:mail:remind": ("reminded", True),
-    "signer:signature_request:viewed": ("viewed", True),
-    "signer:signature_request:signed": ("signed", True),
-    "signer:signature_request:declined": ("declined", True),
-    "signer:signature_request:reassigned": ("reassigned", True),
-    "api:signature_request:updated": ("updated", False),
-    "system:signature_request:completed": ("completed", False),
+_SHOWN: dict[str, tuple[str, bool]] = {
+    AuditTag.API_SIGNATURE_REQUEST_CREATED: ("created", False),
+    AuditTag.SYSTEM_SIGNATURE_REQUEST_SENT: ("sent", False),
+    AuditTag.SYSTEM_MAIL_SIGNER_INVITE: ("sent", True),
+    AuditTag.SYSTEM_MAIL_REMIND: ("reminded", True),
+    AuditTag.SIGNER_SIGNATURE_REQUEST_VIEWED: ("viewed", True),
+    AuditTag.SIGNER_SIGNATURE_REQUEST_SIGNED: ("signed", True),
+    AuditTag.SIGNER_SIGNATURE_REQUEST_DECLINED: ("declined", True),
+    AuditTag.SIGNER_SIGNATURE_REQUEST_REASSIGNED: ("reassigned", True),
+    AuditTag.API_SIGNATURE_REQUEST_UPDATED: ("updated", False),
+    AuditTag.SYSTEM_SIGNATURE_REQUEST_COMPLETED: ("completed", False),
 }
 _METHOD_WORDS = {"type": "typed", "draw": "drawn", "upload": "uploaded"}
 
 
 def _detail(event: AuditEvent, action: str) -> str | None:
     data = event.data or {}
-    if event.tag == "system:mail:signer_invite":
+    if event.tag == AuditTag.SYSTEM_MAIL_SIGNER_INVITE:
         return f"Signing link emailed to {data.get('to') or event.actor_email}"
     if action == "reassigned":
         reason = data.get("reason")
@@ -90,28 +91,28 @@ def build_trail(sr: SignatureRequest, events: Sequence[AuditEvent]) -> AuditTrai
 
 #: Every audit tag about a signature request, as the dashboard's timeline words it. Tags not listed are
 #: shown by their action (``cancel_requested`` -> "Cancel requested"), so a new tag never hides an event.
-_TIMELINE_LABELS = {
-    "api:signature_request:created": "Created",
-    "system:signature_request:sent": "Documents processed, request sent",
-    "system:signature_request:failed": "Processing failed",
-    "system:mail:signer_invite": "Signing link emailed",
-    "system:mail:remind": "Reminder emailed",
-    "system:mail:final_copy": "Final copy emailed",
-    "system:mail:expired": "Expiry notice emailed",
-    "api:embedded:sign_url_created": "Sign URL created",
-    "api:signature_request:reminded": "Reminder requested",
-    "signer:signature_request:viewed": "Viewed",
-    "signer:signature_request:signed": "Signed",
-    "signer:signature_request:declined": "Declined",
-    "signer:signature_request:reassigned": "Reassigned",
-    "api:signature_request:updated": "Signer updated",
-    "api:signature_request:hold_released": "Hold released",
-    "api:signature_request:cancel_requested": "Cancel requested",
-    "system:signature_request:canceled": "Canceled",
-    "system:signature_request:expired": "Expired",
-    "system:signature_request:completed": "All signed",
-    "system:signature_request:finalized": "Final document sealed",
-    "api:signature_request:removed": "Removed",
+_TIMELINE_LABELS: dict[str, str] = {
+    AuditTag.API_SIGNATURE_REQUEST_CREATED: "Created",
+    AuditTag.SYSTEM_SIGNATURE_REQUEST_SENT: "Documents processed, request sent",
+    AuditTag.SYSTEM_SIGNATURE_REQUEST_FAILED: "Processing failed",
+    AuditTag.SYSTEM_MAIL_SIGNER_INVITE: "Signing link emailed",
+    AuditTag.SYSTEM_MAIL_REMIND: "Reminder emailed",
+    AuditTag.SYSTEM_MAIL_FINAL_COPY: "Final copy emailed",
+    AuditTag.SYSTEM_MAIL_EXPIRED_NOTICE: "Expiry notice emailed",
+    AuditTag.API_EMBEDDED_SIGN_URL_CREATED: "Sign URL created",
+    AuditTag.API_SIGNATURE_REQUEST_REMINDED: "Reminder requested",
+    AuditTag.SIGNER_SIGNATURE_REQUEST_VIEWED: "Viewed",
+    AuditTag.SIGNER_SIGNATURE_REQUEST_SIGNED: "Signed",
+    AuditTag.SIGNER_SIGNATURE_REQUEST_DECLINED: "Declined",
+    AuditTag.SIGNER_SIGNATURE_REQUEST_REASSIGNED: "Reassigned",
+    AuditTag.API_SIGNATURE_REQUEST_UPDATED: "Signer updated",
+    AuditTag.API_SIGNATURE_REQUEST_HOLD_RELEASED: "Hold released",
+    AuditTag.API_SIGNATURE_REQUEST_CANCEL_REQUESTED: "Cancel requested",
+    AuditTag.SYSTEM_SIGNATURE_REQUEST_CANCELED: "Canceled",
+    AuditTag.SYSTEM_SIGNATURE_REQUEST_EXPIRED: "Expired",
+    AuditTag.SYSTEM_SIGNATURE_REQUEST_COMPLETED: "All signed",
+    AuditTag.SYSTEM_SIGNATURE_REQUEST_FINALIZED: "Final document sealed",
+    AuditTag.API_SIGNATURE_REQUEST_REMOVED: "Removed",
 }
 
 
@@ -141,11 +142,11 @@ def _timeline_detail(event: AuditEvent) -> str | None:
     if shown is not None:
         return _detail(event, shown[0])
     data = event.data or {}
-    if event.tag == "system:signature_request:failed":
+    if event.tag == AuditTag.SYSTEM_SIGNATURE_REQUEST_FAILED:
         return str(data.get("message") or "") or None
-    if event.tag == "api:signature_request:reminded" and data.get("email_address"):
+    if event.tag == AuditTag.API_SIGNATURE_REQUEST_REMINDED and data.get("email_address"):
         return f"To {data['email_address']}"
-    if event.tag == "system:signature_request:finalized" and data.get("sha256"):
+    if event.tag == AuditTag.SYSTEM_SIGNATURE_REQUEST_FINALIZED and data.get("sha256"):
         return f"SHA-256 {data['sha256']}"
     return None
 

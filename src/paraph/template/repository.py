@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload, with_parent
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from paraph.db import is_postgres
@@ -103,3 +104,10 @@ def list_visible(
         .options(*_LOAD)
     )
     return list(rows), total
+
+
+def reload_fields(session: Session, t: Template) -> None:
+    """Read the template's ``fields`` again, after they were inserted through SQL (relationships load only
+    when asked: ``lazy="raise"``)."""
+    rows = session.scalars(sa.select(TemplateField).where(with_parent(t, Template.fields)).order_by(TemplateField.id))
+    set_committed_value(t, "fields", list(rows))

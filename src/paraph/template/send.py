@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from paraph.audit import AuditTag
 from paraph.config import Settings
 from paraph.db import utcnow
 from paraph.errors import BadRequest, Conflict, NotFound
@@ -279,11 +281,12 @@ def create(
     sr.documents = documents
     session.add(sr)
     session.flush()
+    set_committed_value(sr, "response_fields", [])  # no field exists before processing makes them
     record(
         session,
         account,
         sr.signature_request_id,
-        "created",
+        AuditTag.API_SIGNATURE_REQUEST_CREATED,
         ip_address,
         user_agent,
         data={
@@ -296,7 +299,7 @@ def create(
         },
     )
     if _ready_at_once(d, templates, fields_of):
-        _apply_now(rt, session, sr, templates[0])
+        _apply_now(rt, scope, sr, templates[0])
     else:
         enqueue_processing(session, sr.signature_request_id)
     return sr
@@ -310,10 +313,10 @@ def _ready_at_once(d: SendDraft, templates: list[Template], fields: dict[int, li
     return not more and not d.extra and any(f.role_index.isdigit() for f in fields[t.id])
 
 
-def _apply_now(rt: Runtime, session: Session, sr: SignatureRequest, t: Template) -> None:
+def _apply_now(rt: Runtime, scope: Scope, sr: SignatureRequest, t: Template) -> None:
     plan = plan_for(sr)
     plan.merged_ready = t.current_pdf_key
     prepared = prepare_documents(rt, plan)
     if prepared.failure is not None:  # custom_fields that do not fit the merge fields (an editor, a value)
         raise BadRequest(f"custom_fields: {prepared.failure.message}", error_path="custom_fields")
-    apply_sent(session, sr, prepared)
+    apply_sent(scope, sr, prepared)

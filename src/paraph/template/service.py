@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from paraph import audit
 from paraph.account import repository as accounts
+from paraph.audit import AuditTag
 from paraph.config import Settings
 from paraph.db import utcnow
 from paraph.errors import BadRequest, Forbidden, NotFound
@@ -163,11 +164,11 @@ def discard_uploads(storage: Storage, documents: list[DraftDocument]) -> None:
 
 
 def _record(
-    session: Session, account: Account, template_id: str, action: str, data: dict[str, Any] | None = None
+    session: Session, account: Account, template_id: str, tag: AuditTag, data: dict[str, Any] | None = None
 ) -> None:
     audit.record(
         session,
-        f"api:template:{action}",
+        tag,
         account_id=account.id,
         actor_email=account.email_address,
         data={"template_id": template_id, **(data or {})},
@@ -226,7 +227,7 @@ def create(session: Session, account: Account, d: TemplateDraft) -> Template:
     t.documents = _documents(d.documents)
     session.add(t)
     session.flush()
-    _record(session, account, t.template_id, "created", {"documents": len(d.documents)})
+    _record(session, account, t.template_id, AuditTag.API_TEMPLATE_CREATED, {"documents": len(d.documents)})
     enqueue_processing(session, t)
     return t
 
@@ -263,7 +264,7 @@ def delete(session: Session, account: Account, template_id: str) -> None:
     """Gone for every account; requests already sent from it keep their documents (the files stay)."""
     t = owned(session, account, template_id)
     t.deleted_at = utcnow()
-    _record(session, account, t.template_id, "deleted")
+    _record(session, account, t.template_id, AuditTag.API_TEMPLATE_DELETED)
 
 
 def update(session: Session, account: Account, template_id: str, req: TemplateUpdateRequest) -> Template:
@@ -297,7 +298,7 @@ def update(session: Session, account: Account, template_id: str, req: TemplateUp
         t.requested_fields = requested
     t.updated_at = utcnow()
     session.flush()
-    _record(session, account, t.template_id, "updated")
+    _record(session, account, t.template_id, AuditTag.API_TEMPLATE_UPDATED)
     return t
 
 
@@ -326,7 +327,7 @@ def add_user(session: Session, account: Account, template_id: str, req: Template
         t.shares.append(share)
         t.updated_at = utcnow()
         session.flush()
-        _record(session, account, t.template_id, "shared", {"account_id": target.account_id})
+        _record(session, account, t.template_id, AuditTag.API_TEMPLATE_SHARED, {"account_id": target.account_id})
     return t
 
 
@@ -338,7 +339,7 @@ def remove_user(session: Session, account: Account, template_id: str, req: Templ
             t.shares.remove(share)
             t.updated_at = utcnow()
             session.flush()
-            _record(session, account, t.template_id, "unshared", {"account_id": target.account_id})
+            _record(session, account, t.template_id, AuditTag.API_TEMPLATE_UNSHARED, {"account_id": target.account_id})
     return t
 
 
@@ -368,6 +369,12 @@ def update_files(
         t.message = req.message
     t.updated_at = utcnow()
     session.flush()
-    _record(session, account, t.template_id, "files_updated", {"documents": len(docs), "files_version": version})
+    _record(
+        session,
+        account,
+        t.template_id,
+        AuditTag.API_TEMPLATE_FILES_UPDATED,
+        {"documents": len(docs), "files_version": version},
+    )
     enqueue_processing(session, t)
     return t

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from paraph import audit
+from paraph.audit import AuditTag
 from paraph.callbacks import service as callbacks
 from paraph.callbacks.events import EventType
 from paraph.db import insert_many, utcnow
@@ -25,6 +26,7 @@ from paraph.models import Template, TemplateField
 from paraph.models.template import TemplateState
 from paraph.pdf.model import Field
 from paraph.runtime import Runtime
+from paraph.scope import Scope
 from paraph.signature_request.schemas import field_dict
 from paraph.signature_request.tasks import DocumentsPlan, PlannedDocument, Prepared, prepare_documents
 from paraph.template import repository
@@ -51,10 +53,11 @@ def files_prefix(template_id: str, files_version: int) -> str:
     return f"tpl/{template_id}/v{files_version}"
 
 
-def emit_event(session: Session, t: Template, event: EventType, *, event_message: str | None = None) -> None:
+def emit_event(scope: Scope, t: Template, event: EventType, *, event_message: str | None = None) -> None:
     """A callback event about a template, to its creator (and the app of its ``client_id``)."""
     callbacks.emit(
-        session,
+        scope.session,
+        scope.keys,
         t.account,
         event,
         api_app=t.api_app,
@@ -121,7 +124,8 @@ def _insert_fields(session: Session, template_pk: int, fields: list[Field]) -> N
     )
 
 
-def _apply_ready(session: Session, t: Template, prepared: Prepared) -> None:
+def _apply_ready(scope: Scope, t: Template, prepared: Prepared) -> None:
+    session = scope.session
     outcomes = {d.index: d.outcome for d in prepared.docs}
     for document in t.documents:
         outcome = outcomes.get(document.index)
@@ -137,7 +141,7 @@ def _apply_ready(session: Session, t: Template, prepared: Prepared) -> None:
     session.flush()
     if prepared.fields:
         _insert_fields(session, t.id, prepared.fields)
-        session.expire(t, ["fields"])
+        repository.reload_fields(session, t)
     t.form_field_groups = [dataclasses.asdict(g) for g in prepared.groups]
     t.signature_page_appended = prepared.signature_page
     t.current_pdf_key = prepared.current_pdf_key
@@ -147,28 +151,30 @@ def _apply_ready(session: Session, t: Template, prepared: Prepared) -> None:
     session.flush()
     audit.record(
         session,
-        "system:template:created",
+        AuditTag.SYSTEM_TEMPLATE_CREATED,
         account_id=t.account_id,
         data={"template_id": t.template_id, "fields": len(prepared.fields), "files_version": t.files_version},
     )
-    emit_event(session, t, EventType.TEMPLATE_CREATED)
+    emit_event(scope, t, EventType.TEMPLATE_CREATED)
 
 
-def _apply_failure(session: Session, t: Template, message: str) -> None:
+def _apply_failure(scope: Scope, t: Template, message: str) -> None:
+    session = scope.session
     t.state = TemplateState.ERROR
     t.error_message = message
     t.updated_at = utcnow()
     audit.record(
         session,
-        "system:template:failed",
+        AuditTag.SYSTEM_TEMPLATE_FAILED,
         account_id=t.account_id,
         data={"template_id": t.template_id, "message": message},
     )
-    emit_event(session, t, EventType.TEMPLATE_ERROR, event_message=message)
+    emit_event(scope, t, EventType.TEMPLATE_ERROR, event_message=message)
 
 
 @jobs.handler(JobKind.PROCESS.value, prepare=prepare)
-def apply_processing(session: Session, payload: dict[str, Any]) -> None:
+def apply_processing(scope: Scope, payload: dict[str, Any]) -> None:
+    session = scope.session
     prepared = payload.get("prepared")
     if not isinstance(prepared, Prepared):
         return
@@ -176,6 +182,6 @@ def apply_processing(session: Session, payload: dict[str, Any]) -> None:
     if t is None:
         return
     if prepared.failure is not None:
-        _apply_failure(session, t, prepared.failure.message)
+        _apply_failure(scope, t, prepared.failure.message)
     else:
-        _apply_ready(session, t, prepared)
+        _apply_ready(scope, t, prepared)

@@ -159,7 +159,7 @@ async def event_resend(request: Request, event_id: str) -> Response:
         raise PageNotFound()
 
     def run(ctx: PageContext) -> str:
-        return replay.resend(ctx.session, ctx.account, event_id).event_id
+        return replay.resend(ctx.session, ctx.runtime.keys, ctx.account, event_id).event_id
 
     found = await page_call(request, run, write=True)
     return redirect(f"/dashboard/callbacks/events/{found}?done=resent")

@@ -57,7 +57,7 @@ async def keys_create(request: Request) -> Response:
 
     def run(ctx: PageContext) -> Response:
         try:
-            value = keys.create_key(ctx.session, ctx.account, fields.get("name", ""))
+            value = keys.create_key(ctx.session, ctx.runtime.keys, ctx.account, fields.get("name", ""))
         except ApiError as exc:
             return _keys_page(ctx, error=exc.error_msg, status=400)
         apps = owned_apps(ctx.session, ctx.account)
@@ -112,7 +112,7 @@ async def keys_reveal(request: Request, key_id: str) -> Response:
             limiter.failed(key)
             return _keys_page(ctx, error="That password is not right.", status=403)
         limiter.succeeded(key)
-        row, value = keys.reveal(ctx.session, ctx.account, kid)
+        row, value = keys.reveal(ctx.session, ctx.runtime.keys, ctx.account, kid)
         return ctx.render("api_key_shown.html", {"name": row.name, "value": value, "created": False}, nav="keys")
 
     return await page_call(request, run, write=True)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from paraph.db import is_postgres, utcnow
 from paraph.models import Job
+from paraph.scope import Scope
 from paraph.worker.wakeup import wake
 
 if TYPE_CHECKING:
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Session, dict[str, Any]], None]
+#: A handler is handed the scope of its unit of work (the session, and the process's settings, keys, storage).
+Handler = Callable[[Scope, dict[str, Any]], None]
 Preparer = Callable[["Runtime", dict[str, Any]], dict[str, Any]]
 
 _HANDLERS: dict[str, Handler] = {}
@@ -143,14 +145,14 @@ def prepare(rt: Runtime, job: ClaimedJob) -> ClaimedJob:
     return ClaimedJob(job.id, job.kind, {**job.payload, **fn(rt, dict(job.payload))}, job.attempts, job.locked_by)
 
 
-def run(session: Session, job: ClaimedJob) -> None:
-    """Run one claimed job inside ``session``'s transaction and mark it done, if this worker still holds its
-    lease; else raise :class:`LeaseLost`, which rolls the handler's work back with the transaction."""
+def run(scope: Scope, job: ClaimedJob) -> None:
+    """Run one claimed job inside the transaction of ``scope.session`` and mark it done, if this worker still
+    holds its lease; else raise :class:`LeaseLost`, which rolls the handler's work back with the transaction."""
     fn = _HANDLERS.get(job.kind)
     if fn is None:
         raise LookupError(f"no handler for job kind {job.kind!r}")
-    fn(session, job.payload)
-    done = session.execute(
+    fn(scope, job.payload)
+    done = scope.session.execute(
         sa.update(Job)
         .where(_held(job.id, job.locked_by))
         .values(done_at=utcnow(), locked_until=None)

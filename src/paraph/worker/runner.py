@@ -22,6 +22,7 @@ from typing import Protocol
 from anyio import to_thread
 
 from paraph.runtime import Runtime
+from paraph.scope import Scope
 from paraph.worker import periodic, queue
 from paraph.worker.wakeup import Listener, until
 
@@ -158,7 +159,7 @@ class JobLoops:
         try:
             job = queue.prepare(self.rt, job)
             with self.rt.unit_of_work() as session:
-                queue.run(session, job)
+                queue.run(Scope.of(session, self.rt), job)
         except queue.LeaseLost:
             log.warning("job %s (%s) lost its lease to another worker; its work here is rolled back", job.id, job.kind)
         except Exception as exc:

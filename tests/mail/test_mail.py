@@ -22,30 +22,15 @@ from paraph.models import Account, SignatureRequest
 from paraph.signature_request.tasks import expire_due
 from paraph.web.outbox import list_mails, load_mail
 from tests.client import wait_until
-from tests.conftest import AccountInfo, Server
+from tests.conftest import AccountInfo, Inbox, Server
+from tests.mail.helpers import FINAL_LINK, html_of, links, text_of
 from tests.pgcluster import free_port
-from tests.signing.conftest import Inbox
 from tests.signing.helpers import action, api, create, f, page
-
-LINK = re.compile(r"http://127\.0\.0\.1:\d+/sign/([0-9a-f]{32})\?token=([A-Za-z0-9_-]+)")
-FINAL_LINK = re.compile(r"http://127\.0\.0\.1:\d+/sign/final/([0-9a-f]{40})\?token=([A-Za-z0-9_-]+)")
 
 
 @pytest.fixture
 def settings_overrides(inbox: Inbox) -> dict[str, Any]:
     return {"smtp_url": f"smtp://{inbox.host}:{inbox.port}"}
-
-
-def text_of(msg: EmailMessage) -> str:
-    part = msg.get_body(preferencelist=("plain",))
-    assert isinstance(part, EmailMessage)
-    return str(part.get_content())
-
-
-def html_of(msg: EmailMessage) -> str:
-    part = msg.get_body(preferencelist=("html",))
-    assert isinstance(part, EmailMessage)
-    return str(part.get_content())
 
 
 def letter(**kw: Any) -> messages.Letter:
@@ -127,13 +112,6 @@ def test_it_writes_eml_files_that_the_dashboard_outbox_lists(tmp_path: Path) -> 
 
 
 # -- the flow --------------------------------------------------------------------------------------------
-
-
-def links(msg: EmailMessage) -> tuple[str, str]:
-    found = LINK.search(text_of(msg))
-    assert found is not None, text_of(msg)
-    assert found.group(0) in html_of(msg).replace("&amp;", "&")
-    return found.group(1), found.group(2)
 
 
 def sign_from_mail(server: Server, msg: EmailMessage, api_id: str) -> None:
