@@ -53,3 +53,19 @@ def test_a_document_past_the_time_limit_is_a_file_error_and_another_account_s_go
     # The process that was drawing it was replaced: the same account's next document goes through.
     again = send(sdk, files=[make_pdf()]).signature_request.signature_request_id
     assert wait_event(receiver, "signature_request_sent", again, timeout=60)["signature_request"]["has_error"] is False
+
+
+def test_an_account_s_queue_of_slow_documents_delays_another_account_s_by_one_document(
+    sdk: Any, other_sdk: Any, receiver: Receiver
+) -> None:
+    """One job loop (the default): the other account's document is processed after the first slow one, not
+    after both (ADR 0014, the job queue's turns)."""
+    listen(sdk, receiver)
+    listen(other_sdk, receiver)
+    slow = [send(sdk, files=[slow_path()]).signature_request.signature_request_id for _ in range(2)]
+    normal = send(other_sdk, files=[make_pdf()]).signature_request.signature_request_id
+
+    sent = wait_event(receiver, "signature_request_sent", normal, timeout=60)
+    failed = [wait_event(receiver, "file_error", rid, timeout=60) for rid in slow]
+    times = [int(e["event"]["event_time"]) for e in [failed[0], sent, failed[1]]]
+    assert times == sorted(times) and times[1] < times[2]  # stopped at the time limit, three seconds apart

@@ -319,5 +319,5 @@ def create(
             "documents": [{"index": doc.index, "filename": doc.filename} for doc in sr.documents],
         },
     )
-    enqueue_processing(session, sr.signature_request_id)
+    enqueue_processing(session, sr)
     return sr

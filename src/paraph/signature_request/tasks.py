@@ -68,9 +68,11 @@ class JobKind(StrEnum):
     CANCEL = "signature_request.cancel"
 
 
-def enqueue_processing(session: Session, signature_request_id: str) -> None:
-    """Queue the processing of a new request's documents (:func:`apply_processing`)."""
-    jobs.enqueue(session, JobKind.PROCESS.value, {"signature_request_id": signature_request_id})
+def enqueue_processing(session: Session, sr: SignatureRequest) -> None:
+    """Queue the processing of a new request's documents (:func:`apply_processing`), in its account's lane."""
+    jobs.enqueue(
+        session, JobKind.PROCESS.value, {"signature_request_id": sr.signature_request_id}, lane=str(sr.account_id)
+    )
 
 
 def enqueue_cancel(session: Session, signature_request_id: str) -> None:

@@ -175,7 +175,7 @@ def submit(
             signature_request_id=sr.signature_request_id,
         )
         emit_event(scope, sr, EventType.SIGNATURE_REQUEST_ALL_SIGNED)
-        enqueue_finalize(session, sr.signature_request_id)
+        enqueue_finalize(session, sr)
     elif not sr.is_embedded:
         for s in order.signable_now(sr):
             if s.signature_id not in invited_before:

@@ -38,9 +38,12 @@ class JobKind(StrEnum):
     FINALIZE = "signing.finalize"
 
 
-def enqueue_finalize(session: Session, signature_request_id: str) -> None:
-    """Queue the final document of a request every signer has signed (:func:`store_final`)."""
-    jobs.enqueue(session, JobKind.FINALIZE.value, {"signature_request_id": signature_request_id})
+def enqueue_finalize(session: Session, sr: SignatureRequest) -> None:
+    """Queue the final document of a request every signer has signed (:func:`store_final`), in its account's
+    lane."""
+    jobs.enqueue(
+        session, JobKind.FINALIZE.value, {"signature_request_id": sr.signature_request_id}, lane=str(sr.account_id)
+    )
 
 
 # -- the job ---------------------------------------------------------------------------------------------

@@ -301,7 +301,7 @@ def create(
     if _ready_at_once(d, templates, fields_of):
         _apply_now(rt, scope, sr, templates[0])
     else:
-        enqueue_processing(session, sr.signature_request_id)
+        enqueue_processing(session, sr)
     return sr
 
 

@@ -41,11 +41,13 @@ class JobKind(StrEnum):
 
 
 def enqueue_processing(session: Session, template: Template) -> None:
-    """Queue the processing of the template's documents of its current ``files_version``."""
+    """Queue the processing of the template's documents of its current ``files_version``, in its account's
+    lane."""
     jobs.enqueue(
         session,
         JobKind.PROCESS.value,
         {"template_id": template.template_id, "files_version": template.files_version},
+        lane=str(template.account_id),
     )
 
 

@@ -9,6 +9,14 @@ Leases are short (:data:`JOB_LEASE_SECONDS`) and the worker running a job renews
 live one's long job is never taken from it. Renewing, marking done and recording a failure are conditional on
 still holding the lease (``locked_by``): a worker that lost its lease rolls its handler's work back
 (:class:`LeaseLost`) instead of marking done a job that another worker now runs.
+
+Turns: a job that does one account's heavy work (processing a request's or a template's documents, building the
+signed document) is queued in the account's ``lane``, and :func:`claim` shares the job loops between lanes
+rather than handing jobs out in order of arrival, as the PDF pool does (ADR 0014): it takes first a job whose
+lane has no job running, then the next job of the lane whose last turn (its last claim) is the oldest, a lane
+never served first, ties in order of arrival. One account's 20 queued documents therefore delay another
+account's document by at most the jobs already running (one per job loop). A job without a lane (mail,
+cancelations) takes its turn at the time it was queued: it runs before the next job of every lane served since.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from paraph.db import is_postgres, utcnow
 from paraph.models import Job
@@ -65,8 +73,17 @@ def handlers() -> dict[str, Handler]:
     return dict(_HANDLERS)
 
 
-def enqueue(session: Session, kind: str, payload: Mapping[str, Any], *, run_after: dt.datetime | None = None) -> Job:
-    job = Job(kind=str(kind), payload=dict(payload), run_after=run_after or utcnow())
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    run_after: dt.datetime | None = None,
+    lane: str | None = None,
+) -> Job:
+    """Queue a job. ``lane``: the account whose heavy work it does, so that it takes turns with other
+    accounts' (:func:`claim`)."""
+    job = Job(kind=str(kind), payload=dict(payload), run_after=run_after or utcnow(), lane=lane)
     session.add(job)
     session.flush()
     wake(session)
@@ -93,7 +110,14 @@ def renew_every(lease: float) -> float:
 
 
 def claim(session: Session, worker_id: str, limit: int = 1) -> list[ClaimedJob]:
+    """Lease up to ``limit`` due jobs to ``worker_id``, taking turns between lanes (see the module's doc)."""
     now = utcnow()
+    other = aliased(Job)
+    lane_running = (
+        sa.select(other.id).where(other.lane == Job.lane, other.locked_until >= now, other.done_at.is_(None)).exists()
+    )
+    last_turn = sa.select(sa.func.max(other.claimed_at)).where(other.lane == Job.lane).scalar_subquery()
+    turn = sa.case((Job.lane.is_(None), Job.run_after), else_=last_turn)  # NULL: a lane never served
     q = (
         sa.select(Job)
         .where(
@@ -101,15 +125,22 @@ def claim(session: Session, worker_id: str, limit: int = 1) -> list[ClaimedJob]:
             Job.run_after <= now,
             sa.or_(Job.locked_until.is_(None), Job.locked_until < now),
         )
-        .order_by(Job.run_after, Job.id)
+        .order_by(
+            sa.case((lane_running, 1), else_=0),
+            sa.case((turn.is_(None), 0), else_=1),  # NULLS FIRST, on every backend
+            turn,
+            Job.run_after,
+            Job.id,
+        )
         .limit(limit)
     )
     if is_postgres(session):
-        q = q.with_for_update(skip_locked=True)
+        q = q.with_for_update(of=Job, skip_locked=True)
     out = []
     for job in session.scalars(q):
         job.locked_until = now + dt.timedelta(seconds=JOB_LEASE_SECONDS)
         job.locked_by = worker_id
+        job.claimed_at = now
         job.attempts += 1
         out.append(ClaimedJob(job.id, job.kind, dict(job.payload), job.attempts, worker_id))
     return out

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 08:48:38.414512
+Create Date: 2026-12-06 09:13:14.847595
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ def upgrade() -> None:
         sa.Column("run_after", paraph.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("locked_until", paraph.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("locked_by", sa.String(length=64), nullable=True),
+        sa.Column("lane", sa.String(length=64), nullable=True),
+        sa.Column("claimed_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
@@ -73,6 +75,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.create_index("ix_jobs_lane_claimed", ["lane", "claimed_at"], unique=False)
+        batch_op.create_index("ix_jobs_lane_leased", ["lane", "locked_until"], unique=False)
         batch_op.create_index("ix_jobs_ready", ["done_at", "run_after"], unique=False)
 
     op.create_table(
@@ -822,6 +826,8 @@ def downgrade() -> None:
     op.drop_table("api_apps")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_ready")
+        batch_op.drop_index("ix_jobs_lane_leased")
+        batch_op.drop_index("ix_jobs_lane_claimed")
 
     op.drop_table("jobs")
     with op.batch_alter_table("inspected_requests", schema=None) as batch_op:
