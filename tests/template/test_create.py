@@ -12,7 +12,7 @@ import dropbox_sign
 import pytest
 from dropbox_sign import models
 
-from tests.client import wait_until
+from tests.client import request_json, wait_until
 from tests.conftest import AccountInfo, Server
 from tests.factories import make_account
 from tests.receiver import Receiver
@@ -214,3 +214,22 @@ def test_another_accounts_template_is_not_found_everywhere(
             assert status_of(exc) == (404, "not_found")
         assert api(other).template_list().list_info.num_results == 0
     assert api(sdk).template_get(template_id).template.template_id == template_id
+
+
+def test_the_events_api_finds_a_template_s_events_by_template_id(
+    server: Server, sdk: Any, receiver: Receiver, account: AccountInfo
+) -> None:
+    listen(sdk, receiver)
+    first = ready_template(sdk, receiver)
+    second = ready_template(sdk, receiver)
+
+    def events(key: str, template_id: str) -> list[dict[str, Any]]:
+        status, body = request_json(server.url, "GET", f"/paraph/v1/events?template_id={template_id}", key)
+        assert status == 200, body
+        return list(body["events"])
+
+    found = events(account.api_key, first)
+    assert [(e["event_type"], e["template_id"]) for e in found] == [("template_created", first)]
+    assert [e["template_id"] for e in events(account.api_key, second)] == [second]
+    other = make_account(server.runtime, "other@example.com")
+    assert events(other.api_key, first) == []  # another account's template: nothing

@@ -59,6 +59,7 @@ class EventFilters:
     until: dt.datetime | None
     event_type: str | None
     signature_request_id: str | None
+    template_id: str | None
 
 
 def event_filters(request: Request) -> EventFilters:
@@ -70,7 +71,14 @@ def event_filters(request: Request) -> EventFilters:
         raise BadRequest(f"state must be one of {', '.join(repository.STATES)}", error_path="state")
     since, until = _time(q.get("since"), "since"), _time(q.get("until"), "until")
     return EventFilters(
-        limit, cursor, state, since, until, q.get("event_type") or None, q.get("signature_request_id") or None
+        limit,
+        cursor,
+        state,
+        since,
+        until,
+        q.get("event_type") or None,
+        q.get("signature_request_id") or None,
+        q.get("template_id") or None,
     )
 
 
@@ -83,6 +91,7 @@ async def events_list(request: Request, f: Annotated[EventFilters, Depends(event
             limit=f.limit,
             event_type=f.event_type,
             signature_request_id=f.signature_request_id,
+            template_id=f.template_id,
             state=f.state,
             since=f.since,
             until=f.until,

@@ -18,6 +18,7 @@ def list_events(
     *,
     event_type: str | None = None,
     signature_request_id: str | None = None,
+    template_id: str | None = None,
     state: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
@@ -31,6 +32,8 @@ def list_events(
         q = q.where(CallbackEvent.event_type == event_type)
     if signature_request_id:
         q = q.where(CallbackEvent.signature_request_id == signature_request_id)
+    if template_id:
+        q = q.where(CallbackEvent.template_id == template_id)
     if since is not None:
         q = q.where(CallbackEvent.created_at >= since)
     if until is not None:

@@ -57,6 +57,7 @@ def serialize_event(event: CallbackEvent, targets: dict[int, str], *, detail: bo
         "event_type": event.event_type,
         "event_time": event.event_time,
         "signature_request_id": event.signature_request_id,
+        "template_id": event.template_id,
         "related_signature_id": event.related_signature_id,
         "event_message": event.event_message,
         "state": event_state(event),

@@ -48,6 +48,7 @@ class CallbackEvent(Base):
     event_message: Mapped[str | None] = mapped_column(sa.Text)
     related_signature_id: Mapped[str | None] = mapped_column(sa.String(40))
     signature_request_id: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    template_id: Mapped[str | None] = mapped_column(sa.String(40), index=True)  # template_created / _error
     object_kind: Mapped[str | None] = mapped_column(sa.String(32))  # signature_request | template | account
     object_json: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -65,6 +65,7 @@ def emit_event(scope: Scope, t: Template, event: EventType, *, event_message: st
         api_app=t.api_app,
         object_kind="template",
         object_json=serialize_template(t, t.account),
+        template_id=t.template_id,
         event_message=event_message,
     )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 09:13:14.847595
+Create Date: 2026-12-06 09:57:48.125053
 """
 
 from __future__ import annotations
@@ -219,6 +219,7 @@ def upgrade() -> None:
         sa.Column("event_message", sa.Text(), nullable=True),
         sa.Column("related_signature_id", sa.String(length=40), nullable=True),
         sa.Column("signature_request_id", sa.String(length=40), nullable=True),
+        sa.Column("template_id", sa.String(length=40), nullable=True),
         sa.Column("object_kind", sa.String(length=32), nullable=True),
         sa.Column(
             "object_json", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True
@@ -239,6 +240,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_callback_events_signature_request_id"), ["signature_request_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_callback_events_template_id"), ["template_id"], unique=False)
 
     op.create_table(
         "signature_requests",
@@ -792,6 +794,7 @@ def downgrade() -> None:
 
     op.drop_table("signature_requests")
     with op.batch_alter_table("callback_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_callback_events_template_id"))
         batch_op.drop_index(batch_op.f("ix_callback_events_signature_request_id"))
         batch_op.drop_index(batch_op.f("ix_callback_events_event_type"))
         batch_op.drop_index("ix_callback_events_account_id_id")
