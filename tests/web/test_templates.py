@@ -59,6 +59,11 @@ def test_it_lists_templates_and_shows_one_with_its_fields_and_requests(
     assert loaded == "image/png"
     shoot(page, "template")
 
+    # The template's events are on the callbacks page, linked to the template.
+    page.goto(server.url + "/dashboard/callbacks")
+    page.locator(f'a[href="/dashboard/templates/{tid}"]').first.click()
+    expect(page.get_by_test_id("template-state")).to_have_text("ready")
+
     other = make_account(server.runtime, "other@example.com")
     client = Client(server.url)
     client.sign_in(other)
