@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass
+from typing import Literal
 
 from paraph.db import utcnow
 from paraph.errors import (
@@ -95,32 +96,48 @@ def data_uri(scope: Scope, account: Account, rid: str) -> str:
     return "data:application/pdf;base64," + base64.b64encode(body.data).decode()
 
 
-def _file_url_message(rid: str, expires: int, force_download: int) -> str:
-    return f"signature_request_files:{rid}:{expires}:{force_download}"
+FileKind = Literal["signature_request", "template"]
+
+
+def _file_url_message(kind: FileKind, public_id: str, expires: int, force_download: int) -> str:
+    return f"{kind}_files:{public_id}:{expires}:{force_download}"
+
+
+def signed_file_url(scope: Scope, kind: FileKind, public_id: str, force_download: bool | int) -> tuple[str, int]:
+    """A signed URL on PARAPH_BASE_URL (``/paraph/files/<kind>/<id>``) that serves a request's or a template's
+    PDF without an API key until it expires; :func:`check_signed_file_url` verifies it."""
+    expires = int((utcnow() + FILE_URL_TTL).timestamp())
+    fd = 1 if force_download else 0
+    mac = scope.keys.sign(_file_url_message(kind, public_id, expires, fd))
+    url = (
+        f"{scope.settings.base_url}/paraph/files/{kind}/{public_id}"
+        f"?expires={expires}&force_download={fd}&signature={mac}"
+    )
+    return url, expires
+
+
+def check_signed_file_url(
+    scope: Scope, kind: FileKind, public_id: str, expires: str, force_download: str, mac: str
+) -> None:
+    """404 for a bad or expired signature of a URL from :func:`signed_file_url` (it reveals nothing)."""
+    if not (expires.isdigit() and force_download in ("0", "1")):
+        raise NotFound("Not found.")
+    if not scope.keys.verify(_file_url_message(kind, public_id, int(expires), int(force_download)), mac):
+        raise NotFound("Not found.")
+    if int(expires) < int(utcnow().timestamp()):
+        raise NotFound("This link has expired; ask the API for a new one.")
 
 
 def file_url(scope: Scope, account: Account, rid: str, force_download: int) -> tuple[str, int]:
     """A signed URL on PARAPH_BASE_URL that serves the PDF without an API key until it expires."""
     sr = get(scope.session, account, rid)
     _ready(sr)
-    expires = int((utcnow() + FILE_URL_TTL).timestamp())
-    fd = 1 if force_download else 0
-    mac = scope.keys.sign(_file_url_message(rid, expires, fd))
-    url = (
-        f"{scope.settings.base_url}/paraph/files/signature_request/{rid}"
-        f"?expires={expires}&force_download={fd}&signature={mac}"
-    )
-    return url, expires
+    return signed_file_url(scope, "signature_request", rid, force_download)
 
 
 def signed_download(scope: Scope, rid: str, expires: str, force_download: str, mac: str) -> FileBody:
     """What a URL from :func:`file_url` serves; 404 for a bad or expired signature (it reveals nothing)."""
-    if not (expires.isdigit() and force_download in ("0", "1")):
-        raise NotFound("Not found.")
-    if not scope.keys.verify(_file_url_message(rid, int(expires), int(force_download)), mac):
-        raise NotFound("Not found.")
-    if int(expires) < int(utcnow().timestamp()):
-        raise NotFound("This link has expired; ask the API for a new one.")
+    check_signed_file_url(scope, "signature_request", rid, expires, force_download, mac)
     sr = repository.by_public_id(scope.session, rid)
     if sr is None or sr.removed_at is not None:
         raise NotFound("Not found.")

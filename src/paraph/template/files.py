@@ -7,13 +7,12 @@ import base64
 import io
 import zipfile
 
-from paraph.db import utcnow
 from paraph.errors import BadRequest, Conflict, NotFound
 from paraph.models import Account, Template
 from paraph.models.template import TemplateState
 from paraph.scope import Scope
 from paraph.signature_request.create import UNSAFE_NAME
-from paraph.signature_request.files import FILE_URL_TTL, FileBody
+from paraph.signature_request.files import FileBody, check_signed_file_url, signed_file_url
 from paraph.storage import Storage
 from paraph.template import repository, service
 
@@ -66,32 +65,16 @@ def data_uri(scope: Scope, account: Account, template_id: str) -> str:
     return "data:application/pdf;base64," + base64.b64encode(body.data).decode()
 
 
-def _message(template_id: str, expires: int, force_download: int) -> str:
-    return f"template_files:{template_id}:{expires}:{force_download}"
-
-
 def file_url(scope: Scope, account: Account, template_id: str, force_download: bool) -> tuple[str, int]:
     """A signed URL on PARAPH_BASE_URL that serves the PDF without an API key until it expires."""
     t = service.get(scope.session, account, template_id)
     _ready(t)
-    expires = int((utcnow() + FILE_URL_TTL).timestamp())
-    fd = 1 if force_download else 0
-    mac = scope.keys.sign(_message(t.template_id, expires, fd))
-    url = (
-        f"{scope.settings.base_url}/paraph/files/template/{t.template_id}"
-        f"?expires={expires}&force_download={fd}&signature={mac}"
-    )
-    return url, expires
+    return signed_file_url(scope, "template", t.template_id, force_download)
 
 
 def signed_download(scope: Scope, template_id: str, expires: str, force_download: str, mac: str) -> FileBody:
     """What a URL from :func:`file_url` serves; 404 for a bad or expired signature (it reveals nothing)."""
-    if not (expires.isdigit() and force_download in ("0", "1")):
-        raise NotFound("Not found.")
-    if not scope.keys.verify(_message(template_id, int(expires), int(force_download)), mac):
-        raise NotFound("Not found.")
-    if int(expires) < int(utcnow().timestamp()):
-        raise NotFound("This link has expired; ask the API for a new one.")
+    check_signed_file_url(scope, "template", template_id, expires, force_download, mac)
     t = repository.by_public_id(scope.session, template_id)
     if t is None:
         raise NotFound("Not found.")
