@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -33,6 +34,7 @@ from paraph.security import new_hex_id
 from paraph.signature_request.events import record
 from paraph.signature_request.schemas import (
     SignatureRequestCreateRequest,
+    SubAttachment,
     SubFormFieldRule,
     field_dict,
 )
@@ -162,6 +164,36 @@ def check_rules(
         raise BadRequest(f"{missing.path}: no {missing.kind} has {key} '{missing.name}'", error_path=missing.path)
 
 
+def checked_fields(
+    form_fields_per_document: Any,
+    form_field_groups: Any,
+    rules: list[SubFormFieldRule] | None,
+    attachments: list[SubAttachment] | None,
+    *,
+    signer_count: int,
+    document_count: int,
+    text_tags: bool,
+    signer_word: str = "signer",
+) -> tuple[list[Field], list[FieldGroup]]:
+    """The fields and groups of a request or a template, normalized, with their rules and the attachments'
+    ``signer_index`` checked against ``signer_count`` signers (a template's: roles, ``signer_word``)."""
+    try:
+        fields, groups = normalize_form_fields(
+            form_fields_per_document,
+            signer_count=signer_count,
+            document_count=document_count,
+            form_field_groups=form_field_groups,
+        )
+    except FieldsError as exc:
+        raise fields_error(exc) from None
+    check_rules(rules, fields, groups, text_tags=text_tags)
+    for i, attachment in enumerate(attachments or []):
+        if not 0 <= attachment.signer_index < signer_count:
+            path = f"attachments[{i}].signer_index"
+            raise BadRequest(f"{path}: there is no {signer_word} {attachment.signer_index}", error_path=path)
+    return fields, groups
+
+
 def draft(
     req: SignatureRequestCreateRequest, uploads: list[UploadedFile], settings: Settings, *, embedded: bool
 ) -> Draft:
@@ -172,20 +204,15 @@ def draft(
     signers = _signers(req)
     signer_count = max(s.signer_index for s in signers) + 1
     documents = _documents(rid, req, uploads, settings)
-    try:
-        fields, groups = normalize_form_fields(
-            req.form_fields_per_document,
-            signer_count=signer_count,
-            document_count=len(documents),
-            form_field_groups=req.form_field_groups,
-        )
-    except FieldsError as exc:
-        raise fields_error(exc) from None
-    check_rules(req.form_field_rules, fields, groups, text_tags=req.use_text_tags)
-    for i, attachment in enumerate(req.attachments or []):
-        if not 0 <= attachment.signer_index < signer_count:
-            path = f"attachments[{i}].signer_index"
-            raise BadRequest(f"{path}: there is no signer {attachment.signer_index}", error_path=path)
+    fields, groups = checked_fields(
+        req.form_fields_per_document,
+        req.form_field_groups,
+        req.form_field_rules,
+        req.attachments,
+        signer_count=signer_count,
+        document_count=len(documents),
+        text_tags=req.use_text_tags,
+    )
     expires_at = None
     if req.expires_at is not None:
         expires_at = future_time(req.expires_at)

@@ -31,15 +31,13 @@ from paraph.models import (
 from paraph.models.template import TemplateState
 from paraph.outbound.fetch import check_file_url
 from paraph.outbound.guard import UrlRefused
-from paraph.pdf.fields import FieldsError, normalize_form_fields
 from paraph.pdf.model import Field, FieldGroup, FieldType
 from paraph.scope import Scope
 from paraph.security import new_hex_id
 from paraph.signature_request.create import (
     DraftDocument,
     check_client_id,
-    check_rules,
-    fields_error,
+    checked_fields,
     upload_filename,
     url_filename,
 )
@@ -133,21 +131,16 @@ def draft(req: TemplateCreateRequest, uploads: list[UploadedFile], settings: Set
     """Every check of ``template/create`` that needs no database; raises BadRequest with ``error_path``."""
     tid = new_hex_id(20)
     documents = draft_documents(files_prefix(tid, 1), uploads, list(req.file_urls or []), settings)
-    role_count = len(req.signer_roles)
-    try:
-        fields, groups = normalize_form_fields(
-            req.form_fields_per_document,
-            signer_count=role_count,
-            document_count=len(documents),
-            form_field_groups=req.form_field_groups,
-        )
-    except FieldsError as exc:
-        raise fields_error(exc) from None
-    check_rules(req.form_field_rules, fields, groups, text_tags=req.use_preexisting_fields)
-    for i, attachment in enumerate(req.attachments or []):
-        if not 0 <= attachment.signer_index < role_count:
-            path = f"attachments[{i}].signer_index"
-            raise BadRequest(f"{path}: there is no signer role {attachment.signer_index}", error_path=path)
+    fields, groups = checked_fields(
+        req.form_fields_per_document,
+        req.form_field_groups,
+        req.form_field_rules,
+        req.attachments,
+        signer_count=len(req.signer_roles),
+        document_count=len(documents),
+        text_tags=req.use_preexisting_fields,
+        signer_word="signer role",
+    )
     return TemplateDraft(tid, req, documents, fields, groups, _merge_fields(req, fields))
 
 
