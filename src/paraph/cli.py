@@ -41,6 +41,17 @@ def _epilog() -> str:
     return "\n".join(lines)
 
 
+def version() -> str:
+    """The installed distribution's version: pyproject.toml's ``version``, the one place it is written."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("paraph")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="paraph",
@@ -48,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"paraph {version()}")
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the API, the pages and in-process background workers")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
