@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.client import request_json, wait_until
 from tests.conftest import AccountInfo, Server
 from tests.factories import emit_events, make_account
@@ -20,6 +22,7 @@ def delivered(server: Server, account: AccountInfo, event_id: str) -> dict[str, 
     return event if event["deliveries"][0]["state"] == "delivered" else None
 
 
+@pytest.mark.parametrize("settings_overrides", [{"callback_retry_delays": "0.2,0.2,0.2"}])
 def test_it_lists_verified_captures_and_fails_as_scripted(server: Server, account: AccountInfo) -> None:
     status, body = call(server, account, "POST", "/inspectors", json={"name": "ci"})
     assert status == 201

@@ -22,7 +22,7 @@ def simulate(server: Server, account: AccountInfo, path: str, body: dict[str, An
     return request_json(server.url, "POST", f"/paraph/v1/test{path}", account.api_key, json=body or {})
 
 
-def test_simulated_signers_follow_the_signing_rules_and_complete_a_sealed_request(
+def test_simulated_signers_follow_the_signing_rules_decline_expire_and_complete_a_sealed_request(
     server: Server, account: AccountInfo, receiver: Receiver
 ) -> None:
     set_callback(server, account, receiver)
@@ -94,11 +94,7 @@ def test_simulated_signers_follow_the_signing_rules_and_complete_a_sealed_reques
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "Simulated (test mode)" in text and "Joe Poe" in text
 
-
-def test_decline_and_expire_and_only_test_mode_requests(
-    server: Server, account: AccountInfo, receiver: Receiver
-) -> None:
-    set_callback(server, account, receiver)
+    # Decline and view (an embedded request: the sign URL's way in), expire, and only test-mode requests.
     client_id = new_app(server, account, ["localhost"])
     fields = [f("sig", "signature", 0, 72, 420, 200, 40), f("sig1", "signature", 1, 72, 520, 200, 40)]
     signers = [("Jack Doe", "jack@example.com"), ("Jill Roe", "jill@example.com")]

@@ -32,6 +32,8 @@ def test_the_request_page_signs_and_declines_as_simulated_signers(
     panel = page.get_by_test_id("simulate-panel")
     expect(panel.get_by_test_id("simulate-sign")).to_have_count(2)
 
+    forged = page.request.post(f"{server.url}/dashboard/requests/{rid}/simulate", form={"action": "expire"})
+    assert forged.status == 403  # a form without the session's CSRF token does nothing
     panel.get_by_test_id("simulate-view").first.click()
     expect(page.locator(".notice")).to_contain_text("simulated signer")
     page.get_by_test_id("simulate-sign").first.click()
