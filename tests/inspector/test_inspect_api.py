@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.client import request_json, wait_until
+from tests.client import request, request_json, wait_until
 from tests.conftest import AccountInfo, Server
 from tests.factories import emit_events, make_account
 
@@ -57,6 +57,13 @@ def test_it_lists_verified_captures_and_fails_as_scripted(server: Server, accoun
     (second,) = emit_events(server.runtime, account, 1)
     event = wait_until(lambda: delivered(server, account, second), timeout=60)
     assert [(a["status_code"], a["ok"]) for a in event["deliveries"][0]["attempts"]] == [(200, False), (200, True)]
+
+    # Delayed and failing, as a direct post sees it (the capture is stored first).
+    call(server, account, "POST", "/inspect/ci/script", json={"status": 503, "delay_ms": 50})
+    resp = request(server.url, "POST", "/paraph/inspect/ci", fields={"json": "{}"})
+    assert (resp.status, resp.data) == (503, b"Scripted failure (Paraph inspector)")
+    assert request(server.url, "POST", "/paraph/inspect/ci", fields={"json": "{}"}).data == b"Hello API Event Received"
+    assert len(call(server, account, "GET", "/inspect/ci")[1]["captures"]) == 7
 
     for bad in ({"status": 99}, {"delay_ms": 10**7}, {"times": -1}, {"body": 5}):
         status, body = call(server, account, "POST", "/inspect/ci/script", json=bad)
