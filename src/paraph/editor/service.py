@@ -351,7 +351,8 @@ def check_layout(
     except FieldsError as exc:
         index = _field_index(exc.error_path)
         where = {index: exc.message} if index is not None else {"form": exc.message}
-        raise EditorProblem(Problem.FORM, f"{exc.error_path}: {exc.message}", where) from None
+        about = f"Field {int(index) + 1}: " if index is not None else ""
+        raise EditorProblem(Problem.FORM, f"{about}{exc.message}", where) from None
     try:
         validate_positions(fields, documents)
     except DocumentError as exc:

@@ -270,6 +270,8 @@
   }
 
   function renderFields() {
+    var active = document.activeElement;
+    var refocus = !active || active === document.body || (active.classList && active.classList.contains("ed-field"));
     Array.prototype.forEach.call(doc.querySelectorAll(".ed-field"), function (el) { el.remove(); });
     state.fields.forEach(function (f, i) {
       var s = surfaceOf(f);
@@ -302,6 +304,7 @@
       el.addEventListener("keydown", function (e) { fieldKey(e, f, p); });
       drag(el, handle, f, s);
       s.el.appendChild(el);
+      if (refocus && selected === f.key) el.focus();
     });
   }
   function labelOf(signer) {
