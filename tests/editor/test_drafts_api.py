@@ -120,7 +120,7 @@ def test_a_non_embedded_claim_url_opens_in_the_dashboard_only(server: Server, sd
     )
     parts = urlsplit(draft.claim_url)
     answer = request(server.url, "GET", f"{parts.path}?{parts.query}", redirect=False)
-    assert answer.status == 303 and answer.headers["Location"].startswith("/dashboard/login?next=")
+    assert answer.status == 303 and answer.headers["Location"].startswith("/login?next=")
     with pytest.raises(dropbox_sign.ApiException) as err:
         dropbox_sign.UnclaimedDraftApi(sdk).unclaimed_draft_create_embedded(
             models.UnclaimedDraftCreateEmbeddedRequest(

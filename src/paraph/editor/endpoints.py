@@ -238,7 +238,7 @@ async def claim_page(request: Request) -> Response:
                 ancestors = frame_ancestors(domains)
             else:
                 if _signed_in_account_id(request, session) != d.account_id:
-                    login = f"/dashboard/login?{urlencode({'next': str(request.url.path) + '?' + request.url.query})}"
+                    login = f"/login?{urlencode({'next': str(request.url.path) + '?' + request.url.query})}"
                     return RedirectResponse(login, status_code=303)
                 ancestors = "'self'"
             if d.state == "error":
@@ -378,7 +378,7 @@ async def template_page(request: Request) -> Response:
             if t is None:
                 raise EditorProblem(Problem.INVALID)
             row = access.check(scope, token, template=t)
-            if t.is_embedded or t.api_app is not None or params.client_id:
+            if params.client_id:  # opened by hellosign-embedded; else in the dashboard, by the owner
                 domains = access.check_embedding(
                     t.api_app,
                     t.test_mode or bool(row.options.get("test_mode")),
@@ -390,7 +390,7 @@ async def template_page(request: Request) -> Response:
                 ancestors = frame_ancestors(domains)
             else:
                 if _signed_in_account_id(request, session) != t.account_id:
-                    login = f"/dashboard/login?{urlencode({'next': str(request.url.path) + '?' + request.url.query})}"
+                    login = f"/login?{urlencode({'next': str(request.url.path) + '?' + request.url.query})}"
                     return RedirectResponse(login, status_code=303)
                 ancestors = "'self'"
             if t.state == "error":

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from paraph.web import (
     auth_pages,
     dashboard,
+    editor_pages,
     inspector,
     mail_pages,
     requests_pages,
@@ -66,6 +67,7 @@ def routers() -> list[APIRouter]:
         auth_pages.router,
         dashboard.router,
         requests_pages.router,
+        editor_pages.router,  # before templates_pages: /dashboard/templates/new
         templates_pages.router,
         settings_pages.router,
         mail_pages.router,
