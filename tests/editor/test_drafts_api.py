@@ -59,6 +59,8 @@ def test_embedded_requesting_sends_the_laid_out_request_once(server: Server, sdk
     status, body = submit(server, path, token, {"fields": [sig(signer=3)]})
     assert status == 400 and "0" in body["fields"]
     assert submit(server, path, "f" * 32, {"fields": [sig()]})[0] == 404
+    status, body = submit(server, path, token, {"fields": [sig(api_id="a\u0000b")]})
+    assert status == 400 and "0" in body["fields"]
 
     status, body = submit(
         server, path, token, {"fields": [text(api_id="tenant_name"), sig(page=2, api_id="tenant_sig")]}
@@ -173,6 +175,38 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     got = templates.template_get(tid).template
     assert [r.name for r in got.signer_roles] == ["Client", "Witness"]
     assert submit(server, path, token, layout)[0] == 410
+
+    # A draft from the template: its documents and fields, signers by role, merge fields filled on sending.
+    draft = (
+        dropbox_sign.UnclaimedDraftApi(sdk)
+        .unclaimed_draft_create_embedded_with_template(
+            models.UnclaimedDraftCreateEmbeddedWithTemplateRequest(
+                client_id=client_id,
+                requester_email_address="requester@example.com",
+                template_ids=[tid],
+                signers=[
+                    models.SubUnclaimedDraftTemplateSigner(role="Client", name="Jack", email_address="j@example.com")
+                ],
+                custom_fields=[models.SubCustomField(name="Price", value="1200")],
+                test_mode=True,
+            )
+        )
+        .unclaimed_draft
+    )
+    page = open_claim(server, draft.claim_url, client_id)
+    assert page.status == 200 and b'"api_id":"client_sig"' in page.data and b'"signer":1' in page.data
+    laid_out = [sig(signer=0, api_id="client_sig"), text(signer=1, api_id="witness_name"), layout["fields"][2]]
+    witness = {"name": "Will", "email_address": "will@example.com"}
+    status, body = submit(
+        server,
+        _send_path(draft.claim_url),
+        query_of(draft.claim_url)["token"],
+        {"fields": laid_out, "signers": [{"name": "Jack", "email_address": "j@example.com"}, witness]},
+    )
+    assert status == 200, body
+    sent = wait_event(receiver, "signature_request_sent", draft.signature_request_id)["signature_request"]
+    assert [s["signer_email_address"] for s in sent["signatures"]] == ["j@example.com", "will@example.com"]
+    assert [(c["name"], c["value"]) for c in sent["custom_fields"]] == [("Price", "1200")]
 
     # An edit URL for the saved template, preview only: the page opens, saving is refused.
     url = (

@@ -36,6 +36,7 @@ from paraph.editor.schemas import (
     TemplateEmbeddedDraftRequest,
     UnclaimedDraftCreateRequest,
     UnclaimedDraftEditAndResendRequest,
+    UnclaimedDraftWithTemplateRequest,
     serialize_draft,
 )
 from paraph.models import UnclaimedDraft
@@ -50,6 +51,7 @@ from paraph.web.sessions import SESSION_COOKIE, parse_session_cookie
 from paraph.wire.decode import read_body
 from paraph.wire.parse import parse
 from paraph.wire.responses import ok
+from paraph.wire.text import bad_text
 
 router = APIRouter(prefix="/v3")
 page_router = APIRouter()
@@ -104,6 +106,18 @@ async def unclaimed_draft_create(request: Request) -> Response:
 @router.post("/unclaimed_draft/create_embedded")
 async def unclaimed_draft_create_embedded(request: Request) -> Response:
     return await _create_draft(request, embedded=True)
+
+
+@router.post("/unclaimed_draft/create_embedded_with_template")
+async def unclaimed_draft_create_embedded_with_template(request: Request) -> Response:
+    body = await _body(request)
+    req = parse(UnclaimedDraftWithTemplateRequest, {**body.data, "files": bool(body.files.get("files"))})
+
+    def run(ctx: ApiContext) -> Response:
+        d, url, expires = service.draft_from_templates(Scope.of(ctx.session, ctx.runtime), ctx.account, req)
+        return ok({"unclaimed_draft": serialize_draft(d, url, expires)})
+
+    return await api_call(request, run)
 
 
 @router.post("/unclaimed_draft/edit_and_resend/{signature_request_id}")
@@ -317,13 +331,19 @@ async def _read_submit(request: Request) -> EditorSubmit:
         if len(raw) > MAX_SUBMIT_BYTES:
             raise EditorProblem(Problem.FORM, "The layout is larger than the editor ever sends.")
     try:
-        return EditorSubmit.model_validate_json(bytes(raw))
+        body = EditorSubmit.model_validate_json(bytes(raw))
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = first.get("loc", ())
         path = f"{loc[0]}[{loc[1]}]" if len(loc) >= 2 else "form"
         where = str(loc[1]) if len(loc) >= 2 and loc[0] == "fields" else path
         raise EditorProblem(Problem.FORM, f"{path}: {first.get('msg')}", {where: str(first.get("msg"))}) from None
+    found = bad_text(body.model_dump())
+    if found is not None:
+        path, why = found
+        index = path.split("[", 1)[1].split("]", 1)[0] if path.startswith("fields[") else "form"
+        raise EditorProblem(Problem.FORM, f"{path} {why}.", {index: f"{path} {why}."})
+    return body
 
 
 @page_router.post("/editor/claim/{draft_id}/send", include_in_schema=False)

@@ -8,15 +8,22 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from paraph.models import UnclaimedDraft
-from paraph.signature_request.schemas import Email, SignatureRequestCreateRequest
-from paraph.template.schemas import TemplateCreateRequest
-from paraph.wire.decode import NullableInt, NullableStr, WireBool, WireList, WireObject
+from paraph.signature_request.schemas import (
+    Email,
+    SignatureRequestCreateRequest,
+    SubCustomField,
+    SubSigningOptions,
+    check_metadata,
+)
+from paraph.template.schemas import SubCC, TemplateCreateRequest
+from paraph.wire.decode import NullableStr, WireBool, WireList, WireObject
 from paraph.wire.parse import RequestModel
 from paraph.wire.validators import check_optional_http_url
 
 #: What the editor lays out at most in one submit (fields, signers): a cap on the work one POST causes.
 MAX_EDITOR_FIELDS = 2000
 MAX_EDITOR_SIGNERS = 50
+MAX_TEMPLATES_PER_DRAFT = 5
 
 
 class SubEditorOptions(BaseModel):
@@ -45,6 +52,64 @@ class UnclaimedDraftCreateRequest(SignatureRequestCreateRequest):
     use_preexisting_fields: WireBool = False
 
     _requesting = field_validator("requesting_redirect_url")(check_optional_http_url)
+
+
+class SubDraftTemplateSigner(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: str = Field(min_length=1, max_length=255)
+    name: str = Field(max_length=255)
+    email_address: Email
+
+
+class UnclaimedDraftWithTemplateRequest(RequestModel):
+    """``/unclaimed_draft/create_embedded_with_template``: the templates' documents and fields, signers by role."""
+
+    client_id: str
+    requester_email_address: Email
+    template_ids: WireList[str]
+    signers: WireList[SubDraftTemplateSigner] | None = None
+    ccs: WireList[SubCC] | None = None
+    custom_fields: WireList[SubCustomField] | None = None
+    files: Any = None
+    file_urls: WireList[str] | None = None
+    allow_decline: WireBool = False
+    allow_reassign: WireBool = False
+    editor_options: WireObject[SubEditorOptions] | None = None
+    force_signer_roles: WireBool = False
+    force_subject_message: WireBool = False
+    hold_request: WireBool = False
+    is_for_embedded_signing: WireBool = False
+    message: NullableStr = Field(default=None, max_length=5000)
+    metadata: WireObject[dict[str, Any]] | None = None
+    preview_only: WireBool = False
+    requesting_redirect_url: NullableStr = None
+    show_preview: WireBool = False
+    show_progress_stepper: WireBool = True
+    signing_options: WireObject[SubSigningOptions] | None = None
+    signing_redirect_url: NullableStr = None
+    skip_me_now: WireBool = False
+    subject: NullableStr = Field(default=None, max_length=255)
+    test_mode: WireBool = False
+    title: NullableStr = Field(default=None, max_length=255)
+    populate_auto_fill_fields: WireBool = False
+    allow_ccs: WireBool = False
+
+    _urls = field_validator("requesting_redirect_url", "signing_redirect_url")(check_optional_http_url)
+
+    @field_validator("template_ids")
+    @classmethod
+    def _template_ids(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("At least one template_id is required")
+        if len(v) > MAX_TEMPLATES_PER_DRAFT:
+            raise ValueError(f"At most {MAX_TEMPLATES_PER_DRAFT} templates in one draft")
+        return v
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if v is None else check_metadata(v)
 
 
 class UnclaimedDraftEditAndResendRequest(RequestModel):
@@ -128,6 +193,3 @@ def serialize_draft(d: UnclaimedDraft, claim_url: str | None, expires_at: int | 
         "expires_at": expires_at,
         "test_mode": d.test_mode,
     }
-
-
-__all__ = ["NullableInt", "NullableStr"]

@@ -27,6 +27,7 @@ from paraph.editor.schemas import (
     TemplateEmbeddedDraftRequest,
     UnclaimedDraftCreateRequest,
     UnclaimedDraftEditAndResendRequest,
+    UnclaimedDraftWithTemplateRequest,
 )
 from paraph.errors import BadRequest, NotFound
 from paraph.models import Account, SignatureRequest, Template, TemplateField, TemplateMergeField, UnclaimedDraft
@@ -219,6 +220,106 @@ def edit_and_resend(
         fields=fields,
         groups=list(sr.form_field_groups or []),
         resend_of=sr.signature_request_id,
+        state=DraftState.READY,
+    )
+    d.account = account
+    d.api_app = app
+    scope.session.add(d)
+    scope.session.flush()
+    url, expires = claim_url(scope, d)
+    return d, url, expires
+
+
+def draft_from_templates(
+    scope: Scope, account: Account, req: UnclaimedDraftWithTemplateRequest
+) -> tuple[UnclaimedDraft, str, int]:
+    """A draft of the templates' processed documents (one after the other) and their fields, ready at once;
+    its signers are the templates' roles in order, filled from ``signers`` by role (the requester fills the
+    others in the editor). Merge fields are filled by ``custom_fields`` when the request is processed."""
+    if req.files or req.file_urls:
+        raise BadRequest("files: appending files to templates in a draft is not available", error_path="files")
+    app = check_client_id(scope.session, account, req.client_id)
+    found: list[Template] = []
+    for i, template_id in enumerate(dict.fromkeys(req.template_ids)):
+        t = templates.visible(scope.session, account, template_id)
+        if t is None:
+            raise NotFound("Template not found.", error_path=f"template_ids[{i}]")
+        if t.state != TemplateState.READY:
+            raise BadRequest(f"template_ids[{i}]: the template's files are not ready.", error_path=f"template_ids[{i}]")
+        found.append(t)
+    roles: list[str] = []
+    for t in found:
+        for r in t.signer_roles:
+            if r.name.lower() not in (x.lower() for x in roles):
+                roles.append(r.name)
+    by_role = {s.role.lower(): s for s in req.signers or []}
+    for i, s in enumerate(req.signers or []):
+        if s.role.lower() not in (r.lower() for r in roles):
+            raise BadRequest(f"signers[{i}].role: no template has the role '{s.role}'", error_path=f"signers[{i}].role")
+    signers = [
+        {"name": by_role[r.lower()].name, "email_address": by_role[r.lower()].email_address}
+        if r.lower() in by_role
+        else {"name": r, "email_address": ""}
+        for r in roles
+    ]
+    docs: list[dict[str, Any]] = []
+    fields: list[dict[str, Any]] = []
+    for t in found:
+        offset = len(docs)
+        role_at = {str(r.position): [x.lower() for x in roles].index(r.name.lower()) for r in t.signer_roles}
+        for doc in t.documents:
+            docs.append(
+                {
+                    "index": offset + doc.index,
+                    "filename": doc.filename,
+                    "original_key": doc.original_key,
+                    "processed_key": doc.processed_key,
+                    "sha256": doc.sha256,
+                    "size": doc.original_size,
+                    "page_sizes": doc.page_sizes,
+                    "page_image_keys": doc.page_image_keys,
+                }
+            )
+        for f in t.fields:
+            spec = dict(f.spec)
+            spec["document_index"] = offset + f.document_index
+            spec["signer"] = role_at.get(f.role_index, f.role_index) if f.role_index.isdigit() else "sender"
+            fields.append(spec)
+    first = found[0]
+    params: dict[str, Any] = {
+        "title": req.title or first.title,
+        "subject": req.subject if req.subject is not None else first.subject,
+        "message": req.message if req.message is not None else first.message,
+        "metadata": req.metadata or {},
+        "cc_email_addresses": [c.email_address for c in req.ccs or []],
+        "custom_fields": [c.model_dump(exclude_none=True) for c in req.custom_fields or []],
+        "allow_decline": req.allow_decline,
+        "allow_reassign": req.allow_reassign,
+        "client_id": req.client_id,
+        "test_mode": req.test_mode,
+        "signing_redirect_url": req.signing_redirect_url,
+        "requesting_redirect_url": req.requesting_redirect_url,
+        "is_for_embedded_signing": req.is_for_embedded_signing,
+        "signers": signers,
+        "template_ids": [t.template_id for t in found],
+    }
+    options = req.editor_options.model_dump() if req.editor_options else {}
+    if any(not s["email_address"] for s in signers):
+        options["allow_edit_signers"] = True
+    d = UnclaimedDraft(
+        draft_id=new_hex_id(20),
+        account_id=account.id,
+        api_app_id=app.id if app else None,
+        is_embedded=True,
+        test_mode=req.test_mode,
+        draft_type="request_signature",
+        hold_request=req.hold_request,
+        requester_email_address=req.requester_email_address,
+        params=params,
+        editor_options=options,
+        documents=docs,
+        fields=fields,
+        groups=[g for t in found for g in t.form_field_groups or []],
         state=DraftState.READY,
     )
     d.account = account
