@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from paraph.models import RequestField, SignatureRequest
 from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
-from tests.editor.helpers import TWO_PAGES, create_embedded_draft, draft_signer, open_claim, wait_ready
+from tests.editor.helpers import TWO_PAGES, create_embedded_draft, draft_signer, open_claim
 from tests.receiver import Receiver
 from tests.signature_request.helpers import listen, wait_event
 from tests.signing.conftest import PHONE, Host, screenshot
@@ -72,11 +72,11 @@ def test_embedded_requesting_and_the_template_editor_in_hellosign_embedded(
     signers = [draft_signer(), draft_signer("Jill", "jill@example.com")]
     draft = create_embedded_draft(sdk, client_id, is_for_embedded_signing=True, signers=signers, subject="Lease")
     refused = create_embedded_draft(sdk, elsewhere, test_mode=False)
-    wait_ready(server, draft.claim_url, client_id)
     page = browser_page
     page.goto(editor_host.url)
 
-    # Embedded requesting, the parent's domain verified (not skipped), white labeled.
+    # Embedded requesting, opened at once (the page waits for the documents), the parent's domain verified (not
+    # skipped), white labeled.
     frame = open_editor(page, draft.claim_url, client_id, {"testMode": False})
     assert js_events(page, "ready")[0]["payload"] == {"signatureRequestId": draft.signature_request_id}
     submit = by(frame, "editor-submit")

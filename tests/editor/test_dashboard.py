@@ -4,11 +4,15 @@ and "Edit template" open the same editor page, which answers only to the owner's
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import dropbox_sign
+import pytest
 
 from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
@@ -48,6 +52,14 @@ def save(client: Client, path: str, submit: str, layout: dict[str, Any]) -> tupl
     token = parse_qs(urlsplit(path).query)["token"][0]
     reply = client.post_raw(submit, json.dumps(layout).encode(), "application/json", {"X-Paraph-Token": token})
     return reply.status, json.loads(reply.text)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """SQLite only: these pages call the services tests/editor/test_drafts_api.py runs on both databases."""
+    path = tmp_path / "paraph.sqlite3"
+    shutil.copy(sqlite_template, path)
+    yield f"sqlite:///{path}"
 
 
 def test_send_a_document_and_build_a_template_from_the_dashboard(

@@ -25,8 +25,10 @@ from tests.editor.helpers import (
     wait_ready,
 )
 from tests.receiver import Receiver
-from tests.signature_request.helpers import listen, new_app, wait_event
+from tests.signature_request.helpers import listen, make_pdf, new_app, wait_event
 from tests.template.helpers import role, wait_template_event
+
+TAGGED = make_pdf([["Tenant: [sig|req|signer1]"]])
 
 
 def _send_path(claim_url: str) -> str:
@@ -68,6 +70,8 @@ def test_embedded_requesting_sends_the_laid_out_request_once(server: Server, sdk
     assert status == 200 and body == {"signatureRequestId": draft.signature_request_id}
     sent = wait_event(receiver, "signature_request_sent", draft.signature_request_id)["signature_request"]
     assert sent["subject"] == "Lease" and sent["signatures"][0]["status_code"] == "awaiting_signature"
+    signature_id = sent["signatures"][0]["signature_id"]
+    assert dropbox_sign.EmbeddedApi(sdk).embedded_sign_url(signature_id).embedded.sign_url
     fields = dropbox_sign.SignatureRequestApi(sdk).signature_request_get(draft.signature_request_id)
     assert fields.signature_request.is_complete is False
     # The claim URL is claimed once.
@@ -78,8 +82,10 @@ def test_embedded_requesting_sends_the_laid_out_request_once(server: Server, sdk
 def test_hold_release_and_edit_and_resend(server: Server, sdk: Any, receiver: Receiver) -> None:
     listen(sdk, receiver)
     client_id = new_app(sdk)
-    draft = create_embedded_draft(sdk, client_id, hold_request=True, signers=[])
+    draft = create_embedded_draft(sdk, client_id, hold_request=True, signers=[], files=[TAGGED], use_text_tags=True)
     wait_ready(server, draft.claim_url, client_id)
+    page = open_claim(server, draft.claim_url, client_id)  # text tags come already placed
+    assert b'"type":"signature"' in page.data and b'"editSigners":true' in page.data
     token = query_of(draft.claim_url)["token"]
     body = {"fields": [sig()], "signers": [{"name": "Jill", "email_address": "not-an-email"}]}
     status, answer = submit(server, _send_path(draft.claim_url), token, body)

@@ -96,6 +96,9 @@
     document.body.appendChild(main);
   }
 
+  // Still being processed: the page reloads itself (meta refresh) and talks to the parent once it is ready,
+  // well within hellosign-embedded's 30-second wait for initialize.
+  if (data.state === "not_ready") return;
   if (data.state !== "ready") { startEmbedded(function () {}); return; }
 
   // ---------------------------------------------------------------- the model
