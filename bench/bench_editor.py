@@ -7,7 +7,7 @@ whose ``claim_url`` opens the editor with the 200 fields placed; (b) as an embed
 (``signature_request/create_embedded``), whose signer's sign URL opens the signing page. Debian's Chromium
 (Playwright, ``PARAPH_CHROMIUM``) then loads each page alternately (neither URL is used up by viewing), timed
 from navigation start until the page is interactive: every field drawn (``editor-field`` x 200; the signing
-page draws its fields in one pass: the first ``field-*``) and the page's script running (``performance.now()`` in the page).
+page draws its fields in one pass: the first ``field-*``), read as ``performance.now()`` in the page.
 
 Target (issue #14): the editor at most 1.5x the signing page (medians). Loopback (127.0.0.1) only.
 
