@@ -3,14 +3,17 @@ it: claim URLs, server-side checks of the layout, the request sent (or held), ed
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 from urllib.parse import urlsplit
 
 import dropbox_sign
 import pytest
+import sqlalchemy as sa
 from dropbox_sign import models
 
+from paraph.models import EditorToken
 from tests.client import request, wait_until
 from tests.conftest import Server
 from tests.editor.helpers import (
@@ -137,6 +140,12 @@ def test_a_non_embedded_claim_url_opens_in_the_dashboard_only(server: Server, sd
         )
     assert err.value.status == 400 and json.loads(err.value.body)["error"]["error_path"] == "client_id"
 
+    # Past PARAPH_EDIT_URL_TTL_MINUTES a claim URL no longer opens.
+    with server.runtime.unit_of_work() as session:
+        session.execute(sa.update(EditorToken).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+    answer = request(server.url, "GET", f"{parts.path}?{parts.query}", redirect=False)
+    assert answer.status == 410 and b"expired" in answer.data
+
 
 def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiver: Receiver) -> None:
     listen(sdk, receiver)
@@ -217,10 +226,20 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     # An edit URL for the saved template, preview only: the page opens, saving is refused.
     url = (
         dropbox_sign.EmbeddedApi(sdk)
-        .embedded_edit_url(tid, models.EmbeddedEditUrlRequest(preview_only=True, cc_roles=["Agent"], test_mode=True))
+        .embedded_edit_url(
+            tid,
+            models.EmbeddedEditUrlRequest(
+                preview_only=True,
+                cc_roles=["Agent"],
+                merge_fields=[models.SubMergeField(name="Deposit", type="text")],
+                test_mode=True,
+            ),
+        )
         .embedded.edit_url
     )
-    assert open_claim(server, url, client_id).status == 200
+    preview = open_claim(server, url, client_id)
+    assert preview.status == 200 and b'"mergeFields":["Price","Deposit"]' in preview.data
+    assert b'"readOnly":true' in preview.data
     status, body = submit(server, path, query_of(url)["token"], layout)
     assert status == 403
     with pytest.raises(dropbox_sign.ApiException) as err:

@@ -405,7 +405,12 @@ def template_page(t: Template, options: dict[str, Any], image_url: Any) -> dict[
         "signers": [],
         "editSigners": False,
         "roles": roles,
-        "mergeFields": [m.name for m in t.merge_fields],
+        "mergeFields": [m.name for m in t.merge_fields]
+        + [
+            str(m["name"])
+            for m in options.get("merge_fields") or []
+            if isinstance(m, dict) and m.get("name") and m["name"] not in {x.name for x in t.merge_fields}
+        ],
         "pages": pages,
         "fields": [_field_json(f.spec, role(f.role_index)) for f in t.fields],
         "groups": list(t.form_field_groups or []),
@@ -616,15 +621,12 @@ def save_template(scope: Scope, t: Template, options: dict[str, Any], body: Edit
             )
         )
     t.form_field_groups = [dataclasses.asdict(g) for g in groups]
-    merge_names = options.get("merge_fields")
-    if isinstance(merge_names, list):
-        t.merge_fields.clear()
-        session.flush()
-        for i, m in enumerate(merge_names):
-            if isinstance(m, dict) and m.get("name"):
-                t.merge_fields.append(
-                    TemplateMergeField(position=i, name=str(m["name"])[:255], type=str(m.get("type") or "text"))
-                )
+    known = {m.name for m in t.merge_fields}
+    for m in options.get("merge_fields") or []:  # edit_url's merge_fields add to the template's
+        if isinstance(m, dict) and isinstance(m.get("name"), str) and m["name"] and m["name"] not in known:
+            kind = "checkbox" if m.get("type") == "checkbox" else "text"
+            t.merge_fields.append(TemplateMergeField(position=len(t.merge_fields), name=m["name"][:255], type=kind))
+            known.add(m["name"])
     cc_roles = options.get("cc_roles")
     if isinstance(cc_roles, list):
         t.cc_roles.clear()
