@@ -510,8 +510,10 @@ def send_draft(
         raise EditorProblem(Problem.NOT_READY, "The documents are still being processed.")
     signers = _signers(d, body)
     fields, groups = check_layout(body, signer_count=len(signers), roles=None, documents=_page_infos(d.documents))
-    if not any(isinstance(f.signer, int) and f.type in ("signature", "initials") for f in fields) and not fields:
-        raise EditorProblem(Problem.FORM, "Place at least one field.", {"form": "Place at least one field."})
+    if not any(isinstance(f.signer, int) for f in fields):
+        raise EditorProblem(
+            Problem.FORM, "Place at least one field for a signer.", {"form": "Place at least one field for a signer."}
+        )
     params = dict(d.params or {})
     if body.title is not None:
         params["title"] = body.title
