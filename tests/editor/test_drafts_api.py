@@ -67,9 +67,21 @@ def test_embedded_requesting_sends_the_laid_out_request_once(server: Server, sdk
     status, body = submit(server, path, token, {"fields": [sig(api_id="a\u0000b")]})
     assert status == 400 and "0" in body["fields"]
 
-    status, body = submit(
-        server, path, token, {"fields": [text(api_id="tenant_name"), sig(page=2, api_id="tenant_sig")]}
-    )
+    radios = [
+        {
+            **sig(x=72 + 40 * i, y=200),
+            "type": "radio",
+            "width": 14,
+            "height": 14,
+            "group": "plan",
+            "api_id": f"plan_{i}",
+        }
+        for i in range(2)
+    ]
+    layout = {"fields": [text(api_id="tenant_name"), sig(page=2, api_id="tenant_sig"), *radios]}
+    status, body = submit(server, path, token, {**layout, "groups": [{"group_id": "plan", "requirement": "any"}]})
+    assert status == 400 and "requirement" in body["error"]["error_msg"]
+    status, body = submit(server, path, token, {**layout, "groups": [{"group_id": "plan", "requirement": "require_1"}]})
     assert status == 200 and body == {"signatureRequestId": draft.signature_request_id}
     sent = wait_event(receiver, "signature_request_sent", draft.signature_request_id)["signature_request"]
     assert sent["subject"] == "Lease" and sent["signatures"][0]["status_code"] == "awaiting_signature"
