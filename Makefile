@@ -10,7 +10,7 @@ DATA_DIR ?= $(CURDIR)/var
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: run account test check lock upgrade bench-callbacks bench-documents bench-finalize bench-templates system-test-deps clean
+.PHONY: run account test check lock upgrade bench-callbacks bench-documents bench-editor bench-finalize bench-templates system-test-deps clean
 
 $(UV): tools/uv-requirements.txt
 	$(PY) -m venv $(TOOLS)
@@ -69,6 +69,9 @@ bench-callbacks: $(VENV)/.dev-installed
 
 bench-documents: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_documents.py
+
+bench-editor: $(VENV)/.dev-installed
+	$(BIN)/python bench/bench_editor.py
 
 bench-finalize: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_finalize.py

@@ -17,6 +17,8 @@ from paraph.api_app.endpoints import router as api_app_router
 from paraph.api_gate import ApiGate
 from paraph.callbacks.endpoints import router as callbacks_router
 from paraph.config import Settings
+from paraph.editor.endpoints import page_router as editor_page_router
+from paraph.editor.endpoints import router as editor_router
 from paraph.embedded.endpoints import router as embedded_router
 from paraph.errors import ApiError, BadRequest, MethodNotSupported, NotFound
 from paraph.inspector.endpoints import router as inspector_router
@@ -114,9 +116,11 @@ def _include_routers(app: FastAPI) -> None:
         signature_request_files_router,
         embedded_router,
         detect_router,  # /v3/document/detect_fields
+        editor_router,  # /v3/unclaimed_draft/*, /v3/template/create_embedded_draft, /v3/embedded/edit_url/{id}
         template_router,  # /v3/template/*, and the sends from templates (/v3/signature_request/send_with_template)
         template_files_router,
         signing_router,  # the signing page (embedded and mailed) and final copies
+        editor_page_router,  # the editor page (/editor/claim, /editor/template)
     ):
         app.include_router(router)
 

@@ -126,6 +126,9 @@ class Settings(BaseSettings):
         " images; past it the document is refused (file_error).",
     )
     sign_url_ttl_minutes: int = Field(default=60, description="Minutes an embedded sign URL stays valid.")
+    edit_url_ttl_minutes: int = Field(
+        default=60, description="Minutes a claim URL (unclaimed draft) or a template edit URL stays valid.", ge=1
+    )
     seal_pkcs12: Path | None = Field(default=None, description="PKCS#12 file sealing final documents.")
     seal_pkcs12_password: str | None = Field(default=None, description="Password of the PKCS#12 file.")
     workers: int = Field(default=1, description="Background worker loops `paraph serve` runs in-process.")

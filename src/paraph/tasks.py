@@ -20,6 +20,7 @@ class Registered:
 def load() -> Registered:
     """Import every module that registers background work, and say what is registered."""
     from paraph.callbacks import tasks as _callbacks  # noqa: F401  callbacks.prune
+    from paraph.editor import tasks as _editor  # noqa: F401  processing unclaimed drafts
     from paraph.mail import tasks as _mail  # noqa: F401  mail.*, mail.expiry_notices
     from paraph.signature_request import tasks as _requests  # noqa: F401  processing, cancel, expiry and token sweeps
     from paraph.signing import tasks as _signing  # noqa: F401  finalizing signed requests

@@ -19,6 +19,7 @@ EXPECTED_JOB_KINDS = {
     "signature_request.process",
     "signing.finalize",
     "template.process",
+    "unclaimed_draft.process",
 }
 EXPECTED_SWEEPS = {
     "callbacks.prune",

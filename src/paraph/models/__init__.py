@@ -5,6 +5,7 @@ from paraph.models.api_app import ApiApp
 from paraph.models.audit import AuditEvent
 from paraph.models.callback import CallbackAttempt, CallbackDelivery, CallbackEndpoint, CallbackEvent
 from paraph.models.dashboard import DashboardSession
+from paraph.models.editor import EditorToken, UnclaimedDraft
 from paraph.models.inspector import InspectedRequest, InspectorName
 from paraph.models.job import Job
 from paraph.models.signature_request import (
@@ -36,6 +37,7 @@ __all__ = [
     "CallbackEvent",
     "DashboardSession",
     "Document",
+    "EditorToken",
     "FinalDocument",
     "InspectedRequest",
     "InspectorName",
@@ -53,4 +55,5 @@ __all__ = [
     "TemplateMergeField",
     "TemplateShare",
     "TemplateSignerRole",
+    "UnclaimedDraft",
 ]

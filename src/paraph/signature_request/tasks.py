@@ -128,6 +128,8 @@ class DocumentsPlan:
     role_names: dict[str, int] = field(default_factory=dict)
     #: A stored PDF that already holds exactly these documents merged (a template's), used instead of merging.
     merged_ready: str | None = None
+    #: Append a signature page when no field is a signer's (False for an unclaimed draft: the editor places them).
+    signature_page: bool = True
 
 
 @dataclass(slots=True)
@@ -358,7 +360,7 @@ def _prepare(rt: Runtime, plan: DocumentsPlan) -> Prepared:
     _process_documents(rt, plan)
     fields, groups = _build_fields(plan)
     prepared = Prepared(docs=plan.docs, fields=fields, groups=groups)
-    if not any(isinstance(f.signer, int) for f in fields):
+    if plan.signature_page and not any(isinstance(f.signer, int) for f in fields):
         last = plan.docs[-1]
         assert last.outcome is not None
         page = _run_pdf_work(

@@ -92,6 +92,7 @@ def _plan(t: Template) -> DocumentsPlan:
         requested_groups=list(t.form_field_groups or []),
         custom_fields=[],
         rules=list(t.form_field_rules or []),
+        signature_page=not t.is_draft,  # an embedded draft's signer fields are placed in the editor
     )
 
 
@@ -158,7 +159,8 @@ def _apply_ready(scope: Scope, t: Template, prepared: Prepared) -> None:
         account_id=t.account_id,
         data={"template_id": t.template_id, "fields": len(prepared.fields), "files_version": t.files_version},
     )
-    emit_event(scope, t, EventType.TEMPLATE_CREATED)
+    if not t.is_draft:  # an embedded draft is created when the editor saves it (paraph.editor.service)
+        emit_event(scope, t, EventType.TEMPLATE_CREATED)
 
 
 def _apply_failure(scope: Scope, t: Template, message: str) -> None:

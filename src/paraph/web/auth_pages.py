@@ -49,6 +49,8 @@ def secure_cookies(request: Request) -> bool:
 
 #: A mailed request's ``signing_url`` (``paraph.signing.access``): its page offers to sign in and come back.
 _SIGNING_URL = re.compile(r"/sign/request/[0-9a-f]{40}")
+#: A claim URL of ``unclaimed_draft/create`` or a dashboard edit URL (``paraph.editor``): opened signed in.
+_EDITOR_URL = re.compile(r"/editor/(claim\?draft_id|template\?template_id)=[0-9a-f]{40}&token=[0-9a-f]{32}")
 
 
 def safe_next(value: str | None) -> str:
@@ -56,7 +58,7 @@ def safe_next(value: str | None) -> str:
     ``/\\evil``) after signing in."""
     if value and value.startswith("/dashboard") and "//" not in value and "\\" not in value:
         return value
-    if value and _SIGNING_URL.fullmatch(value):
+    if value and (_SIGNING_URL.fullmatch(value) or _EDITOR_URL.fullmatch(value)):
         return value
     return "/dashboard"
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from paraph.web import (
     auth_pages,
     dashboard,
+    editor_pages,
     inspector,
     mail_pages,
     requests_pages,
@@ -68,6 +69,7 @@ def routers() -> list[APIRouter]:
         dashboard.router,
         requests_pages.router,
         simulate_pages.router,  # the request page's test-mode buttons
+        editor_pages.router,  # before templates_pages: /dashboard/templates/new
         templates_pages.router,
         settings_pages.router,
         mail_pages.router,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 09:57:48.125053
+Create Date: 2026-12-06 11:55:48.145867
 """
 
 from __future__ import annotations
@@ -405,6 +405,43 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_templates_created_at"), ["created_at"], unique=False)
 
     op.create_table(
+        "unclaimed_drafts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("draft_id", sa.String(length=40), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("api_app_id", sa.Integer(), nullable=True),
+        sa.Column("is_embedded", sa.Boolean(), nullable=False),
+        sa.Column("test_mode", sa.Boolean(), nullable=False),
+        sa.Column("draft_type", sa.String(length=32), nullable=False),
+        sa.Column("hold_request", sa.Boolean(), nullable=False),
+        sa.Column("requester_email_address", sa.String(length=255), nullable=True),
+        sa.Column("params", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
+        sa.Column(
+            "editor_options", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True
+        ),
+        sa.Column(
+            "documents", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("fields", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
+        sa.Column("groups", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
+        sa.Column("resend_of", sa.String(length=40), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("error_message", sa.Text(), nullable=True),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_unclaimed_drafts_account_id_accounts"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["api_app_id"], ["api_apps.id"], name=op.f("fk_unclaimed_drafts_api_app_id_api_apps"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_unclaimed_drafts")),
+        sa.UniqueConstraint("draft_id", name=op.f("uq_unclaimed_drafts_draft_id")),
+    )
+    with op.batch_alter_table("unclaimed_drafts", schema=None) as batch_op:
+        batch_op.create_index("ix_unclaimed_drafts_account_id_id", ["account_id", "id"], unique=False)
+
+    op.create_table(
         "callback_deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
@@ -467,6 +504,34 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_documents_signature_request_id"), ["signature_request_id"], unique=False)
+
+    op.create_table(
+        "editor_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("lookup", sa.String(length=64), nullable=False),
+        sa.Column("draft_id", sa.Integer(), nullable=True),
+        sa.Column("template_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "options", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("expires_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["draft_id"],
+            ["unclaimed_drafts.id"],
+            name=op.f("fk_editor_tokens_draft_id_unclaimed_drafts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"], ["templates.id"], name=op.f("fk_editor_tokens_template_id_templates"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_editor_tokens")),
+        sa.UniqueConstraint("lookup", name=op.f("uq_editor_tokens_lookup")),
+    )
+    with op.batch_alter_table("editor_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_editor_tokens_draft_id"), ["draft_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_editor_tokens_template_id"), ["template_id"], unique=False)
 
     op.create_table(
         "signature_request_fields",
@@ -772,6 +837,11 @@ def downgrade() -> None:
 
     op.drop_table("signers")
     op.drop_table("signature_request_fields")
+    with op.batch_alter_table("editor_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_editor_tokens_template_id"))
+        batch_op.drop_index(batch_op.f("ix_editor_tokens_draft_id"))
+
+    op.drop_table("editor_tokens")
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_documents_signature_request_id"))
 
@@ -782,6 +852,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_callback_deliveries_due")
 
     op.drop_table("callback_deliveries")
+    with op.batch_alter_table("unclaimed_drafts", schema=None) as batch_op:
+        batch_op.drop_index("ix_unclaimed_drafts_account_id_id")
+
+    op.drop_table("unclaimed_drafts")
     with op.batch_alter_table("templates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_templates_created_at"))
         batch_op.drop_index("ix_templates_account_id_id")
