@@ -15,6 +15,7 @@ from starlette.responses import Response
 from paraph.account.endpoints import router as account_router
 from paraph.api_app.endpoints import router as api_app_router
 from paraph.api_gate import ApiGate
+from paraph.bulk_send.endpoints import router as bulk_send_router
 from paraph.callbacks.endpoints import router as callbacks_router
 from paraph.config import Settings
 from paraph.embedded.endpoints import router as embedded_router
@@ -114,6 +115,7 @@ def _include_routers(app: FastAPI) -> None:
         detect_router,  # /v3/document/detect_fields
         template_router,  # /v3/template/*, and the sends from templates (/v3/signature_request/send_with_template)
         template_files_router,
+        bulk_send_router,  # /v3/signature_request/bulk_*, /v3/bulk_send_job/*
         signing_router,  # the signing page (embedded and mailed) and final copies
     ):
         app.include_router(router)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from paraph.web import (
     auth_pages,
+    bulk_pages,
     dashboard,
     inspector,
     mail_pages,
@@ -67,6 +68,7 @@ def routers() -> list[APIRouter]:
         dashboard.router,
         requests_pages.router,
         templates_pages.router,
+        bulk_pages.router,
         settings_pages.router,
         mail_pages.router,
         inspector.router,
