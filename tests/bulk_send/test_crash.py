@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,12 +59,11 @@ def job_state(rt: Runtime) -> tuple[int, bool] | None:
 
 
 def test_a_killed_bulk_send_job_resumes_and_makes_every_row_once(env: dict[str, str], rt: Runtime) -> None:
-    subprocess.run([sys.executable, "-m", "paraph.cli", "migrate"], env=env, check=True, capture_output=True)
-    acct = make_account(rt)
     port = free_port()
-    server = start(["serve", "--port", str(port), "--no-migrate"], env)
+    server = start(["serve", "--port", str(port)], env)  # it applies the migrations
     try:
         wait_http(f"http://127.0.0.1:{port}/v3/account")
+        acct = make_account(rt)
         cfg = dropbox_sign.Configuration(host=f"http://127.0.0.1:{port}/v3", username=acct.api_key)
         cfg.proxy = None
         with dropbox_sign.ApiClient(cfg) as sdk:
