@@ -27,7 +27,7 @@ from paraph.models.template import TemplateState
 from paraph.runtime import Runtime
 from paraph.scope import Scope
 from paraph.security import new_hex_id
-from paraph.signature_request.create import DraftDocument, check_client_id, future_time
+from paraph.signature_request.create import DraftDocument, check_client_id, edit_root, future_time
 from paraph.signature_request.events import record
 from paraph.signature_request.tasks import apply_sent, enqueue_processing, plan_for, prepare_documents
 from paraph.template import repository
@@ -58,14 +58,21 @@ class SendDraft:
 
 
 def draft(
-    req: SendWithTemplateRequest, uploads: list[UploadedFile], settings: Settings, *, embedded: bool
+    req: SendWithTemplateRequest,
+    uploads: list[UploadedFile],
+    settings: Settings,
+    *,
+    embedded: bool,
+    signature_request_id: str | None = None,
 ) -> SendDraft:
+    """``signature_request_id``: the request an edit replaces (see :func:`paraph.signature_request.create.draft`)."""
     if embedded and not req.client_id:
         raise BadRequest("client_id: This value should not be blank", error_path="client_id")
-    rid = new_hex_id(20)
+    rid = signature_request_id or new_hex_id(20)
     extra: list[DraftDocument] = []
     if uploads or req.file_urls:
-        extra = draft_documents(f"sr/{rid}/extra", uploads, list(req.file_urls or []), settings)
+        root = edit_root(rid) if signature_request_id else rid
+        extra = draft_documents(f"sr/{root}/extra", uploads, list(req.file_urls or []), settings)
     expires_at = future_time(req.expires_at) if req.expires_at is not None else None
     warnings: list[dict[str, str]] = []
     if any(s.sms_phone_number for s in req.signers):
