@@ -1,5 +1,7 @@
-"""A bulk send job survives kill -9: a real server killed while it makes a job's rows, then restarted, makes
-every row once (no request lost, none twice), each with its one signature_request_sent."""
+"""A bulk send job survives kill -9: a real worker process (``paraph worker``) killed while it makes a job's
+rows, its job then taken over by another worker, makes every row once (no request lost, none twice), each with
+its one signature_request_sent. The template and the job are made by the API's own service calls, in this
+process (the API path itself is tested through the SDK in ``test_bulk_send``)."""
 
 from __future__ import annotations
 
@@ -9,24 +11,33 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import dropbox_sign
 import pytest
 import sqlalchemy as sa
 
+from paraph import tasks
+from paraph.account import repository as accounts
+from paraph.bulk_send import service as bulk
+from paraph.bulk_send.schemas import BulkSendRequest
+from paraph.bulk_send.tasks import ROWS_PER_TRANSACTION
 from paraph.config import Settings
 from paraph.models import BulkSendJob, CallbackEvent, Job, SignatureRequest, Template
 from paraph.models.template import TemplateState
 from paraph.runtime import Runtime
-from tests.bulk_send.helpers import bulk_send, row, signer
-from tests.callbacks.test_durability import start, stop, wait_http
+from paraph.scope import Scope
+from paraph.template import service as templates
+from paraph.template.schemas import TemplateCreateRequest
+from paraph.wire.decode import UploadedFile
+from paraph.wire.parse import parse
+from paraph.worker import queue
+from tests.callbacks.test_durability import start, stop
 from tests.client import wait_until
 from tests.factories import make_account
-from tests.pgcluster import free_port
-from tests.template.helpers import create_template
+from tests.template.helpers import CONTRACT, contract_fields
 
 pytestmark = pytest.mark.slow
 
-ROWS = 30
+#: Two transactions' worth of rows: the kill lands after the first commits, while the second runs.
+ROWS = 2 * ROWS_PER_TRANSACTION
 
 
 @pytest.fixture
@@ -58,43 +69,66 @@ def job_state(rt: Runtime) -> tuple[int, bool] | None:
         return None if job is None else (job.next_row, job.finished_at is not None)
 
 
+def template_ready(rt: Runtime, tid: str) -> bool:
+    with rt.unit_of_work(write=False) as session:
+        t = session.scalars(sa.select(Template).where(Template.template_id == tid)).one()
+        return t.state == TemplateState.READY
+
+
 def test_a_killed_bulk_send_job_resumes_and_makes_every_row_once(env: dict[str, str], rt: Runtime) -> None:
-    port = free_port()
-    server = start(["serve", "--port", str(port)], env)  # it applies the migrations
+    acct = make_account(rt)
+    req = parse(
+        TemplateCreateRequest,
+        {
+            "title": "NDA",
+            "signer_roles": [{"name": "Client", "order": 0}, {"name": "Manager", "order": 1}],
+            "form_fields_per_document": [f.to_dict() for f in contract_fields(2)],
+            "test_mode": True,
+        },
+    )
+    draft = templates.draft(req, [UploadedFile("nda.pdf", "application/pdf", CONTRACT)], rt.settings)
+    templates.store_uploads(rt.storage, draft.documents)
+    with rt.unit_of_work() as session:
+        account = accounts.by_account_id(session, acct.account_id)
+        assert account is not None
+        tid = templates.create(session, account, draft).template_id
+    worker = start(["worker"], env)
     try:
-        wait_http(f"http://127.0.0.1:{port}/v3/account")
-        acct = make_account(rt)
-        cfg = dropbox_sign.Configuration(host=f"http://127.0.0.1:{port}/v3", username=acct.api_key)
-        cfg.proxy = None
-        with dropbox_sign.ApiClient(cfg) as sdk:
-            tid = create_template(sdk)
-
-            def ready() -> bool:
-                with rt.unit_of_work(write=False) as session:
-                    t = session.scalars(sa.select(Template).where(Template.template_id == tid)).one()
-                    return t.state == TemplateState.READY
-
-            wait_until(ready, timeout=90)
-            manager = signer("Manager", "Max", "max@example.com")
-            rows = [row([signer("Client", f"C{i}", f"c{i}@example.com"), manager]) for i in range(ROWS)]
-            job = bulk_send(sdk, [tid], signer_list=rows)
-        # Killed as soon as some rows are made and not all (the rows are made in transactions of 10).
+        wait_until(lambda: template_ready(rt, tid), timeout=90)
+        manager = {"role": "Manager", "name": "Max", "email_address": "max@example.com"}
+        signer_list = [
+            {"signers": [{"role": "Client", "name": f"C{i}", "email_address": f"c{i}@example.com"}, manager]}
+            for i in range(ROWS)
+        ]
+        with rt.unit_of_work() as session:
+            account = accounts.by_account_id(session, acct.account_id)
+            assert account is not None
+            body = parse(BulkSendRequest, {"template_ids": [tid], "signer_list": signer_list, "test_mode": True})
+            job_id = bulk.create_job(Scope.of(session, rt), account, body, None, embedded=False).bulk_send_job_id
+        # Killed as soon as some rows are made and not all.
         wait_until(lambda: (s := job_state(rt)) is not None and 0 < s[0] < ROWS, timeout=90, interval=0.002)
-        stop(server, signal.SIGKILL)
+        stop(worker, signal.SIGKILL)
         state = job_state(rt)
         assert state is not None and state[0] < ROWS and not state[1], "the job was over before the kill"
-        # The killed worker's lease would run out in JOB_LEASE_SECONDS; end it now instead of waiting.
-        with rt.unit_of_work() as session:
-            session.execute(sa.update(Job).where(Job.done_at.is_(None)).values(locked_until=None))
-        server = start(["serve", "--port", str(port), "--no-migrate"], env)
-        wait_until(lambda: job_state(rt) == (ROWS, True), timeout=90)
     finally:
-        stop(server)
+        stop(worker)
+    # The killed worker's lease would run out in JOB_LEASE_SECONDS; end it now instead of waiting. Then another
+    # worker (this process, as `paraph worker` does: claim, prepare, run) takes the job over.
+    with rt.unit_of_work() as session:
+        session.execute(sa.update(Job).where(Job.done_at.is_(None)).values(locked_until=None))
+    tasks.load()
+    while job_state(rt) != (ROWS, True):
+        with rt.unit_of_work() as session:
+            claimed = queue.claim(session, "resuming-worker")
+        assert claimed, "the job was not there to resume"
+        job = queue.prepare(rt, claimed[0])
+        with rt.unit_of_work() as session:
+            queue.run(Scope.of(session, rt), job)
 
     with rt.unit_of_work(write=False) as session:
         made = session.execute(
             sa.select(SignatureRequest.bulk_row, SignatureRequest.signature_request_id).where(
-                SignatureRequest.bulk_send_job_id == job.bulk_send_job_id
+                SignatureRequest.bulk_send_job_id == job_id
             )
         ).all()
         sent = Counter(

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 #: The job kind (stored in the jobs table: never change it).
 KIND = "bulk_send.rows"
 #: Rows made per transaction.
-ROWS_PER_TRANSACTION = 10
+ROWS_PER_TRANSACTION = 25
 
 
 class _Moved(Exception):
@@ -46,12 +46,25 @@ def enqueue(session: Session, job: BulkSendJob) -> None:
     jobs.enqueue(session, KIND, {"bulk_send_job": job.id}, lane=str(job.account_id))
 
 
-def _make_row(rt: Runtime, scope: Scope, account: Account, job: BulkSendJob, row: int) -> None:
+def _make_row(rt: Runtime, scope: Scope, account: Account, job: BulkSendJob, row: int, resolved: _Once) -> None:
     req = parse(SendWithTemplateRequest, row_request(job.request, job.rows[row]))
     d = send.draft(req, [], scope.settings, embedded=job.is_embedded)
     d.bulk_send_job_id, d.bulk_row = job.bulk_send_job_id, row
-    checked = send.check_send(send.resolve(scope.session, account, req.template_ids, req.client_id), req)
+    checked = send.check_send(resolved.get(scope.session, account, req), req)
     send.create(rt, scope, account, d, checked=checked)
+
+
+class _Once:
+    """The templates of a job, read once per transaction (every row names the same ones, and the same
+    client_id): the rows' sends are checked against them without reading them again."""
+
+    def __init__(self) -> None:
+        self.value: send.Resolved | None = None
+
+    def get(self, session: Session, account: Account, req: SendWithTemplateRequest) -> send.Resolved:
+        if self.value is None:
+            self.value = send.resolve(session, account, req.template_ids, req.client_id)
+        return self.value
 
 
 def _batch(rt: Runtime, pk: int) -> bool:
@@ -68,16 +81,18 @@ def _batch(rt: Runtime, pk: int) -> bool:
         end = min(job.total, start + ROWS_PER_TRANSACTION)
         made = repository.rows_made(session, job)
         failures = list(job.failures or [])
+        resolved = _Once()
         for row in range(start, end):
             if row in made:
                 continue
             savepoint = session.begin_nested()
             try:
-                _make_row(rt, scope, account, job, row)
+                _make_row(rt, scope, account, job, row, resolved)
                 savepoint.commit()
             except ApiError as exc:  # changed since the job was checked (a template deleted): the row fails
                 savepoint.rollback()
                 failures.append({"row": row, "error": exc.error_msg})
+                resolved = _Once()  # what the rolled-back savepoint touched is read again
         if len(failures) != len(job.failures or []):
             job.failures = failures
         session.flush()
