@@ -19,6 +19,7 @@ EXPECTED_TAGS = {
     "api:signature_request:hold_released",
     "api:signature_request:reminded",
     "api:signature_request:removed",
+    "api:signature_request:simulated",
     "api:signature_request:updated",
     "api:template:created",
     "api:template:deleted",

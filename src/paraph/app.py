@@ -26,6 +26,7 @@ from paraph.signature_request.detect_endpoints import router as detect_router
 from paraph.signature_request.endpoints import public_router as signature_request_files_router
 from paraph.signature_request.endpoints import router as signature_request_router
 from paraph.signing.endpoints import router as signing_router
+from paraph.simulate.endpoints import router as simulate_router
 from paraph.template.endpoints import public_router as template_files_router
 from paraph.template.endpoints import router as template_router
 from paraph.web.router import dashboard_router, inspect_router
@@ -106,6 +107,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(api_app_router, prefix="/v3")
     app.include_router(callbacks_router, prefix="/paraph/v1")
     app.include_router(inspector_router, prefix="/paraph/v1")
+    app.include_router(simulate_router, prefix="/paraph/v1")  # /paraph/v1/test/*: simulated signers
     for router in (
         inspect_router,  # the callback inspector
         dashboard_router,  # the dashboard's pages

@@ -28,6 +28,8 @@ class AuditTag(StrEnum):
     API_SIGNATURE_REQUEST_CANCEL_REQUESTED = "api:signature_request:cancel_requested"
     API_SIGNATURE_REQUEST_HOLD_RELEASED = "api:signature_request:hold_released"
     API_SIGNATURE_REQUEST_REMOVED = "api:signature_request:removed"
+    # A signer's action (or an expiry) driven by the test-mode simulation API (/paraph/v1/test/*), not a person.
+    API_SIGNATURE_REQUEST_SIMULATED = "api:signature_request:simulated"
     API_TEMPLATE_CREATED = "api:template:created"
     API_TEMPLATE_UPDATED = "api:template:updated"
     API_TEMPLATE_FILES_UPDATED = "api:template:files_updated"

@@ -1,4 +1,4 @@
-"""paraph serve | worker | migrate | account create | account set-password."""
+"""paraph serve | dev | worker | migrate | account create | account set-password."""
 
 from __future__ import annotations
 
@@ -41,6 +41,17 @@ def _epilog() -> str:
     return "\n".join(lines)
 
 
+def version() -> str:
+    """The installed distribution's version: pyproject.toml's ``version``, the one place it is written."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("paraph")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="paraph",
@@ -48,12 +59,26 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"paraph {version()}")
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the API, the pages and in-process background workers")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port to bind, 1-65535 (default PARAPH_PORT, else 8000)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start")
     serve.add_argument("--no-worker", action="store_true", help="serve only; leave background work to `paraph worker`")
+    dev = sub.add_parser(
+        "dev",
+        help="serve for local development and CI: a ready account, API key, API app and callback inspector",
+        description="Serve Paraph with a development account (created once in the data dir, reused after): prints"
+        " the base URL, API key, client_id, dashboard URL and login, and the callback inspector URL. Loopback"
+        " callback URLs are allowed unless PARAPH_CALLBACK_ALLOW_PRIVATE says otherwise.",
+    )
+    dev.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    dev.add_argument("--port", type=int, default=None, help="port to bind, 1-65535 (default PARAPH_PORT, else 8000)")
+    dev.add_argument("--data-dir", default=None, help="where data lives (default PARAPH_DATA_DIR, else ./var)")
+    dev.add_argument(
+        "--json", action="store_true", help="print one JSON object on the first line of stdout (nothing else there)"
+    )
     sub.add_parser("worker", help="run background work only (callback delivery and jobs), for scale-out")
     sub.add_parser("migrate", help="apply database migrations")
     account = sub.add_parser("account", help="manage accounts")
@@ -78,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logredact.install()
     logging.getLogger("alembic").setLevel(logging.WARNING)  # no "Context impl ..." lines on every start
-    given = {"port": args.port} if getattr(args, "port", None) is not None else {}
+    given: dict[str, Any] = {"port": args.port} if getattr(args, "port", None) is not None else {}
+    if args.command == "dev":
+        given.update(dev_settings(args.data_dir))
     try:
         settings = Settings(**given)
     except ValidationError as exc:
@@ -106,6 +133,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "serve":
         return _serve(settings, args.host, settings.port, migrate=not args.no_migrate, worker=not args.no_worker)
+    if args.command == "dev":
+        return _dev(settings, args.host, as_json=args.json)
     if args.command == "worker":
         return _worker(settings)
     if args.command == "account" and args.account_command == "create":
@@ -191,21 +220,81 @@ def database_problem(url: str, exc: Exception) -> str:
     return f"cannot use the database {masked(url)}: {text or type(cause).__name__}"
 
 
-def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: bool) -> int:
+def dev_settings(data_dir: str | None) -> dict[str, Any]:
+    """What ``paraph dev`` sets unless the environment says otherwise: loopback callbacks allowed."""
+    out: dict[str, Any] = {}
+    if data_dir is not None:
+        out["data_dir"] = data_dir
+    if "PARAPH_CALLBACK_ALLOW_PRIVATE" not in os.environ:
+        out["callback_allow_private"] = True
+    return out
+
+
+def _dev(settings: Settings, host: str, *, as_json: bool) -> int:
+    from paraph.dev import ensure
+    from paraph.migrate import upgrade
+    from paraph.runtime import Runtime
+
+    try:
+        sock = bind(host, settings.port)
+    except OSError as exc:
+        say(port_problem(host, settings.port, exc))
+        return 2
+    upgrade(settings.effective_database_url)
+    rt = Runtime(settings)
+    try:
+        with rt.unit_of_work() as session:
+            setup = ensure(session, rt.keys, settings)
+    finally:
+        rt.close()
+
+    def started() -> None:
+        if as_json:
+            sys.stdout.write(setup.as_json() + "\n")
+            sys.stdout.flush()
+            # Nothing else ever reaches stdout (uvicorn's access log included): a script reads one line.
+            os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+            return
+        for label, value in (
+            ("base URL", setup.base_url),
+            ("API key", setup.api_key),
+            ("client_id", setup.client_id),
+            ("dashboard", f"{setup.dashboard_url} (sign in as {setup.email} / {setup.password})"),
+            ("inspector", f"{setup.inspector_url} (the account's callback URL; GET /paraph/v1/inspect/dev)"),
+        ):
+            print(f"{label + ':':11} {value}", flush=True)
+
+    return _serve(
+        settings, host, settings.port, migrate=False, worker=True, sock=sock, on_started=started, warm_pdf_pool=False
+    )
+
+
+def _serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    migrate: bool,
+    worker: bool,
+    sock: socket.socket | None = None,
+    on_started: Callable[[], None] | None = None,
+    warm_pdf_pool: bool = True,
+) -> int:
     import uvicorn
 
     from paraph.app import create_app
 
-    try:
-        sock = bind(host, port)
-    except OSError as exc:
-        say(port_problem(host, port, exc))
-        return 2
+    if sock is None:
+        try:
+            sock = bind(host, port)
+        except OSError as exc:
+            say(port_problem(host, port, exc))
+            return 2
     if migrate:
         from paraph.migrate import upgrade
 
         upgrade(settings.effective_database_url)
-    app = create_app(settings, run_worker=worker, warm_pdf_pool=True)
+    app = create_app(settings, run_worker=worker, warm_pdf_pool=warm_pdf_pool)
     config = uvicorn.Config(
         app,
         host=host,
@@ -216,10 +305,20 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
         log_config=logredact.uvicorn_log_config(),
         timeout_graceful_shutdown=int(settings.callback_timeout) + 5,
     )
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, calling ``on_started`` once it accepts connections."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started and on_started is not None:
+                on_started()
+
+    server = Server(config)
     shown = "127.0.0.1" if host in ("", "0.0.0.0") else f"[{host}]" if ":" in host else host  # noqa: S104
     say(f"dashboard: http://{shown}:{port}/dashboard")
-    say(f"create an account: {account_command(settings)}")
+    if on_started is None:
+        say(f"create an account: {account_command(settings)}")
     # uvicorn drains on SIGINT/SIGTERM, then raises the signal again for the handler it found: a quiet one,
     # so Ctrl+C and `kill` end with exit code 0 instead of a KeyboardInterrupt traceback.
     for sig in (signal.SIGINT, signal.SIGTERM):

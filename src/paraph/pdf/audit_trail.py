@@ -57,6 +57,7 @@ _ACTIONS = {
     "reminded": "Reminder sent",
     "downloaded": "Downloaded",
     "email_verified": "Email verified",
+    "simulated": "Simulated (test mode)",
 }
 
 

@@ -536,18 +536,24 @@ def expire_due(rt: Runtime) -> int:
         scope = Scope.of(session, rt)
         due = repository.due_for_expiry(session, now, EXPIRY_BATCH)
         for sr in due:
-            sr.is_expired = True
-            for signer in sr.signers:
-                if signer.status_code in (SignerStatus.AWAITING_SIGNATURE, SignerStatus.ON_HOLD_BY_REQUESTER):
-                    signer.status_code = SignerStatus.EXPIRED
-            audit.record(
-                session,
-                AuditTag.SYSTEM_SIGNATURE_REQUEST_EXPIRED,
-                account_id=sr.account_id,
-                signature_request_id=sr.signature_request_id,
-            )
-            emit_event(scope, sr, EventType.SIGNATURE_REQUEST_EXPIRED)
+            expire_one(scope, sr)
         return len(due)
+
+
+def expire_one(scope: Scope, sr: SignatureRequest) -> None:
+    """Expire ``sr`` (locked by the caller): unsigned signers become ``expired``, ``signature_request_expired``
+    is emitted. The sweep's, and the test-mode simulation's (``POST /paraph/v1/test/.../expire``)."""
+    sr.is_expired = True
+    for signer in sr.signers:
+        if signer.status_code in (SignerStatus.AWAITING_SIGNATURE, SignerStatus.ON_HOLD_BY_REQUESTER):
+            signer.status_code = SignerStatus.EXPIRED
+    audit.record(
+        scope.session,
+        AuditTag.SYSTEM_SIGNATURE_REQUEST_EXPIRED,
+        account_id=sr.account_id,
+        signature_request_id=sr.signature_request_id,
+    )
+    emit_event(scope, sr, EventType.SIGNATURE_REQUEST_EXPIRED)
 
 
 @every(EXPIRY_SWEEP_SECONDS, "signature_requests.expire")

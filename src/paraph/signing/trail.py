@@ -23,6 +23,7 @@ _SHOWN: dict[str, tuple[str, bool]] = {
     AuditTag.SIGNER_SIGNATURE_REQUEST_REASSIGNED: ("reassigned", True),
     AuditTag.API_SIGNATURE_REQUEST_UPDATED: ("updated", False),
     AuditTag.SYSTEM_SIGNATURE_REQUEST_COMPLETED: ("completed", False),
+    AuditTag.API_SIGNATURE_REQUEST_SIMULATED: ("simulated", True),
 }
 _METHOD_WORDS = {"type": "typed", "draw": "drawn", "upload": "uploaded"}
 
@@ -40,6 +41,8 @@ def _detail(event: AuditEvent, action: str) -> str | None:
     if action == "updated":
         changed = ", ".join(sorted(k for k in data if k != "signature_id"))
         return f"Changed: {changed}" if changed else None
+    if action == "simulated":
+        return f"Test mode: the {data.get('action')} above was simulated through the API, not done by a person"
     if action == "signed":
         methods = [_METHOD_WORDS.get(m, m) for m in data.get("methods") or []]
         return f"Signature: {' and '.join(methods)}" if methods else None

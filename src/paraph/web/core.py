@@ -69,6 +69,7 @@ NOTICES = {
     "password_changed": "Password changed. Other signed-in sessions were signed out.",
     "inspector_created": "Inspector created: only your account sees what it catches.",
     "inspector_deleted": "Inspector deleted, with everything it caught.",
+    "simulated": "Done: the simulated signer went through the signing page's rules; callbacks follow as usual.",
 }
 
 

@@ -13,6 +13,7 @@ captures are held within a per-name and a global row cap and byte budget (``insp
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Iterable
@@ -31,7 +32,7 @@ from paraph.api_gate import RateTable
 from paraph.callbacks import repository as callbacks
 from paraph.db import utcnow
 from paraph.errors import ApiError
-from paraph.inspector import service
+from paraph.inspector import scripts, service
 from paraph.inspector.schemas import inspect_url
 from paraph.models import InspectedRequest
 from paraph.request_scope import client_ip, in_uow, runtime
@@ -223,7 +224,14 @@ async def catch(request: Request, name: str) -> Response:
 
     if not await in_uow(request, store, write=True):
         return _not_here()
-    return PlainTextResponse(ACK)
+    scripted = scripts.table(request.app.state).take(name)
+    if scripted is None:
+        return PlainTextResponse(ACK)
+    if scripted.delay_ms:
+        await asyncio.sleep(scripted.delay_ms / 1000)
+    ok = 200 <= scripted.status < 300
+    text = scripted.body if scripted.body is not None else ACK if ok else scripts.FAILURE_BODY
+    return PlainTextResponse(text, status_code=scripted.status)
 
 
 # -- the page ------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from paraph.web import (
     mail_pages,
     requests_pages,
     settings_pages,
+    simulate_pages,
     templates_pages,
 )
 from paraph.web.core import STATIC_DIR, PageNotFound, PageRoute, redirect
@@ -67,6 +68,7 @@ def routers() -> list[APIRouter]:
         auth_pages.router,
         dashboard.router,
         requests_pages.router,
+        simulate_pages.router,  # the request page's test-mode buttons
         templates_pages.router,
         bulk_pages.router,
         settings_pages.router,
