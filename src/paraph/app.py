@@ -15,6 +15,7 @@ from starlette.responses import Response
 from paraph.account.endpoints import router as account_router
 from paraph.api_app.endpoints import router as api_app_router
 from paraph.api_gate import ApiGate
+from paraph.bulk_send.endpoints import router as bulk_send_router
 from paraph.callbacks.endpoints import router as callbacks_router
 from paraph.config import Settings
 from paraph.editor.endpoints import page_router as editor_page_router
@@ -119,6 +120,7 @@ def _include_routers(app: FastAPI) -> None:
         editor_router,  # /v3/unclaimed_draft/*, /v3/template/create_embedded_draft, /v3/embedded/edit_url/{id}
         template_router,  # /v3/template/*, and the sends from templates (/v3/signature_request/send_with_template)
         template_files_router,
+        bulk_send_router,  # /v3/signature_request/bulk_*, /v3/bulk_send_job/*
         signing_router,  # the signing page (embedded and mailed) and final copies
         editor_page_router,  # the editor page (/editor/claim, /editor/template)
     ):

@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         description="Bytes of all the files uploaded with one request together (held in memory while read).",
     )
     max_pages: int = Field(default=500, description="Pages per document.")
+    bulk_send_max_rows: int = Field(
+        default=250,
+        ge=1,
+        le=100_000,
+        description="Signature requests one bulk send job may make (Dropbox Sign's limit is 250); more rows are"
+        " refused with 400.",
+    )
     pdf_timeout: float = Field(
         default=120.0,
         gt=0,

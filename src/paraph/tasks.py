@@ -19,6 +19,7 @@ class Registered:
 
 def load() -> Registered:
     """Import every module that registers background work, and say what is registered."""
+    from paraph.bulk_send import tasks as _bulk_send  # noqa: F401  bulk send jobs' rows
     from paraph.callbacks import tasks as _callbacks  # noqa: F401  callbacks.prune
     from paraph.editor import tasks as _editor  # noqa: F401  processing unclaimed drafts
     from paraph.mail import tasks as _mail  # noqa: F401  mail.*, mail.expiry_notices

@@ -103,11 +103,13 @@ def _baselined(op: Any, failure: str) -> bool:
     return any(method == op.method.upper() and path == op.path and text in failure for method, path, text in BASELINE)
 
 
-def _fuzz(op: Any, strategy: st.SearchStrategy[Any], base_url: str, auth: dict[str, str]) -> list[str]:
+def _fuzz(
+    op: Any, strategy: st.SearchStrategy[Any], base_url: str, auth: dict[str, str], max_examples: int = MAX_EXAMPLES
+) -> list[str]:
     failures: list[str] = []
 
     @hypothesis.settings(
-        max_examples=MAX_EXAMPLES,
+        max_examples=max_examples,
         deadline=None,
         database=None,
         derandomize=True,

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 EXPECTED_JOB_KINDS = {
+    "bulk_send.rows",
     "mail.completed",
     "mail.endpoint_disabled",
     "mail.expired",

@@ -3,6 +3,7 @@
 from paraph.models.account import Account, ApiKey
 from paraph.models.api_app import ApiApp
 from paraph.models.audit import AuditEvent
+from paraph.models.bulk_send import BulkSendJob
 from paraph.models.callback import CallbackAttempt, CallbackDelivery, CallbackEndpoint, CallbackEvent
 from paraph.models.dashboard import DashboardSession
 from paraph.models.editor import EditorToken, UnclaimedDraft
@@ -31,6 +32,7 @@ __all__ = [
     "ApiApp",
     "ApiKey",
     "AuditEvent",
+    "BulkSendJob",
     "CallbackAttempt",
     "CallbackDelivery",
     "CallbackEndpoint",

@@ -41,7 +41,11 @@ class SignerStatus(StrEnum):
 
 class SignatureRequest(Base):
     __tablename__ = "signature_requests"
-    __table_args__ = (sa.Index("ix_signature_requests_account_id_id", "account_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_signature_requests_account_id_id", "account_id", "id"),
+        # A bulk send job's row makes at most one request (the job resumes after a crash: paraph.bulk_send).
+        sa.UniqueConstraint("bulk_send_job_id", "bulk_row", name="uq_signature_requests_bulk_row"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     signature_request_id: Mapped[str] = mapped_column(sa.String(40), unique=True)
@@ -78,6 +82,9 @@ class SignatureRequest(Base):
     requested_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     #: The templates a request was sent from (``send_with_template``), in the order given; None otherwise.
     template_ids: Mapped[list[str] | None] = mapped_column(JSONType)
+    #: The bulk send job that made the request (its public id, as answered) and the job's row; None otherwise.
+    bulk_send_job_id: Mapped[str | None] = mapped_column(sa.String(40))
+    bulk_row: Mapped[int | None] = mapped_column()
 
     # State.
     files_state: Mapped[str] = mapped_column(sa.String(16), default=FilesState.PROCESSING)

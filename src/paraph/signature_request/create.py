@@ -195,15 +195,22 @@ def checked_fields(
 
 
 def draft(
-    req: SignatureRequestCreateRequest, uploads: list[UploadedFile], settings: Settings, *, embedded: bool
+    req: SignatureRequestCreateRequest,
+    uploads: list[UploadedFile],
+    settings: Settings,
+    *,
+    embedded: bool,
+    signature_request_id: str | None = None,
 ) -> Draft:
-    """Every check that needs no database; raises BadRequest with ``error_path``."""
+    """Every check that needs no database; raises BadRequest with ``error_path``. ``signature_request_id``: the
+    request an edit replaces (its new uploads are stored apart from the files of the version it replaces,
+    which stay whole until the edit is committed)."""
     if embedded and not req.client_id:
         raise BadRequest("client_id: This value should not be blank", error_path="client_id")
-    rid = new_hex_id(20)
+    rid = signature_request_id or new_hex_id(20)
     signers = _signers(req)
     signer_count = max(s.signer_index for s in signers) + 1
-    documents = _documents(rid, req, uploads, settings)
+    documents = _documents(edit_root(rid) if signature_request_id else rid, req, uploads, settings)
     fields, groups = checked_fields(
         req.form_fields_per_document,
         req.form_field_groups,
@@ -222,6 +229,11 @@ def draft(
     if req.is_qualified_signature or req.is_eid:
         warnings.append(warning("parameter_ignored", "Qualified signatures and eID are not available."))
     return Draft(rid, embedded, req, signers, documents, fields, groups, expires_at, warnings)
+
+
+def edit_root(rid: str) -> str:
+    """Where an edit of request ``rid`` stores its uploads (under ``sr/``): apart from every earlier version's."""
+    return f"{rid}/edit-{new_hex_id(8)}"
 
 
 def future_time(timestamp: int) -> dt.datetime:

@@ -13,7 +13,7 @@ from paraph.errors import BadRequest, NotFound
 from paraph.models import SignatureRequest
 from paraph.request_scope import ApiContext, api_call, in_uow, runtime
 from paraph.scope import Scope
-from paraph.signature_request import create, events, files, service
+from paraph.signature_request import create, edit, events, files, service
 from paraph.signature_request.schemas import (
     SignatureRequestCreateRequest,
     SignatureRequestRemindRequest,
@@ -43,7 +43,8 @@ def _one(ctx: ApiContext, sr: SignatureRequest, warnings: list[dict[str, str]] |
     return ok(body)
 
 
-async def _create(request: Request, *, embedded: bool) -> Response:
+async def _create(request: Request, *, embedded: bool, edit_id: str | None = None) -> Response:
+    """A new request, or (``edit_id``) a new version of the caller's request ``edit_id`` (:mod:`.edit`)."""
     rt = runtime(request)
     settings = rt.settings
     body = await read_body(
@@ -53,7 +54,7 @@ async def _create(request: Request, *, embedded: bool) -> Response:
         max_files_total=settings.max_upload_bytes,
     )
     req = parse(SignatureRequestCreateRequest, body.data)
-    draft = create.draft(req, body.files.get("files", []), settings, embedded=embedded)
+    draft = create.draft(req, body.files.get("files", []), settings, embedded=embedded, signature_request_id=edit_id)
     # Small uploads are stored inside the transaction; big ones before it, so that the database's writer is
     # not held while megabytes go to disk, and only after authenticating (and checking client_id).
     inline = draft.upload_bytes <= INLINE_STORE_BYTES
@@ -64,10 +65,22 @@ async def _create(request: Request, *, embedded: bool) -> Response:
         await to_thread.run_sync(create.store_uploads, rt.storage, draft)
 
     def run(ctx: ApiContext) -> Response:
+        replaced = None
+        if edit_id is not None:
+            replaced = edit.replace(
+                _scope(ctx),
+                ctx.account,
+                edit_id,
+                embedded=embedded,
+                ip_address=ctx.ip_address,
+                user_agent=ctx.user_agent,
+            )
         if inline:
             create.check_client_id(ctx.session, ctx.account, req.client_id)
             create.store_uploads(rt.storage, draft)
         sr = create.create(_scope(ctx), ctx.account, draft, ip_address=ctx.ip_address, user_agent=ctx.user_agent)
+        if replaced is not None:
+            replaced.keep(sr)
         return _one(ctx, sr, draft.warnings)
 
     try:
@@ -85,6 +98,16 @@ async def signature_request_send(request: Request) -> Response:
 @router.post("/signature_request/create_embedded")
 async def signature_request_create_embedded(request: Request) -> Response:
     return await _create(request, embedded=True)
+
+
+@router.put("/signature_request/edit/{signature_request_id}")
+async def signature_request_edit(request: Request, signature_request_id: str) -> Response:
+    return await _create(request, embedded=False, edit_id=signature_request_id)
+
+
+@router.put("/signature_request/edit_embedded/{signature_request_id}")
+async def signature_request_edit_embedded(request: Request, signature_request_id: str) -> Response:
+    return await _create(request, embedded=True, edit_id=signature_request_id)
 
 
 @router.get("/signature_request/list")

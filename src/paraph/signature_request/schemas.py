@@ -433,6 +433,6 @@ def serialize_signature_request(sr: SignatureRequest, base_url: str) -> dict[str
         "attachments": _attachments(sr),
         "response_data": _response_data(sr.response_fields),
         "signatures": [serialize_signer(s) for s in sr.signers],
-        "bulk_send_job_id": None,
+        "bulk_send_job_id": sr.bulk_send_job_id,
         "signer_experience": {"form_view": (sr.signer_experience or {}).get("form_view", "disabled")},
     }

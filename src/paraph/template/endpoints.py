@@ -14,7 +14,7 @@ from paraph.errors import BadRequest
 from paraph.models import Account, Template
 from paraph.request_scope import ApiContext, api_call, in_uow, runtime
 from paraph.scope import Scope
-from paraph.signature_request import events
+from paraph.signature_request import edit, events
 from paraph.signature_request.create import check_client_id
 from paraph.signature_request.files import FileBody
 from paraph.template import files, send, service
@@ -209,18 +209,33 @@ async def template_get(request: Request, template_id: str) -> Response:
     return await api_call(request, run)
 
 
-async def _send(request: Request, *, embedded: bool) -> Response:
+async def _send(request: Request, *, embedded: bool, edit_id: str | None = None) -> Response:
+    """A send from templates, or (``edit_id``) a new version of the caller's request ``edit_id`` made from
+    templates (:mod:`paraph.signature_request.edit`)."""
     rt = runtime(request)
     body = await _body(request)
     req = parse(SendWithTemplateRequest, body.data)
-    draft = send.draft(req, body.files.get("files", []), rt.settings, embedded=embedded)
+    draft = send.draft(req, body.files.get("files", []), rt.settings, embedded=embedded, signature_request_id=edit_id)
     if draft.extra:
         await to_thread.run_sync(service.store_uploads, rt.storage, draft.extra)
 
     def run(ctx: ApiContext) -> Response:
+        replaced = None
+        if edit_id is not None:
+            replaced = edit.replace(
+                _scope(ctx),
+                ctx.account,
+                edit_id,
+                embedded=embedded,
+                ip_address=ctx.ip_address,
+                user_agent=ctx.user_agent,
+            )
+            draft.bulk_send_job_id, draft.bulk_row = replaced.bulk_send_job_id, replaced.bulk_row
         sr = send.create(
             ctx.runtime, _scope(ctx), ctx.account, draft, ip_address=ctx.ip_address, user_agent=ctx.user_agent
         )
+        if replaced is not None:
+            replaced.keep(sr)
         out: dict[str, Any] = {"signature_request": events.serialize(_scope(ctx), sr)}
         if draft.warnings:
             out["warnings"] = draft.warnings
@@ -241,6 +256,16 @@ async def signature_request_send_with_template(request: Request) -> Response:
 @router.post("/signature_request/create_embedded_with_template")
 async def signature_request_create_embedded_with_template(request: Request) -> Response:
     return await _send(request, embedded=True)
+
+
+@router.put("/signature_request/edit_with_template/{signature_request_id}")
+async def signature_request_edit_with_template(request: Request, signature_request_id: str) -> Response:
+    return await _send(request, embedded=False, edit_id=signature_request_id)
+
+
+@router.put("/signature_request/edit_embedded_with_template/{signature_request_id}")
+async def signature_request_edit_embedded_with_template(request: Request, signature_request_id: str) -> Response:
+    return await _send(request, embedded=True, edit_id=signature_request_id)
 
 
 @public_router.get("/paraph/files/template/{template_id}")

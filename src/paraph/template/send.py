@@ -21,13 +21,13 @@ from paraph.audit import AuditTag
 from paraph.config import Settings
 from paraph.db import utcnow
 from paraph.errors import BadRequest, Conflict, NotFound
-from paraph.models import Account, Document, SignatureRequest, Signer, Template
+from paraph.models import Account, ApiApp, Document, SignatureRequest, Signer, Template
 from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.models.template import TemplateState
 from paraph.runtime import Runtime
 from paraph.scope import Scope
 from paraph.security import new_hex_id
-from paraph.signature_request.create import DraftDocument, check_client_id, future_time
+from paraph.signature_request.create import DraftDocument, check_client_id, edit_root, future_time
 from paraph.signature_request.events import record
 from paraph.signature_request.tasks import apply_sent, enqueue_processing, plan_for, prepare_documents
 from paraph.template import repository
@@ -48,6 +48,9 @@ class SendDraft:
     extra: list[DraftDocument]
     expires_at: Any
     warnings: list[dict[str, str]] = field(default_factory=list)
+    #: A request made by a bulk send job: the job's public id and the row.
+    bulk_send_job_id: str | None = None
+    bulk_row: int | None = None
 
     @property
     def upload_bytes(self) -> int:
@@ -55,14 +58,21 @@ class SendDraft:
 
 
 def draft(
-    req: SendWithTemplateRequest, uploads: list[UploadedFile], settings: Settings, *, embedded: bool
+    req: SendWithTemplateRequest,
+    uploads: list[UploadedFile],
+    settings: Settings,
+    *,
+    embedded: bool,
+    signature_request_id: str | None = None,
 ) -> SendDraft:
+    """``signature_request_id``: the request an edit replaces (see :func:`paraph.signature_request.create.draft`)."""
     if embedded and not req.client_id:
         raise BadRequest("client_id: This value should not be blank", error_path="client_id")
-    rid = new_hex_id(20)
+    rid = signature_request_id or new_hex_id(20)
     extra: list[DraftDocument] = []
     if uploads or req.file_urls:
-        extra = draft_documents(f"sr/{rid}/extra", uploads, list(req.file_urls or []), settings)
+        root = edit_root(rid) if signature_request_id else rid
+        extra = draft_documents(f"sr/{root}/extra", uploads, list(req.file_urls or []), settings)
     expires_at = future_time(req.expires_at) if req.expires_at is not None else None
     warnings: list[dict[str, str]] = []
     if any(s.sms_phone_number for s in req.signers):
@@ -78,12 +88,14 @@ class _Role:
     order: int | None
 
 
-def _templates(session: Session, account: Account, d: SendDraft) -> list[Template]:
+def _templates(
+    session: Session, account: Account, template_ids: list[str], warnings: list[dict[str, str]]
+) -> list[Template]:
     found: list[Template] = []
     seen: set[str] = set()
-    for i, template_id in enumerate(d.req.template_ids):
+    for i, template_id in enumerate(template_ids):
         if template_id in seen:
-            d.warnings.append(warning("duplicate_template_ids", f"template_ids[{i}] was given before; used once."))
+            warnings.append(warning("duplicate_template_ids", f"template_ids[{i}] was given before; used once."))
             continue
         seen.add(template_id)
         t = repository.visible(session, account, template_id, for_send=True)
@@ -113,15 +125,83 @@ def _combined_roles(templates: list[Template]) -> tuple[list[_Role], list[str]]:
     return roles, cc_roles
 
 
-def _check_custom_fields(
-    req: SendWithTemplateRequest, templates: list[Template], fields: dict[int, list[FieldRow]]
-) -> None:
+@dataclass(slots=True)
+class Resolved:
+    """The templates of a send, read once: what :func:`check_send` checks a send's signers, CCs and custom
+    fields against (a bulk send checks each of its rows against one)."""
+
+    templates: list[Template]
+    app: ApiApp | None
+    roles: list[_Role]
+    cc_roles: list[str]
+    fields_of: dict[int, list[FieldRow]]
+    merge_names: set[str]
+
+    @property
+    def role_names(self) -> list[str]:
+        return [r.name for r in self.roles]
+
+
+def resolve(
+    session: Session,
+    account: Account,
+    template_ids: list[str],
+    client_id: str | None,
+    warnings: list[dict[str, str]] | None = None,
+) -> Resolved:
+    """The checks of a send that need the database: the templates (visible, processed), the client_id."""
+    templates = _templates(session, account, template_ids, warnings if warnings is not None else [])
+    app = check_client_id(session, account, client_id)
+    roles, cc_roles = _combined_roles(templates)
+    fields_of = {t.id: repository.field_rows(session, t) for t in templates}
     names = {m.name for t in templates for m in t.merge_fields}
-    names |= {str(f.spec.get("name")) for t in templates for f in fields[t.id] if f.role_index == "sender"}
+    names |= {str(f.spec.get("name")) for t in templates for f in fields_of[t.id] if f.role_index == "sender"}
+    return Resolved(templates, app, roles, cc_roles, fields_of, names)
+
+
+@dataclass(slots=True)
+class Checked:
+    """A send checked against its templates: what :func:`create` builds the request from."""
+
+    resolved: Resolved
+    role_index: dict[str, int]
+    by_role: dict[int, Any]
+    cc_by_role: dict[str, str]
+
+
+def check_send(r: Resolved, req: SendWithTemplateRequest) -> Checked:
+    """The checks of a send against its templates (no database): a signer for every role and no other, a CC
+    for every CC role, custom fields that name merge fields."""
+    role_index = {role.name.lower(): i for i, role in enumerate(r.roles)}
+    by_role: dict[int, Any] = {}
+    for i, s in enumerate(req.signers):
+        index = role_index.get(s.role.strip().lower())
+        if index is None:
+            path = f"signers[{i}].role"
+            raise BadRequest(f"{path}: the template(s) have no signer role '{s.role}'", error_path=path)
+        by_role[index] = s
+    for i, role in enumerate(r.roles):
+        if i not in by_role:
+            raise BadRequest(f"signers: a signer for the role '{role.name}' is required", error_path="signers")
+    cc_by_role: dict[str, str] = {}
+    known_cc = {c.lower(): c for c in r.cc_roles}
+    for i, cc in enumerate(req.ccs or []):
+        name = known_cc.get(cc.role.strip().lower())
+        if name is None:
+            path = f"ccs[{i}].role"
+            raise BadRequest(f"{path}: the template(s) have no CC role '{cc.role}'", error_path=path)
+        if name in cc_by_role:
+            path = f"ccs[{i}].role"
+            raise BadRequest(f"{path}: the CC role '{cc.role}' is given twice", error_path=path)
+        cc_by_role[name] = cc.email_address
+    for name in r.cc_roles:
+        if name not in cc_by_role:
+            raise BadRequest(f"ccs: a CC for the role '{name}' is required", error_path="ccs")
     for i, cf in enumerate(req.custom_fields or []):
-        if cf.name not in names:
+        if cf.name not in r.merge_names:
             path = f"custom_fields[{i}].name"
             raise BadRequest(f"{path}: no merge field of the template(s) is named '{cf.name}'", error_path=path)
+    return Checked(r, role_index, by_role, cc_by_role)
 
 
 def create(
@@ -132,42 +212,18 @@ def create(
     *,
     ip_address: str | None = None,
     user_agent: str | None = None,
+    checked: Checked | None = None,
 ) -> SignatureRequest:
     """Insert the request made of the templates (their processed documents shared, their fields moved), and
     fill the merge fields and emit ``signature_request_sent`` now or, when PDF work remains (extra files,
-    several templates), by the processing job."""
+    several templates), by the processing job. ``checked``: :func:`check_send`'s answer for ``d``, when the
+    caller has it already (a bulk send job resolves its templates once for several rows)."""
     session, req = scope.session, d.req
-    templates = _templates(session, account, d)
-    app = check_client_id(session, account, req.client_id)
-    roles, cc_roles = _combined_roles(templates)
-    role_index = {r.name.lower(): i for i, r in enumerate(roles)}
-
-    by_role: dict[int, Any] = {}
-    for i, s in enumerate(req.signers):
-        index = role_index.get(s.role.strip().lower())
-        if index is None:
-            path = f"signers[{i}].role"
-            raise BadRequest(f"{path}: the template(s) have no signer role '{s.role}'", error_path=path)
-        by_role[index] = s
-    for i, r in enumerate(roles):
-        if i not in by_role:
-            raise BadRequest(f"signers: a signer for the role '{r.name}' is required", error_path="signers")
-    cc_by_role: dict[str, str] = {}
-    known_cc = {c.lower(): c for c in cc_roles}
-    for i, cc in enumerate(req.ccs or []):
-        name = known_cc.get(cc.role.strip().lower())
-        if name is None:
-            path = f"ccs[{i}].role"
-            raise BadRequest(f"{path}: the template(s) have no CC role '{cc.role}'", error_path=path)
-        if name in cc_by_role:
-            path = f"ccs[{i}].role"
-            raise BadRequest(f"{path}: the CC role '{cc.role}' is given twice", error_path=path)
-        cc_by_role[name] = cc.email_address
-    for name in cc_roles:
-        if name not in cc_by_role:
-            raise BadRequest(f"ccs: a CC for the role '{name}' is required", error_path="ccs")
-    fields_of = {t.id: repository.field_rows(session, t) for t in templates}
-    _check_custom_fields(req, templates, fields_of)
+    if checked is None:
+        checked = check_send(resolve(session, account, req.template_ids, req.client_id, d.warnings), req)
+    r = checked.resolved
+    templates, app, roles, cc_roles, fields_of = r.templates, r.app, r.roles, r.cc_roles, r.fields_of
+    role_index, by_role, cc_by_role = checked.role_index, checked.by_role, checked.cc_by_role
 
     first = templates[0]
     documents: list[Document] = []
@@ -257,6 +313,8 @@ def create(
         custom_fields=[c.model_dump() for c in req.custom_fields or []],
         requested_fields=specs,
         template_ids=[t.template_id for t in templates],
+        bulk_send_job_id=d.bulk_send_job_id,
+        bulk_row=d.bulk_row,
         files_state=FilesState.PROCESSING,
         expires_at=d.expires_at,
         created_at=utcnow(),

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from paraph.web import (
     auth_pages,
+    bulk_pages,
     dashboard,
     editor_pages,
     inspector,
@@ -71,6 +72,7 @@ def routers() -> list[APIRouter]:
         simulate_pages.router,  # the request page's test-mode buttons
         editor_pages.router,  # before templates_pages: /dashboard/templates/new
         templates_pages.router,
+        bulk_pages.router,
         settings_pages.router,
         mail_pages.router,
         inspector.router,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 11:55:48.145867
+Create Date: 2026-12-06 12:00:18.305990
 """
 
 from __future__ import annotations
@@ -151,6 +151,32 @@ def upgrade() -> None:
             batch_op.f("ix_audit_events_signature_request_id"), ["signature_request_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_audit_events_tag"), ["tag"], unique=False)
+
+    op.create_table(
+        "bulk_send_jobs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("bulk_send_job_id", sa.String(length=40), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("is_embedded", sa.Boolean(), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("next_row", sa.Integer(), nullable=False),
+        sa.Column(
+            "request", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("rows", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
+        sa.Column(
+            "failures", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", paraph.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_bulk_send_jobs_account_id_accounts"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bulk_send_jobs")),
+        sa.UniqueConstraint("bulk_send_job_id", name=op.f("uq_bulk_send_jobs_bulk_send_job_id")),
+    )
+    with op.batch_alter_table("bulk_send_jobs", schema=None) as batch_op:
+        batch_op.create_index("ix_bulk_send_jobs_account_id_id", ["account_id", "id"], unique=False)
 
     op.create_table(
         "dashboard_sessions",
@@ -305,6 +331,8 @@ def upgrade() -> None:
         sa.Column(
             "template_ids", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=True
         ),
+        sa.Column("bulk_send_job_id", sa.String(length=40), nullable=True),
+        sa.Column("bulk_row", sa.Integer(), nullable=True),
         sa.Column("files_state", sa.String(length=16), nullable=False),
         sa.Column("is_complete", sa.Boolean(), nullable=False),
         sa.Column("is_declined", sa.Boolean(), nullable=False),
@@ -328,6 +356,7 @@ def upgrade() -> None:
             ["api_app_id"], ["api_apps.id"], name=op.f("fk_signature_requests_api_app_id_api_apps"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signature_requests")),
+        sa.UniqueConstraint("bulk_send_job_id", "bulk_row", name="uq_signature_requests_bulk_row"),
         sa.UniqueConstraint("signature_request_id", name=op.f("uq_signature_requests_signature_request_id")),
     )
     with op.batch_alter_table("signature_requests", schema=None) as batch_op:
@@ -887,6 +916,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_dashboard_sessions_account_id"))
 
     op.drop_table("dashboard_sessions")
+    with op.batch_alter_table("bulk_send_jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_bulk_send_jobs_account_id_id")
+
+    op.drop_table("bulk_send_jobs")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_events_tag"))
         batch_op.drop_index(batch_op.f("ix_audit_events_signature_request_id"))
