@@ -104,6 +104,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(settings.effective_database_url)
         print("migrations applied")
         return 0
+    if args.command in ("serve", "worker"):
+        _operations(settings)
     if args.command == "serve":
         return _serve(settings, args.host, settings.port, migrate=not args.no_migrate, worker=not args.no_worker)
     if args.command == "worker":
@@ -113,6 +115,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "account" and args.account_command == "set-password":
         return _account_set_password(settings, args.email, args.password)
     return 2
+
+
+def _operations(settings: Settings) -> None:
+    """Metrics into the shared directory (PARAPH_METRICS_DIR), log lines as JSON (PARAPH_LOG_FORMAT)."""
+    from paraph.ops import logs, metrics
+
+    metrics.use_directory(settings.metrics_dir)
+    if settings.log_format == "json":
+        logs.use_json()
 
 
 def say(line: str) -> None:
@@ -206,6 +217,11 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
 
         upgrade(settings.effective_database_url)
     app = create_app(settings, run_worker=worker, warm_pdf_pool=True)
+    log_config = logredact.uvicorn_log_config()
+    if settings.log_format == "json":
+        from paraph.ops.logs import uvicorn_json
+
+        log_config = uvicorn_json(log_config)
     config = uvicorn.Config(
         app,
         host=host,
@@ -213,7 +229,7 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
         loop="uvloop",
         http="httptools",
         log_level="info",
-        log_config=logredact.uvicorn_log_config(),
+        log_config=log_config,
         timeout_graceful_shutdown=int(settings.callback_timeout) + 5,
     )
     server = uvicorn.Server(config)

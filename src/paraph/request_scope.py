@@ -13,6 +13,7 @@ from starlette.requests import Request
 from paraph.api_gate import AUTHENTICATED
 from paraph.auth import authenticate
 from paraph.models import Account, ApiKey
+from paraph.ops import context
 from paraph.runtime import Runtime
 
 T = TypeVar("T")
@@ -59,6 +60,7 @@ async def api_call(request: Request, fn: Callable[[ApiContext], T], *, write: bo
                 account = key.account
             else:
                 account, key = authenticate(session, rt.keys, authorization)
+            context.note(account_id=account.account_id)
             return fn(ApiContext(session, rt, account, key, ip, ua))
 
     return await to_thread.run_sync(run)
