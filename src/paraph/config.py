@@ -142,7 +142,8 @@ class Settings(BaseSettings):
     metrics_dir: Path | None = Field(
         default=None,
         description="A directory the Paraph processes of one host share for /metrics (paraph serve and paraph "
-        "worker summed); empty it before they start. Unset: /metrics shows its own process only.",
+        "worker summed); clear it when the host starts (a tmpfs such as /run). Unset: /metrics shows its own "
+        "process only.",
     )
 
     # Each validator's message names the expected form; the CLI prints it beside the variable's name.
