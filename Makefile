@@ -10,7 +10,7 @@ DATA_DIR ?= $(CURDIR)/var
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: run account test check lock upgrade bench-callbacks bench-documents bench-editor bench-finalize bench-templates bench-bulk system-test-deps clean
+.PHONY: run account test check lock upgrade bench-api bench-callbacks bench-documents bench-editor bench-finalize bench-templates bench-bulk system-test-deps clean
 
 $(UV): tools/uv-requirements.txt
 	$(PY) -m venv $(TOOLS)
@@ -75,6 +75,9 @@ bench-editor: $(VENV)/.dev-installed
 
 bench-finalize: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_finalize.py
+
+bench-api: $(VENV)/.dev-installed
+	$(BIN)/python bench/bench_api.py
 
 bench-templates: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_templates.py

@@ -18,10 +18,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paraph.auth import authenticate
 from paraph.errors import ApiError, ExceededRate
+from paraph.models import Account, ApiKey
 from paraph.runtime import Runtime
 from paraph.wire.responses import ApiJSONResponse
 
 API_PREFIXES = ("/v3", "/paraph/v1")
+#: Where the gate leaves the caller it authenticated, for ``request_scope.api_call`` (a read then needs no
+#: second lookup): ``(authorization header, account, api key)``, detached from the gate's session.
+AUTHENTICATED = "paraph.authenticated"
 DEFAULT_MAX_TRACKED = 100_000
 K = TypeVar("K", bound=Hashable)
 
@@ -67,10 +71,9 @@ class ApiGate:
         self.shown_limit = limit_per_hour or 100_000
         self.table: RateTable[int] = RateTable(max_tracked)
 
-    def _key_id(self, authorization: str | None) -> int:
+    def _authenticate(self, authorization: str | None) -> tuple[Account, ApiKey]:
         with self.runtime.unit_of_work(write=False) as session:
-            _account, key = authenticate(session, self.runtime.keys, authorization)
-            return key.id
+            return authenticate(session, self.runtime.keys, authorization)
 
     def _headers(self, remaining: int, reset: int) -> list[tuple[bytes, bytes]]:
         return [
@@ -95,12 +98,13 @@ class ApiGate:
         raw = dict(scope.get("headers") or []).get(b"authorization")
         authorization = raw.decode("latin-1") if raw is not None else None
         try:
-            key_id = await to_thread.run_sync(self._key_id, authorization)
+            account, key = await to_thread.run_sync(self._authenticate, authorization)
         except ApiError as err:
             reset = (int(time.time() // 3600) + 1) * 3600
             await self._refuse(err, self._headers(self.shown_limit, reset), scope, send)
             return
-        used, reset = self.table.hit(key_id)
+        scope[AUTHENTICATED] = (authorization, account, key)
+        used, reset = self.table.hit(key.id)
         headers = self._headers(self.shown_limit - used, reset)
         if self.limit and used > self.limit:
             await self._refuse(ExceededRate("Too many requests."), headers, scope, send)

@@ -23,6 +23,8 @@ from paraph.editor.endpoints import router as editor_router
 from paraph.embedded.endpoints import router as embedded_router
 from paraph.errors import ApiError, BadRequest, MethodNotSupported, NotFound
 from paraph.inspector.endpoints import router as inspector_router
+from paraph.ops.endpoints import router as ops_router
+from paraph.ops.telemetry import Telemetry
 from paraph.runtime import Runtime
 from paraph.signature_request.detect_endpoints import router as detect_router
 from paraph.signature_request.endpoints import public_router as signature_request_files_router
@@ -97,7 +99,8 @@ def create_app(
         limit_per_hour=rt.settings.rate_limit_per_hour,
         max_tracked=rt.settings.rate_limit_max_keys,
     )
-    app.add_middleware(StorableTextOnly)  # outermost: refuses NUL in a path or query before any lookup
+    app.add_middleware(StorableTextOnly)  # refuses NUL in a path or query before any lookup
+    app.add_middleware(Telemetry)  # outermost: the request id and the HTTP metrics cover every answer
     return app
 
 
@@ -105,6 +108,7 @@ def _include_routers(app: FastAPI) -> None:
     """Every router, in the order it is mounted: the first route that matches wins (within a router, literal
     paths such as /signature_request/list come before /{id}). No router registers background work; that is
     ``paraph.tasks``."""
+    app.include_router(ops_router)  # /healthz, /readyz, /metrics
     app.include_router(account_router, prefix="/v3")
     app.include_router(api_app_router, prefix="/v3")
     app.include_router(callbacks_router, prefix="/paraph/v1")

@@ -131,6 +131,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(settings.effective_database_url)
         print("migrations applied")
         return 0
+    if args.command in ("serve", "dev", "worker"):
+        _operations(settings)
     if args.command == "serve":
         return _serve(settings, args.host, settings.port, migrate=not args.no_migrate, worker=not args.no_worker)
     if args.command == "dev":
@@ -142,6 +144,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "account" and args.account_command == "set-password":
         return _account_set_password(settings, args.email, args.password)
     return 2
+
+
+def _operations(settings: Settings) -> None:
+    """Metrics into the shared directory (PARAPH_METRICS_DIR), log lines as JSON (PARAPH_LOG_FORMAT)."""
+    from paraph.ops import logs, metrics
+
+    metrics.use_directory(settings.metrics_dir)
+    if settings.log_format == "json":
+        logs.use_json()
 
 
 def say(line: str) -> None:
@@ -295,6 +306,11 @@ def _serve(
 
         upgrade(settings.effective_database_url)
     app = create_app(settings, run_worker=worker, warm_pdf_pool=warm_pdf_pool)
+    log_config = logredact.uvicorn_log_config()
+    if settings.log_format == "json":
+        from paraph.ops.logs import uvicorn_json
+
+        log_config = uvicorn_json(log_config)
     config = uvicorn.Config(
         app,
         host=host,
@@ -302,7 +318,7 @@ def _serve(
         loop="uvloop",
         http="httptools",
         log_level="info",
-        log_config=logredact.uvicorn_log_config(),
+        log_config=log_config,
         timeout_graceful_shutdown=int(settings.callback_timeout) + 5,
     )
 

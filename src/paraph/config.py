@@ -139,6 +139,22 @@ class Settings(BaseSettings):
     seal_pkcs12: Path | None = Field(default=None, description="PKCS#12 file sealing final documents.")
     seal_pkcs12_password: str | None = Field(default=None, description="Password of the PKCS#12 file.")
     workers: int = Field(default=1, description="Background worker loops `paraph serve` runs in-process.")
+    # Operations
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as text, or json: one JSON object per line with request_id, account_id and "
+        "signature_request_id where known.",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="If set, GET /metrics needs Authorization: Bearer <this token>; unset, /metrics is open.",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="A directory the Paraph processes of one host share for /metrics (paraph serve and paraph "
+        "worker summed); clear it when the host starts (a tmpfs such as /run). Unset: /metrics shows its own "
+        "process only.",
+    )
 
     # Each validator's message names the expected form; the CLI prints it beside the variable's name.
 

@@ -10,8 +10,10 @@ from anyio import to_thread
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
+from paraph.api_gate import AUTHENTICATED
 from paraph.auth import authenticate
 from paraph.models import Account, ApiKey
+from paraph.ops import context
 from paraph.runtime import Runtime
 
 T = TypeVar("T")
@@ -45,9 +47,20 @@ async def api_call(request: Request, fn: Callable[[ApiContext], T], *, write: bo
     ip = client_ip(request)
     ua = request.headers.get("user-agent")
 
+    # The API gate authenticated this caller a moment ago (see api_gate.AUTHENTICATED): a read takes that
+    # account and key into its own session as they are, without a second lookup; a write looks the key up
+    # again inside its transaction, so what it changes is read under the write lock.
+    gate = request.scope.get(AUTHENTICATED)
+    known = gate[1:] if gate is not None and not is_write and gate[0] == authorization else None
+
     def run() -> T:
         with rt.unit_of_work(write=is_write) as session:
-            account, key = authenticate(session, rt.keys, authorization)
+            if known is not None:
+                key = session.merge(known[1], load=False)  # its loaded account comes along (merge cascade)
+                account = key.account
+            else:
+                account, key = authenticate(session, rt.keys, authorization)
+            context.note(account_id=account.account_id)
             return fn(ApiContext(session, rt, account, key, ip, ua))
 
     return await to_thread.run_sync(run)

@@ -25,6 +25,7 @@ from anyio import to_thread
 from paraph.callbacks import delivery
 from paraph.callbacks.sender import AttemptResult, CallbackSender
 from paraph.callbacks.webhook_signature import encode_callback_json, standard_webhook_headers
+from paraph.ops import metrics
 from paraph.runtime import Runtime
 from paraph.worker.wakeup import until
 
@@ -275,6 +276,7 @@ class Dispatcher:
             try:
                 started = dt.datetime.now(dt.UTC)
                 result = await send_claimed(sender, c)
+                metrics.callback_attempt(result.ok, result.transient, result.latency_ms)
                 self._outcomes.append(delivery.Outcome(c, result, started))
                 self._flush.set()
             finally:

@@ -28,6 +28,7 @@ from paraph.mail.mailer import make_mailer
 from paraph.mail.messages import Letter, Recipient
 from paraph.models import Account, ApiApp, CallbackEndpoint, Job, SignatureRequest, Signer, SigningNotice
 from paraph.models.signature_request import SignerStatus
+from paraph.ops import metrics
 from paraph.runtime import Runtime
 from paraph.scope import Scope
 from paraph.signature_request import repository
@@ -167,7 +168,12 @@ def _single(kind: MailJob, build: Builder, tag: AuditTag | None) -> None:
             letter = build(session, rt, payload)
         if letter is None:
             return {"mailed": None}
-        make_mailer(rt.settings).send(messages.compose(letter, sender=rt.settings.mail_from))
+        try:
+            make_mailer(rt.settings).send(messages.compose(letter, sender=rt.settings.mail_from))
+        except Exception:
+            metrics.MAIL.labels("failed").inc()
+            raise
+        metrics.MAIL.labels("sent").inc()
         return {"mailed": letter.to.email}
 
     def record(scope: Scope, payload: dict[str, Any]) -> None:

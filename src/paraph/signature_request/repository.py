@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload, with_parent
@@ -10,10 +11,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from paraph.db import is_postgres
-from paraph.models import Account, RequestField, SignatureRequest, Signer, SignUrlToken
+from paraph.models import Account, Document, RequestField, SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import FilesState
 from paraph.signature_request.state import LISTED, RequestState, state_expression
 
+#: What the API's responses read besides the request's row: its account and app (joined), and its signers,
+#: documents and shown fields, loaded by :func:`_with_children`. Lists (expiry sweeps) load the same with
+#: ``_LOAD``.
 _LOAD = (
     joinedload(SignatureRequest.account),
     joinedload(SignatureRequest.api_app),
@@ -21,15 +25,42 @@ _LOAD = (
     selectinload(SignatureRequest.response_fields),
     selectinload(SignatureRequest.documents),
 )
+_JOINED = (joinedload(SignatureRequest.account), joinedload(SignatureRequest.api_app))
 
-
-#: What processing reads and writes: no fields (it is about to make them).
-_LOAD_FOR_PROCESSING = (
-    joinedload(SignatureRequest.account),
-    joinedload(SignatureRequest.api_app),
-    selectinload(SignatureRequest.signers),
-    selectinload(SignatureRequest.documents),
+# The collections, each read by one plain query per batch of requests instead of selectinload: the same rows in
+# the same order, for about half the ORM work per query (the read path's profile: selectinload builds and
+# caches a statement per load; these are built once).
+_SIGNERS = sa.select(Signer).where(Signer.signature_request_id.in_(sa.bindparam("ids", expanding=True)))
+_DOCUMENTS = sa.select(Document).where(Document.signature_request_id.in_(sa.bindparam("ids", expanding=True)))
+_RESPONSE_FIELDS = sa.select(RequestField).where(
+    RequestField.signature_request_id.in_(sa.bindparam("ids", expanding=True)),
+    sa.or_(RequestField.type.in_(["text-merge", "checkbox-merge"]), RequestField.filled_at.is_not(None)),
 )
+_CHILDREN = (
+    ("signers", _SIGNERS.order_by(Signer.signature_request_id, Signer.position)),
+    ("documents", _DOCUMENTS.order_by(Document.signature_request_id, Document.index)),
+    ("response_fields", _RESPONSE_FIELDS.order_by(RequestField.signature_request_id, RequestField.id)),
+)
+
+
+def _with_children(
+    session: Session, rows: list[SignatureRequest], *, for_processing: bool = False
+) -> list[SignatureRequest]:
+    """Load the collections of ``rows`` (signers, documents and, unless ``for_processing``, response_fields),
+    as selectinload would: each set as the committed value of its relationship. A request already in the
+    session keeps the collections it has."""
+    for name, statement in _CHILDREN:
+        if for_processing and name == "response_fields":
+            continue
+        todo = [sr for sr in rows if name not in sr.__dict__]
+        if not todo:
+            continue
+        found: dict[int, list[Any]] = {sr.id: [] for sr in todo}
+        for child in session.scalars(statement, {"ids": list(found)}):
+            found[child.signature_request_id].append(child)
+        for sr in todo:
+            set_committed_value(sr, name, found[sr.id])
+    return rows
 
 
 def _one(
@@ -38,7 +69,10 @@ def _one(
     q = sa.select(SignatureRequest).where(where)
     if lock and is_postgres(session):
         q = q.with_for_update(of=SignatureRequest)
-    return session.scalars(q.options(*(_LOAD_FOR_PROCESSING if for_processing else _LOAD))).first()
+    found = session.scalars(q.options(*_JOINED)).first()
+    if found is not None:
+        _with_children(session, [found], for_processing=for_processing)
+    return found
 
 
 def by_public_id(
@@ -107,9 +141,9 @@ def list_visible(
         .order_by(SignatureRequest.created_at.desc(), SignatureRequest.id.desc())
         .offset(offset)
         .limit(limit)
-        .options(*_LOAD)
+        .options(*_JOINED)
     )
-    return list(rows), total
+    return _with_children(session, list(rows)), total
 
 
 def signer_owned(session: Session, account: Account, signature_id: str) -> Signer | None:

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -29,6 +30,7 @@ from paraph.db import insert_many, utcnow
 from paraph.mail import tasks as mail_tasks
 from paraph.models import Document, RequestField, SignatureRequest
 from paraph.models.signature_request import FilesState, SignerStatus
+from paraph.ops import metrics
 from paraph.outbound.fetch import FetchError, FetchPolicy, fetch_blocking
 from paraph.pdf.fields import (
     FieldsError,
@@ -200,10 +202,16 @@ def prepare(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
 def prepare_documents(rt: Runtime, plan: DocumentsPlan) -> Prepared:
     """The whole PDF side of processing (no transaction): fetch, process, place fields, the signature page,
     the merged PDF; a failure comes back in ``Prepared.failure``. Templates process their documents here too."""
+    started = time.perf_counter()
+    outcome = "failed"
     try:
-        return _prepare(rt, plan)
+        prepared = _prepare(rt, plan)
+        outcome = "ok" if prepared.failure is None else "failed"
+        return prepared
     except _Failed as exc:
         return Prepared(failure=exc.failure, docs=plan.docs)
+    finally:
+        metrics.DOCUMENT_SECONDS.labels(outcome).observe(time.perf_counter() - started)
 
 
 def _fetch(rt: Runtime, plan: DocumentsPlan) -> None:

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from anyio import to_thread
 
+from paraph.ops import metrics
 from paraph.runtime import Runtime
 from paraph.scope import Scope
 from paraph.worker import periodic, queue
@@ -156,19 +157,23 @@ class JobLoops:
         job = claimed[0]
         with self._running_lock:
             self._running.add(job.id)
+        outcome = "ok"
         try:
             job = queue.prepare(self.rt, job)
             with self.rt.unit_of_work() as session:
                 queue.run(Scope.of(session, self.rt), job)
         except queue.LeaseLost:
+            outcome = "lease_lost"
             log.warning("job %s (%s) lost its lease to another worker; its work here is rolled back", job.id, job.kind)
         except Exception as exc:
+            outcome = "failed"
             log.exception("job %s (%s) failed", job.id, job.kind)
             with self.rt.unit_of_work() as session:
                 queue.failed(session, job, exc)
         finally:
             with self._running_lock:
                 self._running.discard(job.id)
+            metrics.JOBS.labels(job.kind, outcome).inc()
         return True
 
     async def _renew_loop(self) -> None:
