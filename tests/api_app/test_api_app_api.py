@@ -53,6 +53,24 @@ def test_it_gets_lists_updates_and_deletes(sdk: Any) -> None:
     assert err.value.status == 404
 
 
+def test_an_oauth_object_without_a_callback_url_leaves_the_app_without_oauth(sdk: Any) -> None:
+    """OAuth without a callback URL (an empty object, or no scopes) is no OAuth: the response says ``oauth: null``,
+    never an object whose ``callback_url`` is null, which the spec (and so the SDK's models) does not allow."""
+    api = dropbox_sign.ApiAppApi(sdk)
+    app = api.api_app_create(
+        models.ApiAppCreateRequest(name="NoOAuth", domains=["example.com"], oauth=models.SubOAuth(scopes=[]))
+    ).api_app
+    assert app.oauth is None
+    configured = api.api_app_update(
+        app.client_id,
+        models.ApiAppUpdateRequest(oauth=models.SubOAuth(callback_url="https://example.com/oauth", scopes=[])),
+    ).api_app
+    assert configured.oauth.callback_url == "https://example.com/oauth"
+    cleared = api.api_app_update(app.client_id, models.ApiAppUpdateRequest(oauth=models.SubOAuth())).api_app
+    assert cleared.oauth is None
+    assert [a.oauth for a in api.api_app_list().api_apps] == [None]
+
+
 def test_it_hides_apps_of_other_accounts(server: Server, sdk: Any) -> None:
     app = create(sdk)
     other = make_account(server.runtime)

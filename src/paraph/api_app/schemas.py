@@ -198,7 +198,7 @@ def serialize_api_app(app: ApiApp) -> dict[str, Any]:
                 "secret": app.client_secret,
                 "charges_users": False,
             }
-            if app.oauth
+            if app.oauth and app.oauth.get("callback_url")
             else None
         ),
         "options": {"can_insert_everywhere": bool((app.options or {}).get("can_insert_everywhere", False))},

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from paraph import audit
 from paraph.api_app import repository
-from paraph.api_app.schemas import ApiAppCreateRequest, ApiAppUpdateRequest
+from paraph.api_app.schemas import ApiAppCreateRequest, ApiAppUpdateRequest, SubOAuth
 from paraph.audit import AuditTag
 from paraph.callbacks import targets as callback_targets
 from paraph.db import utcnow
@@ -23,7 +25,7 @@ def create(session: Session, account: Account, req: ApiAppCreateRequest) -> ApiA
         name=req.name,
         domains=req.domains,
         client_secret=new_hex_id(16),
-        oauth=req.oauth.model_dump() if req.oauth else None,
+        oauth=_oauth(req.oauth),
         options=req.options.model_dump() if req.options else None,
         white_labeling_options=(
             wl.model_dump(exclude_none=True, exclude={"reset_to_default"}) if wl and not wl.reset_to_default else None
@@ -53,7 +55,7 @@ def update(session: Session, account: Account, client_id: str, req: ApiAppUpdate
     if req.domains is not None:
         app.domains = req.domains
     if req.oauth is not None:
-        app.oauth = req.oauth.model_dump()
+        app.oauth = _oauth(req.oauth)
     if req.options is not None:
         app.options = req.options.model_dump()
     wl = req.white_labeling_options
@@ -74,3 +76,10 @@ def delete(session: Session, account: Account, client_id: str) -> None:
     app = get(session, account, client_id)
     app.deleted_at = utcnow()
     audit.record(session, AuditTag.API_API_APP_DELETED, account_id=account.id, data={"client_id": app.client_id})
+
+
+def _oauth(oauth: SubOAuth | None) -> dict[str, Any] | None:
+    """OAuth is configured by its callback URL: an ``oauth`` object without one (scopes need one, so it has none
+    either) leaves the app without OAuth, and the response says ``null`` rather than a ``callback_url`` of null,
+    which Dropbox Sign's schema does not allow."""
+    return oauth.model_dump() if oauth is not None and oauth.callback_url else None
