@@ -195,6 +195,7 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
     import uvicorn
 
     from paraph.app import create_app
+    from paraph.pdf.convert import find_office
 
     try:
         sock = bind(host, port)
@@ -220,6 +221,9 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool, worker: b
     shown = "127.0.0.1" if host in ("", "0.0.0.0") else f"[{host}]" if ":" in host else host  # noqa: S104
     say(f"dashboard: http://{shown}:{port}/dashboard")
     say(f"create an account: {account_command(settings)}")
+    office = find_office()
+    if isinstance(office, str):
+        say(f"office files (Word, Excel, PowerPoint, OpenDocument, RTF, HTML, text) will get file_error: {office}")
     # uvicorn drains on SIGINT/SIGTERM, then raises the signal again for the handler it found: a quiet one,
     # so Ctrl+C and `kill` end with exit code 0 instead of a KeyboardInterrupt traceback.
     for sig in (signal.SIGINT, signal.SIGTERM):
