@@ -46,7 +46,11 @@ _ODF_TYPES: dict[bytes, OfficeKind] = {
     b"application/vnd.oasis.opendocument.spreadsheet": "ods",
     b"application/vnd.oasis.opendocument.presentation": "odp",
 }
-_HTML_START = re.compile(rb"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE | re.DOTALL)
+#: A text is HTML when it starts (after blanks and comments) with a document's or a common element's tag.
+_HTML_START = re.compile(
+    rb"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title|style|div|p|table|h[1-6]|ul|ol|span|section)[\s/>]",
+    re.IGNORECASE | re.DOTALL,
+)
 #: A zipped office file may inflate to at most this many bytes, and each part to this many times its
 #: compressed size (a zip bomb declares gigabytes in a few kilobytes: refused before LibreOffice reads it).
 MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
@@ -102,13 +106,20 @@ def _damaged_zip_kind(data: bytes) -> OfficeKind | None:
     """A zip too damaged to list (truncated, say) still names its first parts in their local headers: an office
     file by those names (its conversion then fails as damaged), None otherwise."""
     head = data[:65536]
-    if b"[Content_Types].xml" in head:
-        for part, kind in _OOXML_PARTS.items():
-            if part.split("/")[0].encode() + b"/" in head:
-                return kind
-    for mimetype, kind in _ODF_TYPES.items():
-        if head[30:200].find(mimetype) >= 0:
+    names: list[bytes] = []
+    at = 0
+    while (at := head.find(_ZIP_MAGIC, at)) >= 0 and len(names) < 64:
+        size = int.from_bytes(head[at + 26 : at + 28], "little")
+        names.append(head[at + 30 : at + 30 + size])
+        at += 4
+    for part, kind in _OOXML_PARTS.items():
+        folder = part.split("/")[0].encode() + b"/"
+        if any(name.startswith(folder) for name in names):
             return kind
+    if names[:1] == [b"mimetype"]:
+        for mimetype, kind in _ODF_TYPES.items():
+            if mimetype in head[:200]:
+                return kind
     return None
 
 
