@@ -10,7 +10,7 @@ DATA_DIR ?= $(CURDIR)/var
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: run account test check lock upgrade bench-callbacks bench-documents bench-finalize bench-templates system-test-deps clean
+.PHONY: run account test check lock upgrade bench-callbacks bench-documents bench-finalize bench-templates bench-convert system-test-deps clean
 
 $(UV): tools/uv-requirements.txt
 	$(PY) -m venv $(TOOLS)
@@ -75,6 +75,9 @@ bench-finalize: $(VENV)/.dev-installed
 
 bench-templates: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_templates.py
+
+bench-convert: $(VENV)/.dev-installed
+	$(BIN)/python bench/bench_convert.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules var

@@ -234,8 +234,8 @@ class Converter:
 
         Raises ConversionUnavailable (LibreOffice missing or not starting) or ConversionFailed."""
         with self._lock:
+            bridge = self._ready(timeout)  # a start has its own limit: the time limit is the conversion's
             started = time.monotonic()
-            bridge = self._ready(timeout)
             workdir = bridge.workdir
             token = uuid.uuid4().hex
             source = workdir / f"in-{token}.{_EXTENSIONS.get(kind, kind)}"
