@@ -7,6 +7,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +45,13 @@ def group(pgid: int) -> list[tuple[int, str, str]]:
         if int(pgrp) == pgid and state != "Z":
             found.append((int(entry.name), state, command))
     return found
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
 
 
 def text_of(pdf: bytes) -> str:
@@ -92,3 +102,18 @@ def test_office_files_say_libreoffice_is_not_installed_when_it_is_not(monkeypatc
         convert.office_to_pdf(office_files.docx(["x"]), "docx", name="deal.docx", timeout=60, max_pages=5)
     assert "'deal.docx' (Word) could not be converted to PDF: LibreOffice is not installed" in caught.value.message
     assert "apt-get install libreoffice-writer-nogui" in caught.value.message
+
+
+def test_a_new_converter_removes_the_work_folders_of_dead_pdf_processes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A PDF process killed at its time limit never cleans up: the next converter to start does."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"paraph-office-{_dead_pid()}-abc"
+    alive = tmp_path / f"paraph-office-{os.getpid()}-abc"
+    other = tmp_path / "paraph-office-notes"
+    for folder in (dead, alive, other):
+        (folder / "profile").mkdir(parents=True)
+    convert._sweep_orphans()
+    assert not dead.exists()
+    assert alive.exists() and other.exists()

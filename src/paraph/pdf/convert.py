@@ -44,6 +44,7 @@ _NOBODY = 65534
 #: Debian's packages (README: Office files).
 INSTALL = "libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui python3-uno"
 _BRIDGE = Path(__file__).with_name("office_bridge.py")
+_WORKDIR_PREFIX = "paraph-office-"
 #: LibreOffice settings of the converter's profile: no macros whatever their source, no linked content loaded
 #: from outside the document, no locking, backups, autosave, update checks or spelling (nothing to write or
 #: fetch). (path, property, value)
@@ -138,6 +139,8 @@ class _Bridge:
         }
         if office.python.parent == office.soffice_bin.parent:
             env["PYTHONPATH"] = str(office.soffice_bin.parent)
+        self.log_path = workdir / "converter.log"  # what the bridge and LibreOffice say, for a crash's report
+        self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603 - our own program and paths, no shell
             [
                 str(office.python),
@@ -149,7 +152,7 @@ class _Bridge:
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log,
             cwd=workdir,
             env=env,
             start_new_session=True,  # killed as a group: the bridge and soffice.bin
@@ -183,11 +186,27 @@ class _Bridge:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
-        for stream in (self._stdin, self._stdout):
+        for stream in (self._stdin, self._stdout, self._log):
             try:
                 stream.close()
             except OSError:
                 pass
+
+
+def _sweep_orphans() -> None:
+    """Remove the work folders (profile, files) of converters whose PDF process is gone: a process killed at its
+    time limit never runs its exit handlers. Only folders this user (or, as root, ``nobody``) owns."""
+    owners = {os.geteuid(), _NOBODY} if os.geteuid() == 0 else {os.geteuid()}
+    for folder in Path(tempfile.gettempdir()).glob(f"{_WORKDIR_PREFIX}*-*"):
+        pid = folder.name[len(_WORKDIR_PREFIX) :].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid not in owners:
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # alive (another user's process), or already gone
+            continue
 
 
 def _give_away(*paths: Path) -> None:
@@ -214,7 +233,8 @@ class Converter:
         if self._bridge is not None and self._bridge.process.poll() is None:
             return self._bridge
         if self._workdir is None:
-            self._workdir = Path(tempfile.mkdtemp(prefix="paraph-office-"))
+            _sweep_orphans()
+            self._workdir = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-"))
             _give_away(self._workdir)
             atexit.register(shutil.rmtree, self._workdir, True)
         bridge = _Bridge(self._office, self._workdir)
@@ -240,7 +260,12 @@ class Converter:
             token = uuid.uuid4().hex
             source = workdir / f"in-{token}.{_EXTENSIONS.get(kind, kind)}"
             target = workdir / f"out-{token}.pdf"
-            request: dict[str, Any] = {"source": str(source), "target": str(target), "pages": max_pages + 1}
+            request: dict[str, Any] = {
+                "source": str(source),
+                "target": str(target),
+                "pages": max_pages + 1,
+                "timeout": timeout,  # for messages only: the time is kept here
+            }
             if kind == "text":
                 data = text_as_utf8(data)
                 request.update(filter="Text (encoded)", filter_options="UTF8,LF,,,")
@@ -249,36 +274,58 @@ class Converter:
             source.write_bytes(data)
             _give_away(source)
             try:
-                if not bridge.send(request):
-                    self._lost()
-                    raise ConversionFailed("the converter stopped unexpectedly")
-                reply = bridge.read(max(0.0, timeout - (time.monotonic() - started)))
-                if reply is None:
-                    late = bridge.process.poll() is None
-                    self._lost()
-                    if late:
-                        raise ConversionFailed(f"it took longer than {timeout:g} seconds to convert")
-                    raise ConversionFailed("the converter crashed on it")
-                if reply.get("ok"):
+                for attempt in range(2):
                     try:
-                        return target.read_bytes()
-                    except OSError:
-                        raise ConversionFailed("the converter produced no PDF") from None
-                if reply.get("error") == "password":
-                    raise ConversionFailed("it is password-protected; remove the password and upload it again")
-                raise ConversionFailed("it is damaged or not a valid file of its kind")
+                        return self._attempt(bridge, request, target, timeout - (time.monotonic() - started))
+                    except _Crashed:
+                        # LibreOffice died on the file: once more with a new one (it may have died of
+                        # something else); a file it dies on twice is refused.
+                        if attempt == 1 or time.monotonic() - started >= timeout:
+                            raise ConversionFailed("the converter crashed on it") from None
+                        bridge = self._ready(timeout)
+                raise AssertionError("unreachable")
             finally:
                 source.unlink(missing_ok=True)
                 target.unlink(missing_ok=True)
 
-    def _lost(self) -> None:
+    def _attempt(self, bridge: _Bridge, request: dict[str, Any], target: Path, timeout: float) -> bytes:
+        if not bridge.send(request):
+            self._lost()
+            raise _Crashed
+        reply = bridge.read(max(0.0, timeout))
+        if reply is None:
+            late = bridge.process.poll() is None
+            self._lost(report=True)
+            if late:
+                raise ConversionFailed(f"it took longer than {request['timeout']:g} seconds to convert")
+            raise _Crashed
+        if reply.get("ok"):
+            try:
+                return target.read_bytes()
+            except OSError:
+                raise ConversionFailed("the converter produced no PDF") from None
+        if reply.get("error") == "password":
+            raise ConversionFailed("it is password-protected; remove the password and upload it again")
+        raise ConversionFailed("it is damaged or not a valid file of its kind")
+
+    def _lost(self, *, report: bool = False) -> None:
         if self._bridge is not None:
             self._bridge.kill()
+            if report:
+                try:
+                    said = self._bridge.log_path.read_bytes()[-2000:].decode("utf-8", "replace").strip()
+                except OSError:
+                    said = ""
+                log.warning("a LibreOffice converter was killed or died; it said: %s", said or "nothing")
             self._bridge = None
 
     def close(self) -> None:
         with self._lock:
             self._lost()
+
+
+class _Crashed(Exception):
+    pass
 
 
 class ConversionUnavailable(Exception):
