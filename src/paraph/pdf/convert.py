@@ -6,7 +6,7 @@ LibreOffice's ``uno`` module, holding one headless ``soffice.bin`` with its own 
 off, links never updated, untrusted links blocked), its own network namespace where the platform allows it,
 and the ``nobody`` user when started as root. A conversion has ``PARAPH_CONVERT_TIMEOUT`` seconds; a late or
 crashed converter is killed (its whole session) and started again for the next file. Starting one costs
-about a second; a warm one converts a page of text in tens of milliseconds (docs/benchmarks.md).
+a few seconds; a warm one converts a page of text in tens of milliseconds (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from paraph.pdf.sniff import OfficeKind, check_zip_bomb, is_encrypted_ooxml, tex
 
 log = logging.getLogger(__name__)
 
-CONVERT_TIMEOUT_SECONDS = 60.0
 #: How long a converter may take to start (LibreOffice writes a new profile on its first start).
 START_TIMEOUT_SECONDS = 60.0
 #: A text file is refused before conversion when it has more lines than this many per allowed page (no page of
@@ -137,8 +136,6 @@ class _Bridge:
             "SAL_USE_VCLPLUGIN": "svp",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        if office.python.parent == office.soffice_bin.parent:
-            env["PYTHONPATH"] = str(office.soffice_bin.parent)
         self.log_path = workdir / "converter.log"  # what the bridge and LibreOffice say, for a crash's report
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603 - our own program and paths, no shell

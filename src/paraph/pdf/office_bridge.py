@@ -74,6 +74,7 @@ def _start_office(soffice_bin: str, profile_url: str, pipe: str) -> subprocess.P
 
 
 def _connect(soffice_bin: str, profile_url: str, pipe: str) -> tuple[subprocess.Popen[bytes], Any]:
+    sys.path.append(os.path.dirname(soffice_bin))  # LibreOffice's own builds keep uno.py beside soffice.bin
     import uno  # type: ignore[import-not-found]  # only the Python with LibreOffice's bridge has it
     from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
 
