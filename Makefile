@@ -10,7 +10,7 @@ DATA_DIR ?= $(CURDIR)/var
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: run account test check lock upgrade bench-api bench-callbacks bench-documents bench-editor bench-finalize bench-templates bench-bulk system-test-deps clean
+.PHONY: run account test check lock upgrade bench-api bench-callbacks bench-convert bench-documents bench-editor bench-finalize bench-templates bench-bulk system-test-deps clean
 
 $(UV): tools/uv-requirements.txt
 	$(PY) -m venv $(TOOLS)
@@ -84,6 +84,9 @@ bench-templates: $(VENV)/.dev-installed
 
 bench-bulk: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_bulk.py
+
+bench-convert: $(VENV)/.dev-installed
+	$(BIN)/python bench/bench_convert.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules var

@@ -294,6 +294,7 @@ def _serve(
     import uvicorn
 
     from paraph.app import create_app
+    from paraph.pdf.convert import find_office
 
     if sock is None:
         try:
@@ -335,6 +336,9 @@ def _serve(
     say(f"dashboard: http://{shown}:{port}/dashboard")
     if on_started is None:
         say(f"create an account: {account_command(settings)}")
+    office = find_office()
+    if isinstance(office, str):
+        say(f"office files (Word, Excel, PowerPoint, OpenDocument, RTF, HTML, text) will get file_error: {office}")
     # uvicorn drains on SIGINT/SIGTERM, then raises the signal again for the handler it found: a quiet one,
     # so Ctrl+C and `kill` end with exit code 0 instead of a KeyboardInterrupt traceback.
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -114,6 +114,12 @@ class Settings(BaseSettings):
         description="Seconds one PDF task (checking, rendering, detecting, sealing) may run before its process is"
         " killed and replaced; the document gets file_error.",
     )
+    convert_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds LibreOffice may take to convert one office, HTML or text file to PDF before it is killed"
+        " and replaced; the document gets file_error.",
+    )
     pdf_memory_mb: int = Field(
         default=1024,
         ge=0,

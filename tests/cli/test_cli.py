@@ -185,8 +185,8 @@ def test_it_is_one_line_when_the_database_is_unreachable(tmp_path: Path) -> None
         assert "secret" not in done.stderr
 
 
-def _serve(tmp_path: Path, db_url: str, port: int) -> subprocess.Popen[str]:
-    env = paraph_env(tmp_path, db_url)
+def _serve(tmp_path: Path, db_url: str, port: int, **extra: str) -> subprocess.Popen[str]:
+    env = paraph_env(tmp_path, db_url, **extra)
     return subprocess.Popen(
         [sys.executable, "-m", "paraph.cli", "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -213,7 +213,9 @@ def _wait_until_up(proc: subprocess.Popen[str], port: int) -> None:
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_it_stops_cleanly_on_ctrl_c_and_sigterm(db_url: str, tmp_path: Path, how: str) -> None:
     port = free_port()
-    proc = _serve(tmp_path, db_url, port)
+    # Started once without LibreOffice on its PATH: it says so, once (office files will get file_error).
+    hidden = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not Path(p, "soffice").exists())
+    proc = _serve(tmp_path, db_url, port, **({"PATH": hidden} if how == "ctrl-c" else {}))
     try:
         _wait_until_up(proc, port)
         if how == "ctrl-c":
@@ -230,3 +232,4 @@ def test_it_stops_cleanly_on_ctrl_c_and_sigterm(db_url: str, tmp_path: Path, how
     assert f"paraph: dashboard: http://127.0.0.1:{port}/dashboard" in stderr
     assert f"PARAPH_DATA_DIR={(tmp_path / 'var').resolve()} " in stderr
     assert "account create you@example.com --password" in stderr
+    assert stderr.count("LibreOffice is not installed") == (1 if how == "ctrl-c" else 0), stderr

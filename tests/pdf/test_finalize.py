@@ -258,12 +258,14 @@ def test_it_lists_every_signer_event_with_time_ip_and_user_agent() -> None:
 
 def test_it_states_every_hash_and_the_request_id_on_one_line() -> None:
     originals = [hashlib.sha256(b"one").hexdigest(), hashlib.sha256(b"two").hexdigest()]
-    pdf = audit_trail_pdf(trail(original_sha256=originals), FINAL_SHA)
+    names = ["Master agreement.docx", "annex.pdf"]  # a converted Word file keeps its name and hash
+    pdf = audit_trail_pdf(trail(original_sha256=originals, original_names=names), FINAL_SHA)
 
     for texts in (page_texts(pdf), pdfium_texts(pdf)):
         lines = list(lines_of(texts))
         for whole in [*originals, FINAL_SHA, "fa5c8a0b0f492d768749333ad6fcc214c111e967"]:
             assert any(whole in line for line in lines), whole
+        assert any("Master agreement.docx" in line for line in lines)
 
 
 def test_it_never_splits_an_overlong_email_or_identifier() -> None:

@@ -12,7 +12,8 @@ from PIL import Image
 
 from paraph.pdf import sniff as sniff_module
 from paraph.pdf.model import DocumentError, DocumentErrorKind
-from paraph.pdf.sniff import sniff, to_pdf
+from paraph.pdf.sniff import check_zip_bomb, is_encrypted_ooxml, sniff, to_pdf
+from tests import office_files
 
 from .conftest import jpeg_image, png_image
 
@@ -23,9 +24,9 @@ def test_it_recognises_files_by_magic_bytes(simple_pdf: bytes) -> None:
     assert sniff(png_image()) == "png"
     assert sniff(jpeg_image()) == "jpeg"
     assert sniff(b"") is None
-    assert sniff(b"PK\x03\x04 a docx") is None
-    assert sniff(b"GIF89a") is None
-    assert sniff(b"x" * 2000 + b"%PDF-1.4") is None
+    assert sniff(b"PK\x03\x04 a docx") is None  # a zip, but no office file's parts
+    assert sniff(b"GIF89a\x01\x00\x01\x00\x80\x00\x00") is None
+    assert sniff(b"x" * 2000 + b"%PDF-1.4") == "text"  # no PDF header where readers look: text
 
 
 def test_it_passes_pdfs_through_untouched(simple_pdf: bytes) -> None:
@@ -82,6 +83,7 @@ def test_it_converts_images_of_any_mode(mode: str) -> None:
     [
         (b"", "empty"),
         (b"PK\x03\x04 a word document", "not a PDF, PNG or JPEG"),
+        (b"{\\rtf1 converted before, by paraph.pdf.convert}", "not a PDF, PNG or JPEG"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "damaged"),
         (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "damaged"),
     ],
@@ -109,3 +111,32 @@ def test_it_refuses_an_image_bomb_from_its_header_alone() -> None:
     with pytest.raises(DocumentError) as caught:
         to_pdf(bomb)
     assert caught.value.kind is DocumentErrorKind.FILE and "too large" in caught.value.message
+
+
+def test_it_recognises_office_files_by_their_content_not_their_name() -> None:
+    kinds = {name: sniff(data) for name, data in office_files.good_corpus().items()}
+    assert kinds == {
+        "contract.docx": "docx",
+        "figures.xlsx": "xlsx",
+        "slides.pptx": "pptx",
+        "letter.odt": "odt",
+        "memo.rtf": "rtf",
+        "notes.txt": "text",
+        "page.html": "html",
+    }
+    assert sniff(office_files.password_docx()) == "ole"  # what Word, Excel and PowerPoint 97-2003 files are too
+    assert is_encrypted_ooxml(office_files.password_docx())
+    assert sniff(office_files.corrupt_xlsx()) == "xlsx"  # cut in half: still an Excel file, a damaged one
+    assert sniff("Grüße\r\n".encode("utf-16")) == "text"
+    assert sniff(b"  <!-- hi -->\n<HTML><p>x</p>") == "html"
+    assert sniff(b"<p>a fragment</p>") == "html"
+    assert sniff(b"<?xml version='1.0'?><p/>") == "text"
+    assert sniff(b"<paraph> is not a tag of HTML") == "text"
+    assert sniff(b"PK\x03\x04" + bytes(200)) is None  # a zip, but not an office file
+    assert sniff(b"text with a NUL\x00 byte") is None
+
+
+def test_it_refuses_zip_bombs_before_any_converter_sees_them() -> None:
+    with pytest.raises(DocumentError, match="zip bomb"):
+        check_zip_bomb(office_files.zip_bomb_docx())
+    check_zip_bomb(office_files.docx(["fine"]))

@@ -86,7 +86,7 @@ def test_it_answers_400_for_the_files_of_a_failed_request(
     server: Server, sdk: Any, receiver: Receiver, account: AccountInfo
 ) -> None:
     listen(sdk, receiver)
-    created = send(sdk, files=[b"not a pdf at all"]).signature_request
+    created = send(sdk, files=[b"\x00\x01 not a pdf, not text either"]).signature_request
     wait_event(receiver, "file_error", created.signature_request_id)
     resp = call(server, "GET", f"/signature_request/files/{created.signature_request_id}", account.api_key)
     assert resp.status == 400

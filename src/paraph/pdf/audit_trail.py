@@ -43,6 +43,8 @@ class AuditTrail:
     signers: list[AuditSigner]
     other_entries: list[AuditEntry]  # events not tied to a signer: sent, completed, ...
     test_mode: bool
+    #: The uploaded files' names, beside their hashes (a converted Word file keeps its name and hash here).
+    original_names: list[str] = field(default_factory=list)
 
 
 _ACTIONS = {
@@ -77,6 +79,9 @@ def audit_trail_pdf(trail: AuditTrail, final_content_sha256: str, *, final_conte
     doc.gap(6)
     doc.heading("Documents", 12)
     for i, sha in enumerate(trail.original_sha256, start=1):
+        name = trail.original_names[i - 1] if i <= len(trail.original_names) else ""
+        if name:
+            doc.labelled(f"Document {i}: ", name, breakable=True)
         doc.labelled(f"Document {i} SHA-256: ", sha, mono=True)
     doc.labelled("Final content SHA-256: ", final_content_sha256, mono=True)
     where = (
@@ -85,7 +90,8 @@ def audit_trail_pdf(trail: AuditTrail, final_content_sha256: str, *, final_conte
         else "the first revision of this PDF file"
     )
     doc.paragraph(
-        "Document hashes are of the files as uploaded. The final content is the signed document with every "
+        "Document hashes are of the files as uploaded (an office, HTML or text file before its conversion to PDF,"
+        " which is what was signed). The final content is the signed document with every "
         f"entered value, before this audit trail: {where}. The whole file is sealed with a PAdES signature.",
         size=8,
     )

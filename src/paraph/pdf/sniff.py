@@ -7,8 +7,10 @@ its file name can be trusted, so the first bytes decide what a file is.
 from __future__ import annotations
 
 import io
+import re
 import warnings
-from typing import Literal
+import zipfile
+from typing import Literal, get_args
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from reportlab.lib.pagesizes import letter
@@ -17,7 +19,9 @@ from reportlab.pdfgen import canvas
 
 from paraph.pdf.model import DocumentError, DocumentErrorKind
 
-FileKind = Literal["pdf", "png", "jpeg"]
+OfficeKind = Literal["ole", "docx", "xlsx", "pptx", "odt", "ods", "odp", "rtf", "html", "text"]
+FileKind = Literal["pdf", "png", "jpeg"] | OfficeKind
+OFFICE_KINDS: frozenset[str] = frozenset(get_args(OfficeKind))
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
@@ -30,15 +34,150 @@ MAX_IMAGE_PIXELS = 40_000_000
 _PAGE_MARGIN = 18.0
 
 
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word, Excel, PowerPoint 97-2003; encrypted OOXML
+_ZIP_MAGIC = b"PK\x03\x04"
+_OOXML_PARTS: dict[str, OfficeKind] = {
+    "word/document.xml": "docx",
+    "xl/workbook.xml": "xlsx",
+    "ppt/presentation.xml": "pptx",
+}
+_ODF_TYPES: dict[bytes, OfficeKind] = {
+    b"application/vnd.oasis.opendocument.text": "odt",
+    b"application/vnd.oasis.opendocument.spreadsheet": "ods",
+    b"application/vnd.oasis.opendocument.presentation": "odp",
+}
+#: A text is HTML when it starts (after blanks and comments) with a document's or a common element's tag.
+_HTML_START = re.compile(
+    rb"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title|style|div|p|table|h[1-6]|ul|ol|span|section)[\s/>]",
+    re.IGNORECASE | re.DOTALL,
+)
+#: A zipped office file may inflate to at most this many bytes, and each part to this many times its
+#: compressed size (a zip bomb declares gigabytes in a few kilobytes: refused before LibreOffice reads it).
+MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+MAX_ZIP_ENTRIES = 10_000
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
 def sniff(data: bytes) -> FileKind | None:
-    """What ``data`` is, judged by its magic bytes, or None when it is none of the accepted kinds."""
+    """What ``data`` is, judged by its content (magic bytes, the parts of a zip, the start of a text), or None
+    when it is none of the accepted kinds. The file name is never consulted."""
+    if not data:
+        return None
     if data.startswith(_PNG_MAGIC):
         return "png"
     if data.startswith(_JPEG_MAGIC):
         return "jpeg"
     if b"%PDF-" in data[:_PDF_HEADER_WINDOW]:
         return "pdf"
+    if data.startswith(_OLE_MAGIC):
+        return "ole"
+    if data.startswith(_ZIP_MAGIC):
+        return _zip_kind(data)
+    if data.lstrip()[:5] == b"{\\rtf":
+        return "rtf"
+    text = _decode_text(data)
+    if text is None:
+        return None
+    if _HTML_START.match(text[:4096].encode("utf-8", "replace")):
+        return "html"
+    return "text"
+
+
+def _zip_kind(data: bytes) -> OfficeKind | None:
+    """OOXML by its main part, ODF by its ``mimetype`` entry; None for any other zip (or a damaged one)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                mimetype = archive.read("mimetype").strip()  # stored, a few bytes (checked below)
+                return _ODF_TYPES.get(mimetype[:64]) if archive.getinfo("mimetype").file_size < 128 else None
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
+        return _damaged_zip_kind(data)
+    if "[Content_Types].xml" not in names:
+        return None
+    for part, kind in _OOXML_PARTS.items():
+        if part in names:
+            return kind
     return None
+
+
+def _damaged_zip_kind(data: bytes) -> OfficeKind | None:
+    """A zip too damaged to list (truncated, say) still names its first parts in their local headers: an office
+    file by those names (its conversion then fails as damaged), None otherwise."""
+    head = data[:65536]
+    names: list[bytes] = []
+    at = 0
+    while (at := head.find(_ZIP_MAGIC, at)) >= 0 and len(names) < 64:
+        size = int.from_bytes(head[at + 26 : at + 28], "little")
+        names.append(head[at + 30 : at + 30 + size])
+        at += 4
+    for part, kind in _OOXML_PARTS.items():
+        folder = part.split("/")[0].encode() + b"/"
+        if any(name.startswith(folder) for name in names):
+            return kind
+    if names[:1] == [b"mimetype"]:
+        for mimetype, kind in _ODF_TYPES.items():
+            if mimetype in head[:200]:
+                return kind
+    return None
+
+
+def is_encrypted_ooxml(data: bytes) -> bool:
+    """A password-protected Word, Excel or PowerPoint file: an OLE compound file holding an encrypted package."""
+    return data.startswith(_OLE_MAGIC) and "EncryptedPackage".encode("utf-16-le") in data
+
+
+def check_zip_bomb(data: bytes) -> None:
+    """Refuse a zipped office file whose parts would inflate past the limits (DocumentError FILE)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DocumentError(DocumentErrorKind.FILE, "it is damaged (not a readable zip archive)") from exc
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+            raise DocumentError(DocumentErrorKind.FILE, "its parts inflate to far more than their size (a zip bomb)")
+    if len(infos) > MAX_ZIP_ENTRIES or total > MAX_UNZIPPED_BYTES:
+        raise DocumentError(
+            DocumentErrorKind.FILE,
+            f"it unpacks to more than {MAX_UNZIPPED_BYTES // (1024 * 1024)} MiB or {MAX_ZIP_ENTRIES:,} parts",
+        )
+
+
+def _decode_text(data: bytes) -> str | None:
+    """The file as text when it reads as text: UTF-8 or UTF-16 with a byte order mark, UTF-8, or Windows-1252
+    without control characters; None for binary data."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return text if _looks_like_text(text) else None
+    if b"\x00" in data:
+        return None
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return text if _looks_like_text(text) else None
+    return None
+
+
+def _looks_like_text(text: str) -> bool:
+    sample = text[:65536]
+    controls = sum(1 for c in sample if ord(c) < 32 and c not in "\t\n\r\f")
+    return controls <= len(sample) // 1000
+
+
+def text_as_utf8(data: bytes) -> bytes:
+    """A text file (as :func:`sniff` judged it) as UTF-8, what the converter is told to read."""
+    text = _decode_text(data)
+    return (text if text is not None else data.decode("utf-8", "replace")).encode("utf-8")
 
 
 def to_pdf(data: bytes) -> bytes:
@@ -51,11 +190,11 @@ def to_pdf(data: bytes) -> bytes:
     kind = sniff(data)
     if kind == "pdf":
         return data
-    if kind is None:
+    if kind is None or kind in OFFICE_KINDS:  # office files are converted before (paraph.pdf.convert)
         raise DocumentError(
             DocumentErrorKind.FILE,
-            "The file could not be converted: it is not a PDF, PNG or JPEG file "
-            "(other formats must be converted to PDF before upload).",
+            "The file could not be converted: it is not a PDF, PNG or JPEG file, an office document (Word, Excel,"
+            " PowerPoint, OpenDocument, RTF), HTML or text.",
         )
     return _image_to_pdf(data, kind)
 

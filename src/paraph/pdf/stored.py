@@ -14,13 +14,14 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pypdf import PdfWriter
 
 from paraph.config import Settings
 from paraph.pdf import processing
 from paraph.pdf.audit_trail import AuditTrail
+from paraph.pdf.convert import office_to_pdf
 from paraph.pdf.fields import FieldsError
 from paraph.pdf.final import build_final
 from paraph.pdf.model import DocumentError, DocumentErrorKind, Field, FieldGroup, PageInfo
@@ -32,6 +33,7 @@ from paraph.pdf.processing import (
     render_page_png,
     render_pages,
 )
+from paraph.pdf.sniff import OFFICE_KINDS, OfficeKind, sniff
 from paraph.pdf.stamp import FilledField
 from paraph.storage import Storage, make_storage
 
@@ -88,6 +90,8 @@ class DocumentTask:
     #: Render the page images here only up to this many pages; longer documents come back without them, for
     #: :func:`render_stored_pages` to render in several processes at once. None: always here.
     render_limit: int | None = None
+    #: The uploaded file's name, for messages about it (an office file that does not convert).
+    name: str = ""
 
 
 @dataclass(slots=True)
@@ -108,8 +112,9 @@ def process_stored_document(task: DocumentTask) -> DocumentOutcome:
     storage = _storage(task.settings)
     data = storage.get(task.original_key)
     try:
+        pdf = converted(data, name=task.name, settings=task.settings, max_pages=task.max_pages)
         done = process_document(
-            data,
+            pdf,
             document_index=task.document_index,
             signer_count=task.signer_count,
             use_text_tags=task.use_text_tags,
@@ -120,7 +125,10 @@ def process_stored_document(task: DocumentTask) -> DocumentOutcome:
             pixel_budget=pixel_budget(task.settings),
         )
     except DocumentError as exc:
+        exc.document_index = task.document_index
         return DocumentOutcome(size=len(data), failure=Failure.of(exc))
+    if pdf is not data:  # converted: the hash in the audit trail is the uploaded file's
+        done.sha256 = hashlib.sha256(data).hexdigest()
     if done.pdf is data:
         processed_key = task.original_key
     else:
@@ -136,6 +144,15 @@ def process_stored_document(task: DocumentTask) -> DocumentOutcome:
         fields=done.fields,
         groups=done.groups,
     )
+
+
+def converted(data: bytes, *, name: str, settings: Settings, max_pages: int) -> bytes:
+    """An office file (Word, Excel, PowerPoint, OpenDocument, RTF, HTML, text: judged by its content) as PDF,
+    converted by LibreOffice in this process (:mod:`paraph.pdf.convert`); any other file unchanged."""
+    kind = sniff(data)
+    if kind is None or kind not in OFFICE_KINDS:
+        return data
+    return office_to_pdf(data, cast(OfficeKind, kind), name=name, timeout=settings.convert_timeout, max_pages=max_pages)
 
 
 def _image_key(prefix: str, number: int) -> str:

@@ -108,6 +108,7 @@ class PlannedDocument:
     prefix: str
     outcome: DocumentOutcome | None = None
     fetched_size: int | None = None
+    name: str = ""  # the uploaded file's name, for messages
 
 
 @dataclass(slots=True)
@@ -170,7 +171,9 @@ def plan_for(sr: SignatureRequest) -> DocumentsPlan:
         merged_key=f"sr/{rid}/current.pdf",
         account_lane=str(sr.account_id),
         docs=[
-            PlannedDocument(d.index, d.original_key, d.source_url, f"sr/{rid}/docs/{d.index}", _reused(d))
+            PlannedDocument(
+                d.index, d.original_key, d.source_url, f"sr/{rid}/docs/{d.index}", _reused(d), name=d.filename
+            )
             for d in sr.documents
         ],
         signer_count=len(names),
@@ -267,6 +270,7 @@ def _process_documents(rt: Runtime, plan: DocumentsPlan) -> None:
             ignore_text_tags_errors=plan.ignore_text_tags_errors,
             max_pages=settings.max_pages,
             render_limit=RENDER_SPLIT_PAGES,
+            name=doc.name,
         )
         outcome: DocumentOutcome = _run_pdf_work(rt, plan, process_stored_document, task)
         return outcome

@@ -84,6 +84,7 @@ def build_trail(sr: SignatureRequest, events: Sequence[AuditEvent]) -> AuditTrai
         title=sr.title or "(untitled)",
         signature_request_id=sr.signature_request_id,
         original_sha256=[d.sha256 or "" for d in sr.documents],
+        original_names=[d.filename for d in sr.documents],
         signers=list(signers.values()),
         other_entries=other,
         test_mode=sr.test_mode,

@@ -82,7 +82,10 @@ def _plan(t: Template) -> DocumentsPlan:
     return DocumentsPlan(
         merged_key=f"{prefix}/current.pdf",
         account_lane=str(t.account_id),
-        docs=[PlannedDocument(d.index, d.original_key, d.source_url, f"{prefix}/docs/{d.index}") for d in t.documents],
+        docs=[
+            PlannedDocument(d.index, d.original_key, d.source_url, f"{prefix}/docs/{d.index}", name=d.filename)
+            for d in t.documents
+        ],
         signer_count=len(t.signer_roles),
         signer_names=[r.name for r in t.signer_roles],
         use_text_tags=t.use_text_tags,

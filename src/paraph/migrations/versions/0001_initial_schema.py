@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 12:00:26.808134
+Create Date: 2026-12-06 12:14:55.192855
 """
 
 from __future__ import annotations
