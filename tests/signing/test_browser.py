@@ -44,6 +44,7 @@ def _initials_png() -> bytes:
 
 INITIALS_PNG = _initials_png()
 IFRAME = "iframe.x-hellosign-embedded__iframe"
+BOB_PIN: dict[str, Any] = {"signers[1][pin]": "4321"}
 
 
 @pytest.fixture
@@ -308,6 +309,7 @@ def test_it_reassigns_and_declines_in_the_iframe(
         fields=[f("a", "signature", 0, 72, 420, 200, 40), f("b", "signature", 1, 320, 420, 200, 40)],
         allow_decline="1",
         allow_reassign="1",
+        **BOB_PIN,
     )
     rid = sr["signature_request_id"]
     ann, bob = (s["signature_id"] for s in sr["signatures"])
@@ -340,8 +342,18 @@ def test_it_reassigns_and_declines_in_the_iframe(
     assert (carol["signer_email_address"], carol["reassigned_from"]) == ("carol@example.com", ann)
     assert carol["signature_id"] != ann
 
+    # Bob has an access code: the page asks for it before showing anything, and counts a wrong one.
     frame = open_sign(page, host, sign_url(server, account, bob), client_id)
     wait_js_event(page, "ready", 3)
+    by_testid(frame, "pin-input").fill("1111")
+    by_testid(frame, "pin-submit").click()
+    expect(frame.locator("#pp-pin-error")).to_contain_text("4 tries left")
+    assert frame.locator(".pp-page-image").count() == 0 and by_testid(frame, "decline").count() == 0
+    screenshot(page, "signing-embedded-pin")
+    by_testid(frame, "pin-input").fill("4321")
+    by_testid(frame, "pin-submit").click()
+    wait_js_event(page, "ready", 4)  # the page opens again, past the PIN step
+    expect_true(lambda: frame.locator(".pp-page-image").first.evaluate("img => img.naturalWidth > 0"))
     by_testid(frame, "decline").click()
     by_testid(frame, "decline-confirm").click()
     expect(frame.locator("#pp-decline-error")).to_have_text("Say why you decline.")

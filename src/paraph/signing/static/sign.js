@@ -142,6 +142,71 @@
     document.body.appendChild(notice);
   }
 
+  // ---------------------------------------------------------------- the access code (PIN) step
+  /* Nothing of the document is on this page. A right code answers a PIN pass: the page opens again with it
+     (pin= in its URL, as the token is), and carries it on its images and actions. */
+  if (data.state === "pin") {
+    if (embedded && window.parent !== window) {
+      parentOrigin = (data.embedded && data.embedded.parentOrigin) ||
+        (document.referrer ? originOf(document.referrer) : null);
+      talking = !!parentOrigin;
+      if (talking) {
+        listen();
+        post("hellosign:initialize", { signatureId: data.signatureId });
+      }
+    }
+    var pinInput = byId("pp-pin-input");
+    var pinError = byId("pp-pin-error");
+    var pinBusy = false;
+    pinInput.focus();
+    byId("pp-pin-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var code = pinInput.value.trim();
+      if (!code) { pinError.textContent = "Enter the access code."; pinInput.setAttribute("aria-invalid", "true"); return; }
+      if (pinBusy) return;
+      pinBusy = true;
+      byId("pp-pin-submit").disabled = true;
+      fetch(data.api.pin, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Paraph-Token": data.token },
+        body: JSON.stringify({ pin: code }),
+        credentials: "omit",
+        cache: "no-store",
+        referrerPolicy: "no-referrer"
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (json) {
+          pinBusy = false;
+          byId("pp-pin-submit").disabled = false;
+          if (response.ok && json.ok) {
+            var url = new URL(window.location.href);
+            url.searchParams.set("pin", json.pin || "");
+            window.location.replace(url.toString());
+            return;
+          }
+          var err = json.error || {};
+          pinInput.value = "";
+          pinInput.setAttribute("aria-invalid", "true");
+          pinError.textContent = err.message || "Try again.";
+          if (err.state === "pin_locked") {
+            pinInput.disabled = true;
+            byId("pp-pin-submit").disabled = true;
+            post("hellosign:error", { signatureId: data.signatureId, code: "pin_locked" });
+          } else if (err.state && err.state !== "form") {
+            pinInput.disabled = true;
+            byId("pp-pin-submit").disabled = true;
+          } else {
+            pinInput.focus();
+          }
+        });
+      }, function () {
+        pinBusy = false;
+        byId("pp-pin-submit").disabled = false;
+        pinError.textContent = "The server could not be reached. Check your connection and try again.";
+      });
+    });
+    return;
+  }
+
   // ---------------------------------------------------------------- a page that only tells something
   if (data.state !== "ready") {
     if (embedded && window.parent !== window) {
@@ -602,7 +667,8 @@
   }
 
   function typedUrl(text) {
-    return data.api.typed + "?token=" + encodeURIComponent(data.token) + "&text=" + encodeURIComponent(text);
+    return data.api.typed + "?token=" + encodeURIComponent(data.token) +
+      (data.pin ? "&pin=" + encodeURIComponent(data.pin) : "") + "&text=" + encodeURIComponent(text);
   }
 
   var previewTimer = null;
@@ -738,9 +804,11 @@
   var busy = false;
 
   function send(url, body) {
+    var headers = { "Content-Type": "application/json", "X-Paraph-Token": data.token };
+    if (data.pin) headers["X-Paraph-Pin"] = data.pin;
     return fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-Paraph-Token": data.token },
+      headers: headers,
       body: JSON.stringify(body),
       credentials: "omit",
       cache: "no-store",
@@ -797,6 +865,13 @@
   function handleError(r) {
     var err = (r.json && r.json.error) || {};
     var fieldsWithErrors = err.fields || {};
+    if (err.state === "pin") {
+      // The PIN pass ran out: the page opens again on the PIN step.
+      var url = new URL(window.location.href);
+      url.searchParams.delete("pin");
+      window.location.replace(url.toString());
+      return;
+    }
     if (err.state && err.state !== "form") {
       post("hellosign:error", { signatureId: data.signatureId, code: err.state });
       done("Not signed", err.message || "This document can no longer be signed.", false);
