@@ -380,6 +380,7 @@ def test_it_signs_from_the_mail_link_on_a_phone(
             f("when", "date_signed", 0, 320, 430),
         ],
         message="Here is the agreement we discussed.",
+        attachments=[{"name": "ID card", "signer_index": 0, "required": True}],
     )
     rid = sr["signature_request_id"]
     signature_id, token = links(inbox.wait_for(1)[0])
@@ -405,6 +406,14 @@ def test_it_signs_from_the_mail_link_on_a_phone(
         page.set_input_files("#pp-upload", files=[{"name": "jd.png", "mimeType": "image/png", "buffer": INITIALS_PNG}])
         page.locator("#pp-upload-preview").wait_for()
         by_testid(page, "signature-adopt").click()
+        # The required attachment blocks the signature until it is uploaded; a wrong type is refused clearly.
+        by_testid(page, "sign-submit").click()
+        expect(page.locator("#pp-status")).to_have_text("Attach \u201cID card\u201d before signing.")
+        attachment = by_testid(page, "attachment-0")
+        attachment.set_input_files(files=[{"name": "id.txt", "mimeType": "text/plain", "buffer": b"hello"}])
+        expect(page.locator("#pp-attachment-status-0")).to_contain_text("not accepted")
+        attachment.set_input_files(files=[{"name": "id.png", "mimeType": "image/png", "buffer": INITIALS_PNG}])
+        expect(page.locator("#pp-attachment-status-0")).to_have_text("Attached: id.png")
         by_testid(page, "sign-submit").click()
         page.locator("#pp-done").wait_for()
         expect(page.locator("#pp-done-text")).to_contain_text("You signed")

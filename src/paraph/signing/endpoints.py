@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import jinja2
 from anyio import to_thread
@@ -508,6 +508,24 @@ async def submit(request: Request, signature_id: str, action: Action) -> Respons
         ),
     )
     return JSONResponse({"ok": True, "complete": sr.is_complete}, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/sign/{signature_id}/attachment/{index}", include_in_schema=False)
+async def attachment(request: Request, signature_id: str, index: int, action: Action) -> Response:
+    """A file the signer attaches: the body is the file itself, its name in ``X-Paraph-Filename``
+    (percent-encoded); what it is comes from its first bytes."""
+    filename = unquote(request.headers.get("x-paraph-filename", ""))[:255]
+    rt = runtime(request)
+    item = await in_uow(
+        request,
+        lambda s: service.upload_attachment(
+            Scope.of(s, rt), signature_id, action.token, index, action.raw, filename, pin=action.pin
+        ),
+    )
+    return JSONResponse(
+        {"ok": True, "filename": item["filename"], "uploaded_at": item["uploaded_at"]},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.post("/sign/{signature_id}/decline", include_in_schema=False)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from paraph.db import utcnow
 from paraph.models import RequestField, SignatureRequest, Signer
-from paraph.signing import repository, rules
+from paraph.signing import attachments, repository, rules
 from paraph.signing.access import PIN_TRIES, Access
 from paraph.signing.service import allowed_methods, signer_fields
 from paraph.wire.validators import safe_link
@@ -255,7 +255,10 @@ def page_data(
             "decline": f"{base}/decline",
             "reassign": f"{base}/reassign",
             "typed": f"{base}/typed",
+            "attachment": f"{base}/attachment/",
         },
+        "attachments": attachments.page_json(sr, signer),
+        "attachmentMaxBytes": attachments.MAX_ATTACHMENT_BYTES,
         "finalButtonText": DEFAULT_FINAL_BUTTON,
         "redirectUrl": safe_link(sr.signing_redirect_url),
         "theme": theme(sr.api_app.white_labeling_options if sr.api_app else None),

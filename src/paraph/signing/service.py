@@ -22,7 +22,7 @@ from paraph.scope import Scope
 from paraph.security import new_hex_id, verify_pin
 from paraph.signature_request import repository as requests
 from paraph.signature_request.events import emit_event
-from paraph.signing import order, repository, rules
+from paraph.signing import attachments, order, repository, rules
 from paraph.signing.access import (
     PIN_TRIES,
     Access,
@@ -74,6 +74,43 @@ def check_pin(scope: Scope, signature_id: str, token: str, pin: str, *, ip: str 
         data["refused"] = True
     record(scope.session, sr, signer, AuditTag.SIGNER_SIGNATURE_REQUEST_PIN_FAILED, ip, ua, data=data)
     return PinOutcome(None, left)
+
+
+# -- attachments ---------------------------------------------------------------------------------------------
+
+
+def upload_attachment(
+    scope: Scope,
+    signature_id: str,
+    token: str,
+    index: int,
+    data: bytes,
+    filename: str,
+    *,
+    pin: str | None,
+) -> dict[str, Any]:
+    """Store the file a signer attaches for ``attachments[index]`` (one asked of them); again replaces it."""
+    access = _act(scope, signature_id, token, pin)
+    sr, signer = access.sr, access.signer
+    mine = dict(attachments.of_signer(sr, signer))
+    if index not in mine:
+        raise SigningProblem(Reason.FORM, "No such attachment is asked of you.", "form")
+    try:
+        kind = attachments.check_file(data)
+    except attachments.AttachmentRefused as exc:
+        key = f"attachment-{index}"
+        raise SigningProblem(Reason.FORM, str(exc), "form", errors={key: str(exc)}) from None
+    key = attachments.storage_key(sr, mine[index])
+    scope.storage.put(key, data)
+    return attachments.record_upload(
+        sr,
+        index,
+        key=key,
+        filename=attachments.safe_filename(filename, kind),
+        kind=kind,
+        size=len(data),
+        signature_id=signer.signature_id,
+    )
 
 
 # -- acting --------------------------------------------------------------------------------------------------
@@ -160,6 +197,9 @@ def submit(
     )
     if checked.errors:
         raise SigningProblem(Reason.FORM, "Some fields need your attention.", "form", errors=checked.errors)
+    missing = attachments.missing_required(sr, signer)
+    if missing:
+        raise SigningProblem(Reason.FORM, " ".join(missing.values()), "form", errors=missing)
 
     image_fields: list[str] = []
     for f in mine:

@@ -800,6 +800,54 @@
     openDialog(kind, f);
   }
 
+  // ---------------------------------------------------------------- attachments
+  var attached = {}; // index -> true once the server has the file
+  (data.attachments || []).forEach(function (a) { if (a.filename) attached[a.index] = true; });
+
+  function attachmentStatus(index, text, isError) {
+    var status = byId("pp-attachment-status-" + index);
+    var input = byId("pp-attachment-" + index);
+    status.textContent = text;
+    status.classList.toggle("pp-error", !!isError);
+    if (isError) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+  }
+
+  var ATTACHMENT_TYPES = /^(application\/pdf|image\/png|image\/jpeg)$/;
+  (data.attachments || []).forEach(function (a) {
+    var input = byId("pp-attachment-" + a.index);
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      var hint = "Attach a PDF, PNG or JPEG file of at most 10 MB.";
+      if (file.type && !ATTACHMENT_TYPES.test(file.type)) { attachmentStatus(a.index, "This type of file is not accepted. " + hint, true); return; }
+      if (file.size > data.attachmentMaxBytes) { attachmentStatus(a.index, "The file is larger than 10 MB. " + hint, true); return; }
+      attachmentStatus(a.index, "Uploading\u2026", false);
+      var headers = {
+        "Content-Type": file.type || "application/octet-stream",
+        "X-Paraph-Token": data.token,
+        "X-Paraph-Filename": encodeURIComponent(file.name)
+      };
+      if (data.pin) headers["X-Paraph-Pin"] = data.pin;
+      fetch(data.api.attachment + a.index, {
+        method: "POST", headers: headers, body: file, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer"
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (json) {
+          if (response.ok && json.ok) {
+            attached[a.index] = true;
+            attachmentStatus(a.index, "Attached: " + json.filename, false);
+            return;
+          }
+          var err = json.error || {};
+          attachmentStatus(a.index, (err.fields && err.fields["attachment-" + a.index]) || err.message || "The file could not be attached.", true);
+        });
+      }, function () { attachmentStatus(a.index, "The server could not be reached. Try again.", true); });
+    });
+  });
+
+  function missingAttachment() {
+    return (data.attachments || []).filter(function (a) { return a.required && !attached[a.index]; })[0] || null;
+  }
+
   // ---------------------------------------------------------------- actions
   var busy = false;
 
@@ -828,6 +876,14 @@
     if (keys.length) {
       var f = fieldForProblem(keys[0]);
       if (f) goTo(f);
+      return;
+    }
+    var missing = missingAttachment();
+    if (missing) {
+      var message = "Attach \u201c" + missing.name + "\u201d before signing.";
+      attachmentStatus(missing.index, message, true);
+      showStatus(message);
+      byId("pp-attachment-" + missing.index).focus();
       return;
     }
     var values = {};
@@ -880,6 +936,8 @@
     serverErrors = {};
     Object.keys(fieldsWithErrors).forEach(function (k) {
       if (fieldById[k]) serverErrors[k] = fieldsWithErrors[k];
+      var m = /^attachment-(\d+)$/.exec(k);
+      if (m && byId("pp-attachment-status-" + m[1])) attachmentStatus(m[1], fieldsWithErrors[k], true);
     });
     showStatus(err.message || "Something went wrong; try again.");
     var first = Object.keys(fieldsWithErrors).map(fieldForProblem).filter(Boolean)[0];
