@@ -87,6 +87,7 @@ def by_testid(frame: Any, value: str) -> Any:
 
 EVERY_FIELD = [
     f("full_name", "text", 0, 72, 100, 200, 22, name="Full name", placeholder="Your name"),
+    f("nickname", "text", 0, 300, 100, 120, 12, name="Nickname", required=False),
     f("v_numbers", "text", 0, 72, 140, validation_type="numbers_only", name="Amount"),
     f("v_letters", "text", 0, 300, 140, validation_type="letters_only", name="City"),
     f("v_phone", "text", 0, 72, 180, validation_type="phone_number", name="Phone"),
@@ -169,6 +170,12 @@ def test_it_signs_every_field_type_through_hellosign_embedded(
     screenshot(page, "signing-embedded-desktop")
     submit = by_testid(frame, "sign-submit")
     assert submit.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(0, 170, 85)"
+    # A 12 pt text field leaves room for descenders; required and optional fields look different.
+    nickname, full_name = by_testid(frame, "field-nickname"), by_testid(frame, "field-full_name")
+    nickname.fill("gyp")
+    assert nickname.evaluate("el => parseFloat(getComputedStyle(el).fontSize) * 1.15 <= el.clientHeight")
+    look = "el => [getComputedStyle(el).borderStyle, getComputedStyle(el).backgroundColor].join()"
+    assert nickname.evaluate(look) != full_name.evaluate(look)
     assert by_testid(frame, "field-company").is_hidden()
 
     for api_id, value in TEXT_VALUES.items():
@@ -189,6 +196,11 @@ def test_it_signs_every_field_type_through_hellosign_embedded(
     screenshot(page, "signing-embedded-dialog")
     by_testid(frame, "signature-adopt").click()
     assert by_testid(frame, "signature-adopt").is_hidden()
+    # The adopted signature fills its field's height (the image's drawn height, its aspect ratio kept).
+    fills = """el => { const i = el.querySelector('img'); if (!i || !i.naturalWidth) return false;
+        const r = i.getBoundingClientRect();
+        return Math.min(r.height, r.width * i.naturalHeight / i.naturalWidth) >= 0.8 * el.clientHeight; }"""
+    expect_true(lambda: bool(by_testid(frame, "field-sig").evaluate(fills)))
     by_testid(frame, "field-init").click()
     expect(frame.locator("#pp-sig-title")).to_have_text("Your initials")
     by_testid(frame, "signature-typed-input").fill("JD")

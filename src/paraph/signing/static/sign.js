@@ -254,8 +254,11 @@
     el.style.top = (100 * f.y / page.height) + "%";
     el.style.width = (100 * f.width / page.width) + "%";
     el.style.height = (100 * f.height / page.height) + "%";
-    // The field's font scales with the page; never below 10px, so a phone can still read what is typed.
-    var size = Math.max(7, Math.min(49, f.font_size || 12)) * 100 / page.width;
+    // The field's font scales with the page; never below 10px, so a phone can still read what is typed. It
+    // leaves room in the field's height for descenders (g, j, p, y) and the border.
+    var points = Math.max(7, Math.min(49, f.font_size || 12));
+    if (f.type !== "signature" && f.type !== "initials") points = Math.min(points, Math.max(7, f.height * 0.7));
+    var size = points * 100 / page.width;
     el.style.fontSize = "max(10px, " + size.toFixed(3) + "cqw)";
   }
 
@@ -332,7 +335,9 @@
     if (f.mine) {
       el.setAttribute("aria-label", label(f));
       el.title = label(f);
-      if (f.required) el.classList.add("pp-required");
+      var group = f.group && groups[f.group];
+      var needed = group ? !/^require_0/.test(group.requirement || "") : f.required;
+      el.classList.add(needed ? "pp-required" : "pp-optional");
       if (f.required && el.tagName !== "BUTTON" && f.type !== "date_signed" && !f.group) {
         el.setAttribute("aria-required", "true");
       }
