@@ -30,6 +30,8 @@ EXPECTED_TAGS = {
     "cli:account:created",
     "cli:account:password_changed",
     "signer:signature_request:declined",
+    "signer:signature_request:pin_failed",
+    "signer:signature_request:pin_verified",
     "signer:signature_request:reassigned",
     "signer:signature_request:signed",
     "signer:signature_request:viewed",

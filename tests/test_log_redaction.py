@@ -42,6 +42,7 @@ def test_the_server_log_redacts_token_and_signature_query_parameters(tmp_path: P
                     time.sleep(0.2)
             paths = [
                 f"/sign/0123456789abcdef?token={SECRET}",
+                f"/sign/0123456789abcdef/page/0/1?token=x&pin={SECRET}",
                 f"/paraph/files/signature_request/abc?expires=1&force_download=0&signature={SECRET}",
                 f"/signing/final/abc?TOKEN={SECRET}&x=1",
                 f"/login?next=%2Fsign%2Fx%3Ftoken%3D{SECRET}%26y%3D2",
@@ -57,6 +58,7 @@ def test_the_server_log_redacts_token_and_signature_query_parameters(tmp_path: P
     text = log.read_text()
     assert "/paraph/files/signature_request/abc" in text  # the access log is there...
     assert "signature=[redacted]" in text
+    assert "pin=[redacted]" in text
     assert "token=[redacted]" in text and "token%3D[redacted]%26y%3D2" in text
     assert SECRET not in text  # ...without the secrets
     assert "s3cr3t" not in text

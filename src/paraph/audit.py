@@ -53,6 +53,9 @@ class AuditTag(StrEnum):
     SIGNER_SIGNATURE_REQUEST_SIGNED = "signer:signature_request:signed"
     SIGNER_SIGNATURE_REQUEST_DECLINED = "signer:signature_request:declined"
     SIGNER_SIGNATURE_REQUEST_REASSIGNED = "signer:signature_request:reassigned"
+    # A try of the signer's access code (PIN): the right one, or a wrong one (data: failures, locked).
+    SIGNER_SIGNATURE_REQUEST_PIN_VERIFIED = "signer:signature_request:pin_verified"
+    SIGNER_SIGNATURE_REQUEST_PIN_FAILED = "signer:signature_request:pin_failed"
 
     SYSTEM_SIGNATURE_REQUEST_SENT = "system:signature_request:sent"
     SYSTEM_SIGNATURE_REQUEST_FAILED = "system:signature_request:failed"

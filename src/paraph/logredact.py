@@ -1,5 +1,6 @@
 """Secrets out of log lines: the ``token=`` and ``signature=`` query parameters of sign URLs, file URLs and
-final-copy links are bearer credentials, and an access log is read by more people than the database.
+final-copy links are bearer credentials, as is a signer's PIN pass (``pin=``), and an access log is read by
+more people than the database.
 
 One filter, on every handler: uvicorn's access and error logs (through ``uvicorn_log_config``) and the root
 logger's (``install``). The message is formatted, then each secret value is replaced, whether it appears
@@ -13,7 +14,7 @@ import logging
 import re
 from typing import Any
 
-SECRET_PARAMS = ("token", "signature")
+SECRET_PARAMS = ("token", "signature", "pin")
 REDACTED = "[redacted]"
 
 # name=value or name%3Dvalue, after a separator (plain or percent-encoded ? and &); the value runs to the next

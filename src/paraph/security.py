@@ -12,6 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 
 _hasher = PasswordHasher()
+#: Access codes: argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane). A code is short and tried at most
+#: PIN_TRIES times online before the signer is locked; its hash is for a stolen database, not the page.
+_pin_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
 
 def new_hex_id(nbytes: int = 20) -> str:
@@ -66,6 +69,19 @@ class KeyBox:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def hash_pin(pin: str) -> str:
+    """A signer's access code, hashed (argon2id: salted, slow, memory-hard)."""
+    return _pin_hasher.hash(pin)
+
+
+def verify_pin(pin_hash: str, pin: str) -> bool:
+    """Whether ``pin`` is the access code of ``pin_hash`` (argon2's verification compares in constant time)."""
+    try:
+        return _pin_hasher.verify(pin_hash, pin)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:

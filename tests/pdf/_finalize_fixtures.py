@@ -122,6 +122,17 @@ def dark_pixels(image: Image.Image, box_pt: tuple[float, float, float, float]) -
     return sum(histogram[:128])
 
 
+def ink_box(image: Image.Image, box_pt: tuple[float, float, float, float]) -> tuple[float, float, float, float] | None:
+    """The bounding box (x, y, w, h, points, relative to the box) of the dark ink inside a box, or None."""
+    x, y, w, h = (round(v * RENDER_SCALE) for v in box_pt)
+    crop = image.crop((x, y, x + w, y + h)).convert("L").point(lambda v: 255 if v < 128 else 0)
+    found = crop.getbbox()
+    if found is None:
+        return None
+    left, top, right, bottom = (v / RENDER_SCALE for v in found)
+    return left, top, right - left, bottom - top
+
+
 def page_texts(pdf: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
 

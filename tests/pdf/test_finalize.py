@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from paraph.pdf.audit_trail import AuditEntry, AuditSigner, audit_trail_pdf, format_utc
@@ -28,6 +28,7 @@ from ._finalize_fixtures import (
     dark_pixels,
     field,
     first_revision,
+    ink_box,
     is_red,
     is_white,
     lines_of,
@@ -347,10 +348,12 @@ def test_it_marks_test_mode_final_documents_on_every_page(sealer: PadesSealer) -
 def test_it_renders_a_typed_signature_as_dark_ink_on_transparency() -> None:
     image = Image.open(io.BytesIO(render_typed_signature("Jane O'Brien", height_px=120)))
 
-    assert image.format == "PNG" and image.mode == "RGBA" and image.height == 120
+    assert image.format == "PNG" and image.mode == "RGBA" and 40 < image.height <= 120
     alpha = image.getchannel("A")
     assert alpha.getpixel((0, 0)) == 0
-    assert alpha.getbbox() is not None  # some ink
+    bbox = alpha.getbbox()
+    assert bbox is not None  # some ink, cropped to within a hairline of the image's edges
+    assert bbox[0] <= 3 and bbox[1] <= 3 and image.width - bbox[2] <= 3 and image.height - bbox[3] <= 3
 
 
 def test_it_renders_names_the_script_font_lacks_with_a_fallback() -> None:
@@ -376,12 +379,35 @@ def test_it_bounds_and_crops_an_uploaded_signature() -> None:
     assert out.size == (1200, 300)  # transparent margins cropped, then scaled into 1200x400
 
 
-def test_it_accepts_a_jpeg_and_returns_a_png() -> None:
+def _photo_of_a_signature() -> bytes:
+    """A JPEG as a phone takes it: greyish paper, a mid-grey pen stroke in the middle."""
+    photo = Image.new("RGB", (600, 300), (214, 210, 200))
+    ImageDraw.Draw(photo).line([(150, 200), (250, 110), (350, 190), (450, 100)], fill=(110, 110, 120), width=8)
     raw = io.BytesIO()
-    Image.new("RGB", (600, 200), (250, 250, 250)).save(raw, format="JPEG")
+    photo.save(raw, format="JPEG", quality=90)
+    return raw.getvalue()
 
-    out = Image.open(io.BytesIO(normalize_signature_image(raw.getvalue(), 10_000_000)))
-    assert out.format == "PNG" and out.size == (600, 200)
+
+def test_it_turns_a_photo_of_a_signature_into_dark_ink_without_its_paper() -> None:
+    out = Image.open(io.BytesIO(normalize_signature_image(_photo_of_a_signature(), 10_000_000)))
+    assert out.format == "PNG" and out.mode == "RGBA"
+    assert 300 <= out.width <= 320 and 100 <= out.height <= 120  # cropped to the stroke
+    assert out.getchannel("A").getpixel((0, 0)) == 0  # the paper is gone
+    assert out.getchannel("A").getextrema() == (0, 255)  # the stroke in full ink, whatever grey it was
+
+
+@pytest.mark.parametrize("kind", ["typed", "uploaded"])
+def test_a_signature_fills_its_fields_height_with_dark_ink(kind: str) -> None:
+    png = render_typed_signature("Jack Doe") if kind == "typed" else _photo_of_a_signature()
+    png = normalize_signature_image(png, 10_000_000) if kind == "uploaded" else png
+    boxes = [(72.0, 100.0, 200.0, 40.0), (72.0, 300.0, 120.0, 18.0)]
+    fields = [FilledField(field(FieldType.SIGNATURE, 1, *box), "Jack Doe", png) for box in boxes]
+    image = render(stamp(make_pdf(1), fields, test_mode=False), 0)
+    for box in boxes:
+        ink = ink_box(image, box)
+        assert ink is not None, box
+        assert ink[3] >= 0.8 * box[3], (box, ink)  # most of the height, in ink darker than mid-grey
+        assert ink[2] <= box[2] + 0.5  # within the box, its aspect ratio kept
 
 
 @pytest.mark.parametrize(

@@ -283,3 +283,15 @@ def test_it_writes_fields_as_api_entries(make_pdf: Callable[..., bytes]) -> None
     assert entry["validation_type"] == "zip_code" and entry["page"] == 1 and entry["name"] == "Zip"
     assert all(isinstance(entry[key], int) for key in ("x", "y", "width", "height"))
     assert entry["x"] == 72
+
+
+def test_a_check_tag_becomes_a_square_of_the_tags_height(make_pdf: Callable[..., bytes]) -> None:
+    data = make_pdf(
+        [[Line(72, 700, "[check|req|signer1                                        ]  [text|req|signer1]")]]
+    )
+    tags = find_tags(pdfium.PdfDocument(data))
+    box, text = build_fields(tags, document_index=0, signer_count=1).fields
+    assert tags[0].width > 150  # the tag's text, padded, is wide...
+    assert box.type is FieldType.CHECKBOX and box.width == pytest.approx(box.height) == tags[0].height
+    assert (box.x, box.y) == (tags[0].x, tags[0].y)  # ...the checkbox is a square where it starts
+    assert text.width == tags[1].width  # other fields keep the tag's extent

@@ -144,10 +144,15 @@ def page(server: Server, url: str, **query: str) -> urllib3.BaseHTTPResponse:
     return urllib3.request("GET", url + (sep + extra if extra else ""), retries=False, timeout=30)
 
 
-def action(server: Server, signature_id: str, what: str, body: dict[str, Any]) -> tuple[int, Any]:
-    """POST an action as the page does: the body's ``token`` goes in the ``X-Paraph-Token`` header."""
+def action(
+    server: Server, signature_id: str, what: str, body: dict[str, Any], *, pin: str | None = None
+) -> tuple[int, Any]:
+    """POST an action as the page does: the body's ``token`` goes in the ``X-Paraph-Token`` header, a PIN
+    pass in ``X-Paraph-Pin``."""
     body = dict(body)
     headers = {"X-Paraph-Token": str(body.pop("token", ""))}
+    if pin is not None:
+        headers["X-Paraph-Pin"] = pin
     resp = urllib3.request(
         "POST", f"{server.url}/sign/{signature_id}/{what}", json=body, headers=headers, retries=False, timeout=60
     )

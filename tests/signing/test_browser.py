@@ -44,6 +44,7 @@ def _initials_png() -> bytes:
 
 INITIALS_PNG = _initials_png()
 IFRAME = "iframe.x-hellosign-embedded__iframe"
+BOB_PIN: dict[str, Any] = {"signers[1][pin]": "4321"}
 
 
 @pytest.fixture
@@ -86,6 +87,7 @@ def by_testid(frame: Any, value: str) -> Any:
 
 EVERY_FIELD = [
     f("full_name", "text", 0, 72, 100, 200, 22, name="Full name", placeholder="Your name"),
+    f("nickname", "text", 0, 300, 100, 120, 12, name="Nickname", required=False),
     f("v_numbers", "text", 0, 72, 140, validation_type="numbers_only", name="Amount"),
     f("v_letters", "text", 0, 300, 140, validation_type="letters_only", name="City"),
     f("v_phone", "text", 0, 72, 180, validation_type="phone_number", name="Phone"),
@@ -168,6 +170,12 @@ def test_it_signs_every_field_type_through_hellosign_embedded(
     screenshot(page, "signing-embedded-desktop")
     submit = by_testid(frame, "sign-submit")
     assert submit.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(0, 170, 85)"
+    # A 12 pt text field leaves room for descenders; required and optional fields look different.
+    nickname, full_name = by_testid(frame, "field-nickname"), by_testid(frame, "field-full_name")
+    nickname.fill("gyp")
+    assert nickname.evaluate("el => parseFloat(getComputedStyle(el).fontSize) * 1.15 <= el.clientHeight")
+    look = "el => [getComputedStyle(el).borderStyle, getComputedStyle(el).backgroundColor].join()"
+    assert nickname.evaluate(look) != full_name.evaluate(look)
     assert by_testid(frame, "field-company").is_hidden()
 
     for api_id, value in TEXT_VALUES.items():
@@ -188,6 +196,11 @@ def test_it_signs_every_field_type_through_hellosign_embedded(
     screenshot(page, "signing-embedded-dialog")
     by_testid(frame, "signature-adopt").click()
     assert by_testid(frame, "signature-adopt").is_hidden()
+    # The adopted signature fills its field's height (the image's drawn height, its aspect ratio kept).
+    fills = """el => { const i = el.querySelector('img'); if (!i || !i.naturalWidth) return false;
+        const r = i.getBoundingClientRect();
+        return Math.min(r.height, r.width * i.naturalHeight / i.naturalWidth) >= 0.8 * el.clientHeight; }"""
+    expect_true(lambda: bool(by_testid(frame, "field-sig").evaluate(fills)))
     by_testid(frame, "field-init").click()
     expect(frame.locator("#pp-sig-title")).to_have_text("Your initials")
     by_testid(frame, "signature-typed-input").fill("JD")
@@ -308,6 +321,7 @@ def test_it_reassigns_and_declines_in_the_iframe(
         fields=[f("a", "signature", 0, 72, 420, 200, 40), f("b", "signature", 1, 320, 420, 200, 40)],
         allow_decline="1",
         allow_reassign="1",
+        **BOB_PIN,
     )
     rid = sr["signature_request_id"]
     ann, bob = (s["signature_id"] for s in sr["signatures"])
@@ -340,8 +354,18 @@ def test_it_reassigns_and_declines_in_the_iframe(
     assert (carol["signer_email_address"], carol["reassigned_from"]) == ("carol@example.com", ann)
     assert carol["signature_id"] != ann
 
+    # Bob has an access code: the page asks for it before showing anything, and counts a wrong one.
     frame = open_sign(page, host, sign_url(server, account, bob), client_id)
     wait_js_event(page, "ready", 3)
+    by_testid(frame, "pin-input").fill("1111")
+    by_testid(frame, "pin-submit").click()
+    expect(frame.locator("#pp-pin-error")).to_contain_text("4 tries left")
+    assert frame.locator(".pp-page-image").count() == 0 and by_testid(frame, "decline").count() == 0
+    screenshot(page, "signing-embedded-pin")
+    by_testid(frame, "pin-input").fill("4321")
+    by_testid(frame, "pin-submit").click()
+    wait_js_event(page, "ready", 4)  # the page opens again, past the PIN step
+    expect_true(lambda: frame.locator(".pp-page-image").first.evaluate("img => img.naturalWidth > 0"))
     by_testid(frame, "decline").click()
     by_testid(frame, "decline-confirm").click()
     expect(frame.locator("#pp-decline-error")).to_have_text("Say why you decline.")
@@ -368,6 +392,7 @@ def test_it_signs_from_the_mail_link_on_a_phone(
             f("when", "date_signed", 0, 320, 430),
         ],
         message="Here is the agreement we discussed.",
+        attachments=[{"name": "ID card", "signer_index": 0, "required": True}],
     )
     rid = sr["signature_request_id"]
     signature_id, token = links(inbox.wait_for(1)[0])
@@ -393,6 +418,14 @@ def test_it_signs_from_the_mail_link_on_a_phone(
         page.set_input_files("#pp-upload", files=[{"name": "jd.png", "mimeType": "image/png", "buffer": INITIALS_PNG}])
         page.locator("#pp-upload-preview").wait_for()
         by_testid(page, "signature-adopt").click()
+        # The required attachment blocks the signature until it is uploaded; a wrong type is refused clearly.
+        by_testid(page, "sign-submit").click()
+        expect(page.locator("#pp-status")).to_have_text("Attach \u201cID card\u201d before signing.")
+        attachment = by_testid(page, "attachment-0")
+        attachment.set_input_files(files=[{"name": "id.txt", "mimeType": "text/plain", "buffer": b"hello"}])
+        expect(page.locator("#pp-attachment-status-0")).to_contain_text("not accepted")
+        attachment.set_input_files(files=[{"name": "id.png", "mimeType": "image/png", "buffer": INITIALS_PNG}])
+        expect(page.locator("#pp-attachment-status-0")).to_have_text("Attached: id.png")
         by_testid(page, "sign-submit").click()
         page.locator("#pp-done").wait_for()
         expect(page.locator("#pp-done-text")).to_contain_text("You signed")

@@ -16,7 +16,7 @@ from paraph.db import utcnow
 from paraph.models import AuditEvent, Job, SignUrlToken
 from paraph.signature_request.files import final_zip
 from tests.conftest import AccountInfo, Server
-from tests.pdf._finalize_fixtures import validate_seal
+from tests.pdf._finalize_fixtures import ink_box, render, validate_seal
 from tests.receiver import Receiver
 from tests.signing.helpers import (
     action,
@@ -101,6 +101,9 @@ def test_it_completes_with_values_in_response_data_and_a_sealed_final_document(
     status, pdf = api(server, account, "GET", f"/signature_request/files/{rid}")
     assert status == 200
     assert validate_seal(pdf, seal_certificate(server)).bottom_line
+    # The typed signature is legible: dark ink over most of its field's height (a 200 x 40 pt box at 72, 420).
+    ink = ink_box(render(pdf, 0), (72, 420, 200, 40))
+    assert ink is not None and ink[3] >= 32, ink
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "Audit trail" in text and "jack@example.com" in text and "127.0.0.1" in text
     assert "Signed" in text and "Viewed" in text

@@ -150,7 +150,10 @@ class Signer(Base):
     group_guid: Mapped[str | None] = mapped_column(sa.String(40))
     group_name: Mapped[str | None] = mapped_column(sa.String(255))
     role: Mapped[str | None] = mapped_column(sa.String(255))
-    pin_digest: Mapped[str | None] = mapped_column(sa.String(64))  # KeyBox.lookup of the access code
+    # The access code, hashed (argon2, paraph.security.hash_pin); wrong tries since the last good one or the
+    # sender's last update of the signer (PIN_TRIES of them lock the signer out).
+    pin_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    pin_failures: Mapped[int] = mapped_column(default=0)
     status_code: Mapped[str] = mapped_column(sa.String(32), default=SignerStatus.AWAITING_SIGNATURE)
     error: Mapped[str | None] = mapped_column(sa.Text)
     decline_reason: Mapped[str | None] = mapped_column(sa.Text)

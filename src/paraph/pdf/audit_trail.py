@@ -50,6 +50,8 @@ class AuditTrail:
 _ACTIONS = {
     "sent": "Sent for signature",
     "viewed": "Viewed",
+    "pin_verified": "Access code entered",
+    "pin_failed": "Wrong access code",
     "signed": "Signed",
     "declined": "Declined",
     "reassigned": "Reassigned",

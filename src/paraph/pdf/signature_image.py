@@ -39,9 +39,11 @@ _PROBE_SIZE = 48
 def render_typed_signature(text: str, *, height_px: int = 120) -> bytes:
     """A PNG of ``text`` in a handwriting-like font, dark ink on a transparent background.
 
-    The image is ``height_px`` tall and as wide as the text needs (at most ``MAX_WIDTH``: a long name is
-    drawn smaller rather than cut). Raises ``ValueError`` when no available font can draw every character
-    (the signer then draws or uploads instead: a row of missing-glyph boxes is no signature).
+    The text is drawn ``height_px`` tall and as wide as it needs (at most ``MAX_WIDTH``: a long name is drawn
+    smaller rather than cut), then cropped to its ink with a hairline margin: placed in a field with its aspect
+    ratio kept, the ink fills the field's height (or its width, for a long name). Raises ``ValueError`` when no
+    available font can draw every character (the signer then draws or uploads instead: a row of missing-glyph
+    boxes is no signature).
     """
     text = " ".join(text.split())
     if not text:
@@ -61,7 +63,35 @@ def render_typed_signature(text: str, *, height_px: int = 120) -> bytes:
     image = Image.new("RGBA", (width, height_px), (255, 255, 255, 0))
     y = (height_px - (bottom - top)) // 2 - top
     ImageDraw.Draw(image).text((pad - left, y), text, font=font, fill=INK)
-    return _png(image)
+    return _png(_crop_to_ink(image, margin=2))
+
+
+def _crop_to_ink(image: Image.Image, *, margin: int) -> Image.Image:
+    bbox = image.getchannel("A").getbbox()
+    if bbox is None:
+        return image
+    left, top, right, bottom = bbox
+    box = (
+        max(0, left - margin),
+        max(0, top - margin),
+        min(image.width, right + margin),
+        min(image.height, bottom + margin),
+    )
+    return image.crop(box)
+
+
+#: An opaque upload's pixels at least this light (0-255, after stretching its contrast) are paper, not ink.
+_PAPER = 200
+
+
+def _ink_of_photo(image: Image.Image) -> Image.Image:
+    """An opaque picture of a signature (a scan, a phone photo) as dark ink on a transparent background: its
+    contrast stretched, paper made transparent, the rest drawn in :data:`INK` as dark as it was."""
+    grey = ImageOps.autocontrast(_to_rgba(image).convert("L"), cutoff=1)
+    alpha = grey.point(lambda v: 0 if v >= _PAPER else min(255, round((_PAPER - v) * 255 / (_PAPER - 80))))
+    ink = Image.new("RGBA", image.size, INK)
+    ink.putalpha(alpha)
+    return ink
 
 
 def normalize_signature_image(data: bytes, max_bytes: int) -> bytes:
@@ -69,7 +99,8 @@ def normalize_signature_image(data: bytes, max_bytes: int) -> bytes:
 
     Raises ``ValueError`` for an oversized upload, anything that is not a PNG or JPEG, a picture too large
     to decode safely, or an empty (fully transparent) drawing. Transparent margins are cropped so the ink
-    fills the field it is stamped into; a phone photo is turned upright from its EXIF orientation.
+    fills the field it is stamped into; a phone photo is turned upright from its EXIF orientation. An opaque
+    picture (a JPEG, a scan) becomes dark ink on a transparent background, its paper dropped.
     """
     if not data:
         raise ValueError("the signature image is empty")
@@ -85,7 +116,8 @@ def normalize_signature_image(data: bytes, max_bytes: int) -> bytes:
             image = ImageOps.exif_transpose(opened)
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ValueError("the signature image is not a readable PNG or JPEG") from exc
-    image = _to_rgba(image)
+    opaque = image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info
+    image = _ink_of_photo(image) if opaque else _to_rgba(image)
     bbox = image.getchannel("A").getbbox()
     if bbox is None:
         raise ValueError("the signature image is blank")

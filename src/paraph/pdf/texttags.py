@@ -399,6 +399,9 @@ def signer_reference_message(signer: int) -> str:
     return f"Text tags error: No reference found in signer list to components labeled signer {signer + 1}"
 
 
+_SQUARE_TYPES = frozenset({FieldType.CHECKBOX, FieldType.CHECKBOX_MERGE, FieldType.RADIO})
+
+
 def build_fields(
     tags: list[FoundTag],
     *,
@@ -468,6 +471,8 @@ def build_fields(
         elif not signer_ok(tag, signer):
             continue
         assert signer is not None
+        # A checkbox is a square of the tag's height at its start, however many spaces pad the tag's text.
+        width = min(tag.width, tag.height) if parsed.type in _SQUARE_TYPES else tag.width
         field = Field(
             api_id=parsed.unique_id or "",
             type=parsed.type,
@@ -476,7 +481,7 @@ def build_fields(
             page=tag.page,
             x=tag.x,
             y=tag.y,
-            width=tag.width,
+            width=width,
             height=tag.height,
             required=required,
             name=parsed.label,

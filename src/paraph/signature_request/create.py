@@ -30,7 +30,7 @@ from paraph.outbound.guard import UrlRefused
 from paraph.pdf.fields import FieldsError, missing_rule_target, normalize_form_fields
 from paraph.pdf.model import Field, FieldGroup
 from paraph.scope import Scope
-from paraph.security import new_hex_id
+from paraph.security import hash_pin, new_hex_id
 from paraph.signature_request.events import record
 from paraph.signature_request.schemas import (
     SignatureRequestCreateRequest,
@@ -278,7 +278,7 @@ def create(
 ) -> SignatureRequest:
     """Insert the request, its signers and documents, and queue the processing job."""
     req = d.req
-    session, keys = scope.session, scope.keys
+    session = scope.session
     app = check_client_id(session, account, req.client_id)
     title = req.title or req.subject or ""
     sr = SignatureRequest(
@@ -326,7 +326,7 @@ def create(
                 order=s.order,
                 group_guid=s.group_guid,
                 group_name=s.group_name,
-                pin_digest=keys.lookup(s.pin) if s.pin else None,
+                pin_hash=hash_pin(s.pin) if s.pin else None,
                 status_code=SignerStatus.AWAITING_SIGNATURE,
             )
         )

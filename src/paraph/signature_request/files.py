@@ -9,7 +9,7 @@ import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from paraph.db import utcnow
 from paraph.errors import (
@@ -77,6 +77,7 @@ def documents_zip(storage: Storage, sr: SignatureRequest) -> FileBody:
                 name = f"{stem} ({n}).pdf"
             used.add(name)
             archive.writestr(name, storage.get(doc.processed_key or doc.original_key))
+        _add_attachments(archive, storage, sr)
     base = _pdf_name(sr).removesuffix(".pdf")
     return FileBody(out.getvalue(), "application/zip", f"{base}.zip")
 
@@ -161,4 +162,23 @@ def final_zip(storage: Storage, sr: SignatureRequest) -> bytes | None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{name or sr.signature_request_id}.pdf", pdf)
+        _add_attachments(archive, storage, sr)
     return out.getvalue()
+
+
+def uploaded_attachments(sr: SignatureRequest) -> list[tuple[int, dict[str, Any]]]:
+    """The files signers attached (``attachments[]`` with ``uploaded_at``), with their index."""
+    return [(i, a) for i, a in enumerate(sr.attachments or []) if a.get("uploaded_at") and a.get("storage_key")]
+
+
+def attachment_file(storage: Storage, sr: SignatureRequest, index: int) -> FileBody | None:
+    found = dict(uploaded_attachments(sr)).get(index)
+    if found is None:
+        return None
+    return FileBody(storage.get(found["storage_key"]), found["content_type"], found["filename"])
+
+
+def _add_attachments(archive: zipfile.ZipFile, storage: Storage, sr: SignatureRequest) -> None:
+    """The signers' attached files, under ``attachments/`` (numbered: two signers may send the same name)."""
+    for i, a in uploaded_attachments(sr):
+        archive.writestr(f"attachments/{i + 1} {a['filename']}", storage.get(a["storage_key"]))

@@ -318,7 +318,7 @@ def serialize_signer(signer: Signer) -> dict[str, Any]:
         "signed_at": _ts(signer.signed_at),
         "last_viewed_at": _ts(signer.last_viewed_at),
         "last_reminded_at": _ts(signer.last_reminded_at),
-        "has_pin": signer.pin_digest is not None,
+        "has_pin": signer.pin_hash is not None,
         "has_sms_auth": False,
         "has_sms_delivery": False,
         "sms_phone_number": None,

@@ -172,6 +172,11 @@ def update(
     if req.expires_at is not None:
         sr.expires_at = future_time(req.expires_at)
         changes["expires_at"] = req.expires_at
+    if signer.pin_failures:
+        # The sender vouches for the signer again: wrong access codes so far no longer count (a locked
+        # signer is unlocked).
+        changes["pin_unlocked"] = True
+        signer.pin_failures = 0
     record(
         session,
         account,

@@ -12,11 +12,19 @@ with it while it was live (``opened_at``), which lets the signer finish for :dat
 consumed when the signer signs, declines or reassigns (``paraph.signing.service``); reloading the page
 before that works (the token is not consumed by viewing).
 A mailed request's ``signing_url`` (the API's) carries no token: it leads a signed-in signer to their link.
+
+A signer with an access code (``signers[].pin``) must enter it before anything of the document is served:
+the page opens on the PIN step only; a right PIN earns a *PIN pass* (:func:`pin_pass`: a MAC of the signer,
+their PIN's hash, the link's token and an expiry), which the page then carries with its token -- in the URL of
+the page and its images (``pin=``) and in the ``X-Paraph-Pin`` header of every action. :func:`authorize`, the
+door of every image and action, refuses a signer with a PIN and no good pass. :data:`PIN_TRIES` wrong PINs
+lock the signer out until the sender updates them (``signature_request/update``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -42,6 +50,10 @@ MAIL_SIGN_PATH = "/sign"
 FINAL_COPY_PATH = "/sign/final"
 #: How long past ``expires_at`` a sign URL whose page was opened in time may still act (and reload).
 OPENED_GRACE = dt.timedelta(minutes=30)
+#: Wrong access codes in a row that lock a signer out (Dropbox Sign's count).
+PIN_TRIES = 5
+#: How long a right PIN lets the page load and act without asking again.
+PIN_PASS_LIFETIME = dt.timedelta(hours=2)
 
 
 def mail_token(keys: KeyBox, signature_id: str) -> str:
@@ -69,6 +81,53 @@ def final_copy_token_ok(keys: KeyBox, signature_request_id: str, token: str) -> 
 def final_copy_link(settings: Settings, keys: KeyBox, signature_request_id: str) -> str:
     query = urlencode({"token": final_copy_token(keys, signature_request_id)})
     return f"{settings.base_url}{FINAL_COPY_PATH}/{signature_request_id}?{query}"
+
+
+# -- the access code (PIN) -----------------------------------------------------------------------------------
+
+
+def _pin_message(signer: Signer, token: str, expires: int) -> str:
+    assert signer.pin_hash is not None
+    # The PIN's hash (digested: a MAC message, never stored) ties the pass to this PIN; the token to this link.
+    pin = hashlib.sha256(signer.pin_hash.encode()).hexdigest()
+    return f"paraph:pin:{signer.signature_id}:{pin}:{token}:{expires}"
+
+
+def pin_pass(keys: KeyBox, signer: Signer, token: str) -> str:
+    """What a right PIN earns: ``<expiry>.<MAC>``, good for :data:`PIN_PASS_LIFETIME` with this link only."""
+    expires = int((utcnow() + PIN_PASS_LIFETIME).timestamp())
+    return f"{expires}.{keys.sign(_pin_message(signer, token, expires))}"
+
+
+def pin_pass_ok(keys: KeyBox, signer: Signer, token: str, value: str | None) -> bool:
+    if signer.pin_hash is None:
+        return True
+    expires, _, mac = (value or "").partition(".")
+    if not expires.isdigit() or len(expires) > 12 or int(expires) <= utcnow().timestamp():
+        return False
+    return keys.verify(_pin_message(signer, token, int(expires)), mac)
+
+
+def pin_locked(signer: Signer) -> bool:
+    return signer.pin_hash is not None and signer.pin_failures >= PIN_TRIES
+
+
+PIN_LOCKED_MESSAGE = "This document is locked after too many wrong access codes. Ask the sender to unlock it for you."
+
+
+def pin_problem(
+    keys: KeyBox, signer: Signer, sr: SignatureRequest, token: str, value: str | None
+) -> SigningProblem | None:
+    """Why a signer with an access code may not see or act yet (locked, or no good PIN pass), or None."""
+    if signer.pin_hash is None:
+        return None
+    if pin_locked(signer):
+        return SigningProblem(Reason.PIN_LOCKED, PIN_LOCKED_MESSAGE, "pin_locked", signer=signer, sr=sr)
+    if not pin_pass_ok(keys, signer, token, value):
+        return SigningProblem(
+            Reason.PIN_REQUIRED, "Enter the access code the sender gave you.", "pin", signer=signer, sr=sr
+        )
+    return None
 
 
 # -- sign URL tokens ----------------------------------------------------------------------------------------
@@ -159,6 +218,8 @@ class Reason(StrEnum):
     NOT_ALLOWED = "not_allowed"  # the request allows no decline / reassignment
     FORM = "form"  # what the signer sent needs correcting
     TOO_LARGE = "too_large"  # an action's body is larger than the page ever sends
+    PIN_REQUIRED = "pin_required"  # the signer has an access code and this session has not entered it
+    PIN_LOCKED = "pin_locked"  # too many wrong access codes: the sender must unlock the signer
 
 
 #: The reason an unusable sign URL token gives, by :func:`token_problem`'s answer.
@@ -201,9 +262,12 @@ class SigningProblem(Exception):
 
 @dataclass(slots=True)
 class Access:
+    """A signer who may go on. ``pin_needed``: only the PIN step may be shown (nothing of the document)."""
+
     signer: Signer
     sr: SignatureRequest
     token_row: SignUrlToken | None
+    pin_needed: bool = False
 
 
 def _state_problem(sr: SignatureRequest, signer: Signer) -> SigningProblem | None:
@@ -269,6 +333,7 @@ def open_embedded(
     *,
     parent_host: str | None,
     skip_verification: bool,
+    pin: str | None,
     ip: str | None,
     ua: str | None,
 ) -> Access:
@@ -312,11 +377,24 @@ def open_embedded(
         raise problem
     if redeemed.token_row is not None and redeemed.token_row.opened_at is None:
         redeemed.token_row.opened_at = utcnow()
-    _viewed(scope, sr, signer, ip=ip, ua=ua)
-    return Access(signer, sr, redeemed.token_row)
+    return _past_pin(scope, Access(signer, sr, redeemed.token_row), token, pin, ip=ip, ua=ua)
 
 
-def open_mailed(scope: Scope, signature_id: str, token: str, *, ip: str | None, ua: str | None) -> Access:
+def _past_pin(scope: Scope, access: Access, token: str, pin: str | None, *, ip: str | None, ua: str | None) -> Access:
+    """The page opens on the PIN step until a good PIN pass comes with it; only then is it viewed."""
+    problem = pin_problem(scope.keys, access.signer, access.sr, token, pin)
+    if problem is not None and problem.reason == Reason.PIN_LOCKED:
+        raise problem
+    if problem is not None:
+        access.pin_needed = True
+        return access
+    _viewed(scope, access.sr, access.signer, ip=ip, ua=ua)
+    return access
+
+
+def open_mailed(
+    scope: Scope, signature_id: str, token: str, *, pin: str | None, ip: str | None, ua: str | None
+) -> Access:
     ok = mail_token_ok(scope.keys, signature_id, token)
     found = repository.signer_and_request(scope.session, signature_id) if ok else None
     if found is None or found[1].is_embedded:
@@ -325,8 +403,7 @@ def open_mailed(scope: Scope, signature_id: str, token: str, *, ip: str | None, 
     problem = _state_problem(sr, signer) or signer_problem(sr, signer)
     if problem is not None:
         raise problem
-    _viewed(scope, sr, signer, ip=ip, ua=ua)
-    return Access(signer, sr, None)
+    return _past_pin(scope, Access(signer, sr, None), token, pin, ip=ip, ua=ua)
 
 
 def signer_for_account(session: Session, signature_request_id: str, email: str | None) -> Signer | None:
@@ -373,8 +450,12 @@ def _viewed(scope: Scope, sr: SignatureRequest, signer: Signer, *, ip: str | Non
         emit_event(scope, sr, EventType.SIGNATURE_REQUEST_VIEWED, related_signature_id=signer.signature_id)
 
 
-def authorize(scope: Scope, signature_id: str, token: str, *, lock: bool = False) -> Access:
-    """The signer behind an action of the page (submit, decline, reassign, page images)."""
+def authorize(
+    scope: Scope, signature_id: str, token: str, *, pin: str | None, lock: bool = False, pin_step: bool = False
+) -> Access:
+    """The signer behind an action of the page (submit, decline, reassign, page images): a good token, a
+    request that takes signatures, and -- for a signer with an access code -- a good PIN pass (``pin``).
+    Only the PIN step itself (``pin_step``) goes without one."""
     found = repository.signer_and_request(scope.session, signature_id, lock=lock)
     if found is None:
         raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS["invalid"], "invalid")
@@ -390,6 +471,8 @@ def authorize(scope: Scope, signature_id: str, token: str, *, lock: bool = False
     elif not mail_token_ok(scope.keys, signature_id, token):
         raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS["invalid"], "invalid")
     problem = _state_problem(sr, signer)
+    if problem is None and not pin_step:
+        problem = pin_problem(scope.keys, signer, sr, token, pin)
     if problem is not None:
         raise problem
     return Access(signer, sr, row)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import jinja2
 from anyio import to_thread
@@ -34,6 +34,8 @@ from paraph.signature_request.browse import page_image_key
 from paraph.signature_request.schemas import REQUEST_SIGN_PATH
 from paraph.signing import service
 from paraph.signing.access import (
+    PIN_LOCKED_MESSAGE,
+    PIN_TRIES,
     Reason,
     SigningProblem,
     authorize,
@@ -45,8 +47,16 @@ from paraph.signing.access import (
     signing_link,
 )
 from paraph.signing.images import ImageRefused, prepare_all
-from paraph.signing.page import EmbedParams, embed_context, frame_ancestors, locale, page_data, skips_verification
-from paraph.signing.schemas import DeclineBody, ReassignBody, SubmitBody
+from paraph.signing.page import (
+    EmbedParams,
+    embed_context,
+    frame_ancestors,
+    locale,
+    page_data,
+    pin_page_data,
+    skips_verification,
+)
+from paraph.signing.schemas import DeclineBody, PinBody, ReassignBody, SubmitBody
 from paraph.web.sessions import SESSION_COOKIE, parse_session_cookie
 
 #: The HTTP status of each reason a signer cannot go on (the service says why, the edge says how).
@@ -69,6 +79,8 @@ STATUS: dict[Reason, int] = {
     Reason.NOT_ALLOWED: 403,
     Reason.FORM: 422,
     Reason.TOO_LARGE: 413,
+    Reason.PIN_REQUIRED: 401,
+    Reason.PIN_LOCKED: 403,
 }
 
 Audience = Literal["json", "status"]
@@ -115,7 +127,7 @@ class SigningRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
-        reads_first = any(d.call is read_action for d in self.dependant.dependencies)
+        reads_first = any(d.call in (read_action, read_pin_action) for d in self.dependant.dependencies)
         if (self.methods or set()) - {"GET", "HEAD"} and not reads_first:
             raise TypeError(f"signing action {path} must read its body through read_action (token first)")
 
@@ -140,6 +152,8 @@ STATIC_TYPES = {"sign.js": "text/javascript; charset=utf-8", "sign.css": "text/c
 MAX_BODY_BYTES = 12 * 1024 * 1024
 #: The header carrying the token of every action the page posts (not the body: it is checked first).
 ACTION_TOKEN_HEADER = "X-Paraph-Token"  # noqa: S105 - a header name, not a secret
+#: The header of a signer's PIN pass (``paraph.signing.access.pin_pass``), on every action.
+PIN_HEADER = "X-Paraph-Pin"
 #: ``hellosign:error`` codes the page posts for each problem state.
 ERROR_CODES = {
     "invalid": "sign_url_invalid",
@@ -147,6 +161,7 @@ ERROR_CODES = {
     "expired": "sign_url_invalid",
     "canceled": "signature_request_canceled",
     "domain": "domain_not_allowed",
+    "pin_locked": "pin_locked",
 }
 
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
@@ -223,6 +238,7 @@ async def _open_page(
 async def embedded_sign(request: Request) -> Response:
     query = dict(request.query_params)
     signature_id, token = query.get("signature_id", ""), query.get("token", "")
+    pin = query.get("pin")
     params = EmbedParams.from_query(query)
     lang = locale(params.user_culture)
     parent_host = urlsplit(params.parent_url).hostname if params.parent_url else None
@@ -237,10 +253,14 @@ async def embedded_sign(request: Request) -> Response:
             params.client_id,
             parent_host=parent_host,
             skip_verification=params.skip_domain_verification,
+            pin=pin,
             ip=ip,
             ua=ua,
         )
-        data = page_data(session, access, mode="embedded", token=token, params=params)
+        if access.pin_needed:
+            data = pin_page_data(access, mode="embedded", token=token, params=params)
+        else:
+            data = page_data(session, access, mode="embedded", token=token, params=params, pin=pin)
         sr = access.sr
         domains = None if skips_verification(sr, params) else list(sr.api_app.domains if sr.api_app else [])
         return _render(data, status=200, ancestors=frame_ancestors(domains), lang=lang)
@@ -322,12 +342,16 @@ async def request_signing(request: Request, signature_request_id: str) -> Respon
 @router.get("/sign/{signature_id}", include_in_schema=False)
 async def mailed_sign(request: Request, signature_id: str) -> Response:
     token = request.query_params.get("token", "")
+    pin = request.query_params.get("pin")
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
 
     def run(session: Session) -> Response:
-        access = open_mailed(Scope.of(session, rt), signature_id, token, ip=ip, ua=ua)
-        data = page_data(session, access, mode="mail", token=token, params=None)
+        access = open_mailed(Scope.of(session, rt), signature_id, token, pin=pin, ip=ip, ua=ua)
+        if access.pin_needed:
+            data = pin_page_data(access, mode="mail", token=token, params=None)
+        else:
+            data = page_data(session, access, mode="mail", token=token, params=None, pin=pin)
         return _render(data, status=200, ancestors="'none'", lang="en-US")
 
     def describe(p: SigningProblem) -> ProblemPage:
@@ -354,11 +378,11 @@ def _bad_request(message: str) -> JSONResponse:
 @router.get("/sign/{signature_id}/page/{document_index}/{page}", include_in_schema=False)
 @answers_problems_with("status")
 async def page_image(request: Request, signature_id: str, document_index: int, page: int) -> Response:
-    token = request.query_params.get("token", "")
+    token, pin = request.query_params.get("token", ""), request.query_params.get("pin")
     rt = runtime(request)
 
     def run(session: Session) -> str | None:
-        access = authorize(Scope.of(session, rt), signature_id, token)
+        access = authorize(Scope.of(session, rt), signature_id, token, pin=pin)
         return page_image_key(access.sr, document_index, page)
 
     key = await in_uow(request, run, write=False)
@@ -373,10 +397,10 @@ async def typed_preview(request: Request, signature_id: str) -> Response:
     """The typed signature as the final document will show it (rendered by the same code)."""
     from paraph.pdf.signature_image import render_typed_signature
 
-    token = request.query_params.get("token", "")
+    token, pin = request.query_params.get("token", ""), request.query_params.get("pin")
     text = request.query_params.get("text", "")[:200]
     rt = runtime(request)
-    await in_uow(request, lambda s: authorize(Scope.of(s, rt), signature_id, token), write=False)
+    await in_uow(request, lambda s: authorize(Scope.of(s, rt), signature_id, token, pin=pin), write=False)
     try:
         png = await to_thread.run_sync(render_typed_signature, text)
     except ValueError as exc:
@@ -390,6 +414,7 @@ class ActionRequest:
 
     token: str
     raw: bytes
+    pin: str | None = None
 
 
 def _too_large() -> SigningProblem:
@@ -397,15 +422,31 @@ def _too_large() -> SigningProblem:
 
 
 async def read_action(request: Request, signature_id: str) -> ActionRequest:
-    """The one door of every action the page posts: first the token (``X-Paraph-Token``), checked as every
-    door checks it (:func:`paraph.signing.access.authorize`: the signer's link, the sign URL's expiry and
-    single use, the request's state), then the body, refused (413) once it is larger than
-    :data:`MAX_BODY_BYTES` -- from its declared length before reading it, else as its bytes arrive. Nothing is
-    parsed or decoded for a caller without a good token. The action itself checks the token again in its
-    own transaction, with the request locked."""
+    """The one door of every action the page posts: first the token (``X-Paraph-Token``) and, for a signer
+    with an access code, the PIN pass (``X-Paraph-Pin``), checked as every door checks them
+    (:func:`paraph.signing.access.authorize`: the signer's link, the sign URL's expiry and single use, the
+    request's state, the PIN), then the body (:func:`_read_body`). Nothing is parsed or decoded for a caller
+    without a good token and pass. The action itself checks them again in its own transaction, with the
+    request locked."""
+    return await _read_body(request, signature_id, pin_step=False)
+
+
+async def read_pin_action(request: Request, signature_id: str) -> ActionRequest:
+    """The door of the PIN step: as :func:`read_action`, without a PIN pass (entering the PIN earns it)."""
+    return await _read_body(request, signature_id, pin_step=True)
+
+
+async def _read_body(request: Request, signature_id: str, *, pin_step: bool) -> ActionRequest:
+    """The token (and pass) checked first; then the body, refused (413) once it is larger than
+    :data:`MAX_BODY_BYTES` -- from its declared length before reading it, else as its bytes arrive."""
     token = request.headers.get(ACTION_TOKEN_HEADER, "")
+    pin = None if pin_step else request.headers.get(PIN_HEADER)
     rt = runtime(request)
-    await in_uow(request, lambda s: authorize(Scope.of(s, rt), signature_id, token), write=False)
+    await in_uow(
+        request,
+        lambda s: authorize(Scope.of(s, rt), signature_id, token, pin=pin, pin_step=pin_step),
+        write=False,
+    )
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
         raise _too_large()
@@ -416,10 +457,36 @@ async def read_action(request: Request, signature_id: str) -> ActionRequest:
         if size > MAX_BODY_BYTES:
             raise _too_large()
         chunks.append(chunk)
-    return ActionRequest(token, b"".join(chunks))
+    return ActionRequest(token, b"".join(chunks), pin)
 
 
 Action = Annotated[ActionRequest, Depends(read_action)]
+PinAction = Annotated[ActionRequest, Depends(read_pin_action)]
+
+
+@router.post("/sign/{signature_id}/pin", include_in_schema=False)
+async def enter_pin(request: Request, signature_id: str, action: PinAction) -> Response:
+    """The PIN step: a right access code answers the PIN pass the page then carries; a wrong one is counted
+    (and recorded) in a transaction that commits, and answered 403 with the tries left."""
+    try:
+        body = PinBody.model_validate_json(action.raw)
+    except ValidationError:
+        return _bad_request("Enter the access code.")
+    ip, ua = client_ip(request), request.headers.get("user-agent")
+    rt = runtime(request)
+    outcome = await in_uow(
+        request, lambda s: service.check_pin(Scope.of(s, rt), signature_id, action.token, body.pin, ip=ip, ua=ua)
+    )
+    headers = {"Cache-Control": "no-store"}
+    if outcome.pin_pass is not None or outcome.tries_left == PIN_TRIES:
+        return JSONResponse({"ok": True, "pin": outcome.pin_pass or ""}, headers=headers)
+    if outcome.tries_left == 0:
+        error = {"message": PIN_LOCKED_MESSAGE, "state": "pin_locked", "fields": {"pin": PIN_LOCKED_MESSAGE}}
+        return JSONResponse({"error": error, "tries_left": 0}, status_code=403, headers=headers)
+    left = outcome.tries_left
+    message = f"This access code is not right. {left} {'try' if left == 1 else 'tries'} left."
+    error = {"message": message, "state": "form", "fields": {"pin": message}}
+    return JSONResponse({"error": error, "tries_left": left}, status_code=403, headers=headers)
 
 
 @router.post("/sign/{signature_id}/submit", include_in_schema=False)
@@ -435,9 +502,30 @@ async def submit(request: Request, signature_id: str, action: Action) -> Respons
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
     sr = await in_uow(
-        request, lambda s: service.submit(Scope.of(s, rt), signature_id, action.token, body, images, ip=ip, ua=ua)
+        request,
+        lambda s: service.submit(
+            Scope.of(s, rt), signature_id, action.token, body, images, pin=action.pin, ip=ip, ua=ua
+        ),
     )
     return JSONResponse({"ok": True, "complete": sr.is_complete}, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/sign/{signature_id}/attachment/{index}", include_in_schema=False)
+async def attachment(request: Request, signature_id: str, index: int, action: Action) -> Response:
+    """A file the signer attaches: the body is the file itself, its name in ``X-Paraph-Filename``
+    (percent-encoded); what it is comes from its first bytes."""
+    filename = unquote(request.headers.get("x-paraph-filename", ""))[:255]
+    rt = runtime(request)
+    item = await in_uow(
+        request,
+        lambda s: service.upload_attachment(
+            Scope.of(s, rt), signature_id, action.token, index, action.raw, filename, pin=action.pin
+        ),
+    )
+    return JSONResponse(
+        {"ok": True, "filename": item["filename"], "uploaded_at": item["uploaded_at"]},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.post("/sign/{signature_id}/decline", include_in_schema=False)
@@ -449,7 +537,10 @@ async def decline(request: Request, signature_id: str, action: Action) -> Respon
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
     await in_uow(
-        request, lambda s: service.decline(Scope.of(s, rt), signature_id, action.token, body.reason, ip=ip, ua=ua)
+        request,
+        lambda s: service.decline(
+            Scope.of(s, rt), signature_id, action.token, body.reason, pin=action.pin, ip=ip, ua=ua
+        ),
     )
     return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
@@ -465,7 +556,15 @@ async def reassign(request: Request, signature_id: str, action: Action) -> Respo
 
     def run(session: Session) -> str:
         signer = service.reassign(
-            Scope.of(session, rt), signature_id, action.token, body.name, body.email_address, body.reason, ip=ip, ua=ua
+            Scope.of(session, rt),
+            signature_id,
+            action.token,
+            body.name,
+            body.email_address,
+            body.reason,
+            pin=action.pin,
+            ip=ip,
+            ua=ua,
         )
         return signer.signature_id
 

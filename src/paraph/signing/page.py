@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from paraph.db import utcnow
 from paraph.models import RequestField, SignatureRequest, Signer
-from paraph.signing import repository, rules
-from paraph.signing.access import Access
+from paraph.signing import attachments, repository, rules
+from paraph.signing.access import PIN_TRIES, Access
 from paraph.signing.service import allowed_methods, signer_fields
 from paraph.wire.validators import safe_link
 
@@ -200,12 +200,16 @@ def page_data(
     mode: str,
     token: str,
     params: EmbedParams | None,
+    pin: str | None = None,
 ) -> dict[str, Any]:
+    """The page of a signer who may see the document (past the PIN step: ``pin`` is their PIN pass)."""
     sr, signer = access.sr, access.signer
     fields = repository.fields_of(session, sr)
     mine = {f.api_id for f in signer_fields(fields, signer)}
     base = f"/sign/{signer.signature_id}"
     q = quote(token, safe="")
+    if signer.pin_hash is not None and pin:
+        q += "&pin=" + quote(pin, safe="")
     pages = []
     for doc in sr.documents:
         for number, size in enumerate(doc.page_sizes or [], start=1):
@@ -226,6 +230,7 @@ def page_data(
         "mode": mode,
         "signatureId": signer.signature_id,
         "token": token,
+        "pin": pin if signer.pin_hash is not None else None,
         "title": sr.title,
         "message": sr.message or "",
         "requester": sr.account.email_address,
@@ -250,7 +255,10 @@ def page_data(
             "decline": f"{base}/decline",
             "reassign": f"{base}/reassign",
             "typed": f"{base}/typed",
+            "attachment": f"{base}/attachment/",
         },
+        "attachments": attachments.page_json(sr, signer),
+        "attachmentMaxBytes": attachments.MAX_ATTACHMENT_BYTES,
         "finalButtonText": DEFAULT_FINAL_BUTTON,
         "redirectUrl": safe_link(sr.signing_redirect_url),
         "theme": theme(sr.api_app.white_labeling_options if sr.api_app else None),
@@ -260,6 +268,27 @@ def page_data(
             data["finalButtonText"] = params.final_button_text
         if params.redirect_url and origin_of(params.redirect_url):
             data["redirectUrl"] = params.redirect_url
+        data["theme"] = theme(sr.api_app.white_labeling_options if sr.api_app else None, params.white_labeling)
+        data["embedded"] = embed_context(sr, params)
+        data["hideHeader"] = params.hide_header
+    return data
+
+
+def pin_page_data(access: Access, *, mode: str, token: str, params: EmbedParams | None) -> dict[str, Any]:
+    """The PIN step: nothing of the document (not its title), only where to send the access code."""
+    sr, signer = access.sr, access.signer
+    data: dict[str, Any] = {
+        "state": "pin",
+        "mode": mode,
+        "signatureId": signer.signature_id,
+        "token": token,
+        "title": "",
+        "message": "",
+        "triesLeft": max(0, PIN_TRIES - signer.pin_failures),
+        "api": {"pin": f"/sign/{signer.signature_id}/pin"},
+        "theme": theme(sr.api_app.white_labeling_options if sr.api_app else None),
+    }
+    if params is not None:
         data["theme"] = theme(sr.api_app.white_labeling_options if sr.api_app else None, params.white_labeling)
         data["embedded"] = embed_context(sr, params)
         data["hideHeader"] = params.hide_header

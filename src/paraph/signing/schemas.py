@@ -41,6 +41,10 @@ class SubmitBody(_Body):
     initials: Adoption | None = None
 
 
+class PinBody(_Body):
+    pin: str = Field(max_length=64)
+
+
 class DeclineBody(_Body):
     reason: str = Field(max_length=MAX_REASON)
 

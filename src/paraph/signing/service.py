@@ -8,6 +8,7 @@ the API serializes it at that moment). The last signature queues the final docum
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from paraph import audit
@@ -18,11 +19,21 @@ from paraph.mail import tasks as mail_tasks
 from paraph.models import RequestField, SignatureImage, SignatureRequest, Signer
 from paraph.models.signature_request import SignerStatus
 from paraph.scope import Scope
-from paraph.security import new_hex_id
+from paraph.security import new_hex_id, verify_pin
 from paraph.signature_request import repository as requests
 from paraph.signature_request.events import emit_event
-from paraph.signing import order, repository, rules
-from paraph.signing.access import Access, Reason, SigningProblem, authorize, record, signer_problem
+from paraph.signing import attachments, order, repository, rules
+from paraph.signing.access import (
+    PIN_TRIES,
+    Access,
+    Reason,
+    SigningProblem,
+    authorize,
+    pin_locked,
+    pin_pass,
+    record,
+    signer_problem,
+)
 from paraph.signing.images import PreparedImage
 from paraph.signing.schemas import SubmitBody
 from paraph.signing.tasks import enqueue_finalize
@@ -31,11 +42,82 @@ from paraph.wire.validators import check_email
 SIGNABLE_TYPES = rules.SIGNER_TYPES
 
 
+# -- the access code ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PinOutcome:
+    """A PIN try: the pass it earned, or how many tries are left (0: the signer is locked)."""
+
+    pin_pass: str | None
+    tries_left: int
+
+
+def check_pin(scope: Scope, signature_id: str, token: str, pin: str, *, ip: str | None, ua: str | None) -> PinOutcome:
+    """One try of the signer's access code, recorded (with the IP) whatever its outcome; wrong tries are
+    counted with the request locked, and :data:`PIN_TRIES` of them lock the signer. A locked signer's tries
+    are refused without checking them. The caller commits the outcome even when the PIN was wrong."""
+    access = _act(scope, signature_id, token, None, pin_step=True)
+    sr, signer = access.sr, access.signer
+    if signer.pin_hash is None:
+        return PinOutcome(None, PIN_TRIES)
+    if not pin_locked(signer) and verify_pin(signer.pin_hash, pin):
+        signer.pin_failures = 0
+        record(scope.session, sr, signer, AuditTag.SIGNER_SIGNATURE_REQUEST_PIN_VERIFIED, ip, ua)
+        return PinOutcome(pin_pass(scope.keys, signer, token), PIN_TRIES)
+    was_locked = pin_locked(signer)
+    if not was_locked:
+        signer.pin_failures += 1
+    left = max(0, PIN_TRIES - signer.pin_failures)
+    data = {"failures": signer.pin_failures, "locked": left == 0}
+    if was_locked:
+        data["refused"] = True
+    record(scope.session, sr, signer, AuditTag.SIGNER_SIGNATURE_REQUEST_PIN_FAILED, ip, ua, data=data)
+    return PinOutcome(None, left)
+
+
+# -- attachments ---------------------------------------------------------------------------------------------
+
+
+def upload_attachment(
+    scope: Scope,
+    signature_id: str,
+    token: str,
+    index: int,
+    data: bytes,
+    filename: str,
+    *,
+    pin: str | None,
+) -> dict[str, Any]:
+    """Store the file a signer attaches for ``attachments[index]`` (one asked of them); again replaces it."""
+    access = _act(scope, signature_id, token, pin)
+    sr, signer = access.sr, access.signer
+    mine = dict(attachments.of_signer(sr, signer))
+    if index not in mine:
+        raise SigningProblem(Reason.FORM, "No such attachment is asked of you.", "form")
+    try:
+        kind = attachments.check_file(data)
+    except attachments.AttachmentRefused as exc:
+        key = f"attachment-{index}"
+        raise SigningProblem(Reason.FORM, str(exc), "form", errors={key: str(exc)}) from None
+    key = attachments.storage_key(sr, mine[index])
+    scope.storage.put(key, data)
+    return attachments.record_upload(
+        sr,
+        index,
+        key=key,
+        filename=attachments.safe_filename(filename, kind),
+        kind=kind,
+        size=len(data),
+        signature_id=signer.signature_id,
+    )
+
+
 # -- acting --------------------------------------------------------------------------------------------------
 
 
-def _act(scope: Scope, signature_id: str, token: str) -> Access:
-    access = authorize(scope, signature_id, token, lock=True)
+def _act(scope: Scope, signature_id: str, token: str, pin: str | None, *, pin_step: bool = False) -> Access:
+    access = authorize(scope, signature_id, token, pin=pin, lock=True, pin_step=pin_step)
     problem = signer_problem(access.sr, access.signer)
     if problem is not None:
         raise problem
@@ -82,12 +164,13 @@ def submit(
     body: SubmitBody,
     images: dict[str, PreparedImage],
     *,
+    pin: str | None,
     ip: str | None,
     ua: str | None,
 ) -> SignatureRequest:
     """Record a signer's values and signature; the last signer completes the request."""
     session = scope.session
-    access = _act(scope, signature_id, token)
+    access = _act(scope, signature_id, token, pin)
     sr, signer = access.sr, access.signer
     methods = allowed_methods(sr)
     for image in images.values():
@@ -114,6 +197,9 @@ def submit(
     )
     if checked.errors:
         raise SigningProblem(Reason.FORM, "Some fields need your attention.", "form", errors=checked.errors)
+    missing = attachments.missing_required(sr, signer)
+    if missing:
+        raise SigningProblem(Reason.FORM, " ".join(missing.values()), "form", errors=missing)
 
     image_fields: list[str] = []
     for f in mine:
@@ -184,10 +270,10 @@ def submit(
 
 
 def decline(
-    scope: Scope, signature_id: str, token: str, reason: str, *, ip: str | None, ua: str | None
+    scope: Scope, signature_id: str, token: str, reason: str, *, pin: str | None, ip: str | None, ua: str | None
 ) -> SignatureRequest:
     session = scope.session
-    access = _act(scope, signature_id, token)
+    access = _act(scope, signature_id, token, pin)
     sr, signer = access.sr, access.signer
     if not sr.allow_decline:
         raise SigningProblem(Reason.NOT_ALLOWED, "This signature request cannot be declined.", "form")
@@ -218,12 +304,13 @@ def reassign(
     email_address: str,
     reason: str,
     *,
+    pin: str | None,
     ip: str | None,
     ua: str | None,
 ) -> Signer:
     """Hand the signer's place to someone else: a new signature_id, the old links dead."""
     session = scope.session
-    access = _act(scope, signature_id, token)
+    access = _act(scope, signature_id, token, pin)
     sr, signer = access.sr, access.signer
     if not sr.allow_reassign:
         raise SigningProblem(Reason.NOT_ALLOWED, "This signature request cannot be reassigned.", "form")
@@ -249,6 +336,7 @@ def reassign(
     signer.reassigned_by = old_email
     signer.reassignment_reason = reason.strip() or None
     signer.last_viewed_at = None
+    signer.pin_failures = 0
     requests.rename_filler(session, sr, old_id, signer.signature_id)
     audit.record(
         session,

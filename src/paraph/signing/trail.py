@@ -17,6 +17,8 @@ _SHOWN: dict[str, tuple[str, bool]] = {
     AuditTag.SYSTEM_SIGNATURE_REQUEST_SENT: ("sent", False),
     AuditTag.SYSTEM_MAIL_SIGNER_INVITE: ("sent", True),
     AuditTag.SYSTEM_MAIL_REMIND: ("reminded", True),
+    AuditTag.SIGNER_SIGNATURE_REQUEST_PIN_VERIFIED: ("pin_verified", True),
+    AuditTag.SIGNER_SIGNATURE_REQUEST_PIN_FAILED: ("pin_failed", True),
     AuditTag.SIGNER_SIGNATURE_REQUEST_VIEWED: ("viewed", True),
     AuditTag.SIGNER_SIGNATURE_REQUEST_SIGNED: ("signed", True),
     AuditTag.SIGNER_SIGNATURE_REQUEST_DECLINED: ("declined", True),
@@ -36,6 +38,11 @@ def _detail(event: AuditEvent, action: str) -> str | None:
         reason = data.get("reason")
         to = f"{data.get('to_name')} <{data.get('to_email_address')}>"
         return f"To {to}" + (f"; reason: {reason}" if reason else "")
+    if action == "pin_failed":
+        if data.get("refused"):
+            return "Refused: the signer is locked"
+        failures = data.get("failures")
+        return f"Wrong try {failures}" + ("; the signer is now locked" if data.get("locked") else "")
     if action == "declined":
         return f"Reason: {data.get('reason')}" if data.get("reason") else None
     if action == "updated":
@@ -105,6 +112,8 @@ _TIMELINE_LABELS: dict[str, str] = {
     AuditTag.SYSTEM_MAIL_EXPIRED_NOTICE: "Expiry notice emailed",
     AuditTag.API_EMBEDDED_SIGN_URL_CREATED: "Sign URL created",
     AuditTag.API_SIGNATURE_REQUEST_REMINDED: "Reminder requested",
+    AuditTag.SIGNER_SIGNATURE_REQUEST_PIN_VERIFIED: "Access code entered",
+    AuditTag.SIGNER_SIGNATURE_REQUEST_PIN_FAILED: "Wrong access code",
     AuditTag.SIGNER_SIGNATURE_REQUEST_VIEWED: "Viewed",
     AuditTag.SIGNER_SIGNATURE_REQUEST_SIGNED: "Signed",
     AuditTag.SIGNER_SIGNATURE_REQUEST_DECLINED: "Declined",

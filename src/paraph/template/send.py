@@ -26,7 +26,7 @@ from paraph.models.signature_request import FilesState, SignerStatus
 from paraph.models.template import TemplateState
 from paraph.runtime import Runtime
 from paraph.scope import Scope
-from paraph.security import new_hex_id
+from paraph.security import hash_pin, new_hex_id
 from paraph.signature_request.create import DraftDocument, check_client_id, edit_root, future_time
 from paraph.signature_request.events import record
 from paraph.signature_request.tasks import apply_sent, enqueue_processing, plan_for, prepare_documents
@@ -332,7 +332,7 @@ def create(
                 email_address=s.email_address,
                 order=role.order,
                 role=role.name,
-                pin_digest=scope.keys.lookup(s.pin) if s.pin else None,
+                pin_hash=hash_pin(s.pin) if s.pin else None,
                 status_code=SignerStatus.AWAITING_SIGNATURE,
             )
         )

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from paraph.callbacks import repository as callback_repository
 from paraph.errors import ApiError
 from paraph.signature_request import browse
-from paraph.signature_request.files import FileBody, current_pdf
+from paraph.signature_request.files import FileBody, attachment_file, current_pdf
 from paraph.signature_request.schemas import serialize_signature_request
 from paraph.signature_request.state import LABELS, LISTED, state_of
 from paraph.storage import Storage
@@ -119,6 +119,7 @@ async def request_detail(request: Request, rid: str) -> Response:
                 "state_label": LABELS[state_of(sr)],
                 "signers": [(s, data_s) for s, data_s in zip(sr.signers, data["signatures"], strict=True)],
                 "signer_names": {sid: s.name or s.email_address for sid, s in signers.items()},
+                "attachment_signers": {s.signer_index: s.name or s.email_address for s in sr.signers},
                 "timeline": browse.status_timeline(ctx.session, sr),
                 "documents": sr.documents,
                 "has_pdf": sr.files_state == "ready" and bool(sr.final_pdf_key or sr.current_pdf_key),
@@ -171,4 +172,27 @@ async def request_pdf(request: Request, rid: str) -> Response:
         body.data,
         media_type=body.media_type,
         headers={"content-disposition": f'attachment; filename="{body.filename}"'},
+    )
+
+
+@router.get("/dashboard/requests/{rid}/attachments/{index}")
+async def request_attachment(request: Request, rid: str, index: int) -> Response:
+    """A file a signer attached, downloaded (never shown inline: it is the signer's file, not Paraph's)."""
+    if not _RID.match(rid):
+        raise PageNotFound()
+
+    def run(ctx: PageContext) -> FileBody | None:
+        return attachment_file(ctx.runtime.storage, _owned(ctx, rid), index)
+
+    body = await page_call(request, run)
+    if body is None:
+        raise PageNotFound()
+    return Response(
+        body.data,
+        media_type=body.media_type,
+        headers={
+            "content-disposition": f'attachment; filename="{body.filename}"',
+            "x-content-type-options": "nosniff",
+            "cache-control": "private, no-store",
+        },
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 12:14:55.192855
+Create Date: 2026-12-06 12:19:23.270067
 """
 
 from __future__ import annotations
@@ -597,7 +597,8 @@ def upgrade() -> None:
         sa.Column("group_guid", sa.String(length=40), nullable=True),
         sa.Column("group_name", sa.String(length=255), nullable=True),
         sa.Column("role", sa.String(length=255), nullable=True),
-        sa.Column("pin_digest", sa.String(length=64), nullable=True),
+        sa.Column("pin_hash", sa.String(length=255), nullable=True),
+        sa.Column("pin_failures", sa.Integer(), nullable=False),
         sa.Column("status_code", sa.String(length=32), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("decline_reason", sa.Text(), nullable=True),

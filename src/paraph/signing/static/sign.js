@@ -142,6 +142,71 @@
     document.body.appendChild(notice);
   }
 
+  // ---------------------------------------------------------------- the access code (PIN) step
+  /* Nothing of the document is on this page. A right code answers a PIN pass: the page opens again with it
+     (pin= in its URL, as the token is), and carries it on its images and actions. */
+  if (data.state === "pin") {
+    if (embedded && window.parent !== window) {
+      parentOrigin = (data.embedded && data.embedded.parentOrigin) ||
+        (document.referrer ? originOf(document.referrer) : null);
+      talking = !!parentOrigin;
+      if (talking) {
+        listen();
+        post("hellosign:initialize", { signatureId: data.signatureId });
+      }
+    }
+    var pinInput = byId("pp-pin-input");
+    var pinError = byId("pp-pin-error");
+    var pinBusy = false;
+    pinInput.focus();
+    byId("pp-pin-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var code = pinInput.value.trim();
+      if (!code) { pinError.textContent = "Enter the access code."; pinInput.setAttribute("aria-invalid", "true"); return; }
+      if (pinBusy) return;
+      pinBusy = true;
+      byId("pp-pin-submit").disabled = true;
+      fetch(data.api.pin, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Paraph-Token": data.token },
+        body: JSON.stringify({ pin: code }),
+        credentials: "omit",
+        cache: "no-store",
+        referrerPolicy: "no-referrer"
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (json) {
+          pinBusy = false;
+          byId("pp-pin-submit").disabled = false;
+          if (response.ok && json.ok) {
+            var url = new URL(window.location.href);
+            url.searchParams.set("pin", json.pin || "");
+            window.location.replace(url.toString());
+            return;
+          }
+          var err = json.error || {};
+          pinInput.value = "";
+          pinInput.setAttribute("aria-invalid", "true");
+          pinError.textContent = err.message || "Try again.";
+          if (err.state === "pin_locked") {
+            pinInput.disabled = true;
+            byId("pp-pin-submit").disabled = true;
+            post("hellosign:error", { signatureId: data.signatureId, code: "pin_locked" });
+          } else if (err.state && err.state !== "form") {
+            pinInput.disabled = true;
+            byId("pp-pin-submit").disabled = true;
+          } else {
+            pinInput.focus();
+          }
+        });
+      }, function () {
+        pinBusy = false;
+        byId("pp-pin-submit").disabled = false;
+        pinError.textContent = "The server could not be reached. Check your connection and try again.";
+      });
+    });
+    return;
+  }
+
   // ---------------------------------------------------------------- a page that only tells something
   if (data.state !== "ready") {
     if (embedded && window.parent !== window) {
@@ -189,8 +254,11 @@
     el.style.top = (100 * f.y / page.height) + "%";
     el.style.width = (100 * f.width / page.width) + "%";
     el.style.height = (100 * f.height / page.height) + "%";
-    // The field's font scales with the page; never below 10px, so a phone can still read what is typed.
-    var size = Math.max(7, Math.min(49, f.font_size || 12)) * 100 / page.width;
+    // The field's font scales with the page; never below 10px, so a phone can still read what is typed. It
+    // leaves room in the field's height for descenders (g, j, p, y) and the border.
+    var points = Math.max(7, Math.min(49, f.font_size || 12));
+    if (f.type !== "signature" && f.type !== "initials") points = Math.min(points, Math.max(7, f.height * 0.7));
+    var size = points * 100 / page.width;
     el.style.fontSize = "max(10px, " + size.toFixed(3) + "cqw)";
   }
 
@@ -267,7 +335,9 @@
     if (f.mine) {
       el.setAttribute("aria-label", label(f));
       el.title = label(f);
-      if (f.required) el.classList.add("pp-required");
+      var group = f.group && groups[f.group];
+      var needed = group ? !/^require_0/.test(group.requirement || "") : f.required;
+      el.classList.add(needed ? "pp-required" : "pp-optional");
       if (f.required && el.tagName !== "BUTTON" && f.type !== "date_signed" && !f.group) {
         el.setAttribute("aria-required", "true");
       }
@@ -602,7 +672,8 @@
   }
 
   function typedUrl(text) {
-    return data.api.typed + "?token=" + encodeURIComponent(data.token) + "&text=" + encodeURIComponent(text);
+    return data.api.typed + "?token=" + encodeURIComponent(data.token) +
+      (data.pin ? "&pin=" + encodeURIComponent(data.pin) : "") + "&text=" + encodeURIComponent(text);
   }
 
   var previewTimer = null;
@@ -734,13 +805,63 @@
     openDialog(kind, f);
   }
 
+  // ---------------------------------------------------------------- attachments
+  var attached = {}; // index -> true once the server has the file
+  (data.attachments || []).forEach(function (a) { if (a.filename) attached[a.index] = true; });
+
+  function attachmentStatus(index, text, isError) {
+    var status = byId("pp-attachment-status-" + index);
+    var input = byId("pp-attachment-" + index);
+    status.textContent = text;
+    status.classList.toggle("pp-error", !!isError);
+    if (isError) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+  }
+
+  var ATTACHMENT_TYPES = /^(application\/pdf|image\/png|image\/jpeg)$/;
+  (data.attachments || []).forEach(function (a) {
+    var input = byId("pp-attachment-" + a.index);
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      var hint = "Attach a PDF, PNG or JPEG file of at most 10 MB.";
+      if (file.type && !ATTACHMENT_TYPES.test(file.type)) { attachmentStatus(a.index, "This type of file is not accepted. " + hint, true); return; }
+      if (file.size > data.attachmentMaxBytes) { attachmentStatus(a.index, "The file is larger than 10 MB. " + hint, true); return; }
+      attachmentStatus(a.index, "Uploading\u2026", false);
+      var headers = {
+        "Content-Type": file.type || "application/octet-stream",
+        "X-Paraph-Token": data.token,
+        "X-Paraph-Filename": encodeURIComponent(file.name)
+      };
+      if (data.pin) headers["X-Paraph-Pin"] = data.pin;
+      fetch(data.api.attachment + a.index, {
+        method: "POST", headers: headers, body: file, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer"
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (json) {
+          if (response.ok && json.ok) {
+            attached[a.index] = true;
+            attachmentStatus(a.index, "Attached: " + json.filename, false);
+            return;
+          }
+          var err = json.error || {};
+          attachmentStatus(a.index, (err.fields && err.fields["attachment-" + a.index]) || err.message || "The file could not be attached.", true);
+        });
+      }, function () { attachmentStatus(a.index, "The server could not be reached. Try again.", true); });
+    });
+  });
+
+  function missingAttachment() {
+    return (data.attachments || []).filter(function (a) { return a.required && !attached[a.index]; })[0] || null;
+  }
+
   // ---------------------------------------------------------------- actions
   var busy = false;
 
   function send(url, body) {
+    var headers = { "Content-Type": "application/json", "X-Paraph-Token": data.token };
+    if (data.pin) headers["X-Paraph-Pin"] = data.pin;
     return fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-Paraph-Token": data.token },
+      headers: headers,
       body: JSON.stringify(body),
       credentials: "omit",
       cache: "no-store",
@@ -760,6 +881,14 @@
     if (keys.length) {
       var f = fieldForProblem(keys[0]);
       if (f) goTo(f);
+      return;
+    }
+    var missing = missingAttachment();
+    if (missing) {
+      var message = "Attach \u201c" + missing.name + "\u201d before signing.";
+      attachmentStatus(missing.index, message, true);
+      showStatus(message);
+      byId("pp-attachment-" + missing.index).focus();
       return;
     }
     var values = {};
@@ -797,6 +926,13 @@
   function handleError(r) {
     var err = (r.json && r.json.error) || {};
     var fieldsWithErrors = err.fields || {};
+    if (err.state === "pin") {
+      // The PIN pass ran out: the page opens again on the PIN step.
+      var url = new URL(window.location.href);
+      url.searchParams.delete("pin");
+      window.location.replace(url.toString());
+      return;
+    }
     if (err.state && err.state !== "form") {
       post("hellosign:error", { signatureId: data.signatureId, code: err.state });
       done("Not signed", err.message || "This document can no longer be signed.", false);
@@ -805,6 +941,8 @@
     serverErrors = {};
     Object.keys(fieldsWithErrors).forEach(function (k) {
       if (fieldById[k]) serverErrors[k] = fieldsWithErrors[k];
+      var m = /^attachment-(\d+)$/.exec(k);
+      if (m && byId("pp-attachment-status-" + m[1])) attachmentStatus(m[1], fieldsWithErrors[k], true);
     });
     showStatus(err.message || "Something went wrong; try again.");
     var first = Object.keys(fieldsWithErrors).map(fieldForProblem).filter(Boolean)[0];
