@@ -122,13 +122,19 @@ class Paraph:
         return answer
 
     def simulate_sign(
-        self, signature_id: str, fields: dict[str, Any] | None = None, signature_text: str | None = None
+        self,
+        signature_id: str,
+        fields: dict[str, Any] | None = None,
+        signature_text: str | None = None,
+        pin: str | None = None,
     ) -> dict[str, Any]:
-        """The signer signs: ``fields`` (api_id -> value) and defaults for the other required fields. Returns
-        the signature request (as the API shows it)."""
+        """The signer signs: ``fields`` (api_id -> value) and defaults for the other required fields; ``pin``
+        for a signer with an access code. Returns the signature request (as the API shows it)."""
         body: dict[str, Any] = {"fields": fields or {}}
         if signature_text is not None:
             body["signature_text"] = signature_text
+        if pin is not None:
+            body["pin"] = pin
         return self._act(f"/signatures/{signature_id}/sign", body)
 
     def simulate_decline(self, signature_id: str, reason: str = "Declined in a test") -> dict[str, Any]:
@@ -270,5 +276,5 @@ def paraph_inspector(paraph: Paraph) -> Inspector:
 
 @pytest.fixture
 def simulate_sign(paraph: Paraph) -> Callable[..., dict[str, Any]]:
-    """``simulate_sign(signature_id, fields=None, signature_text=None)``: a simulated signer signs."""
+    """``simulate_sign(signature_id, fields=None, signature_text=None, pin=None)``: a simulated signer signs."""
     return paraph.simulate_sign

@@ -7,8 +7,10 @@ import io
 from typing import Any
 
 import pypdf
+import sqlalchemy as sa
 
 from paraph.db import utcnow
+from paraph.models import AuditEvent
 from tests.client import request_json
 from tests.conftest import AccountInfo, Server
 from tests.factories import make_account
@@ -128,3 +130,28 @@ def test_simulated_signers_follow_the_signing_rules_decline_expire_and_complete_
     ):
         status, body = simulate(server, account, path)
         assert status == 409 and body["error"]["error_name"] == "conflict" and "test_mode" in body["error"]["error_msg"]
+
+
+def test_a_simulated_signer_with_an_access_code_enters_it_first(server: Server, account: AccountInfo) -> None:
+    """The PIN step holds for simulated signers too: no pin is a 400 naming it, a wrong one a 403, and the right
+    one is recorded as a good try (with the IP) before the signature, as on the page."""
+    sr = create(
+        server,
+        account,
+        fields=[f("sig", "signature", 0, 72, 420, 200, 40)],
+        signers=[("Jack Doe", "jack@example.com")],
+        **{"signers[0][pin]": "4321"},  # type: ignore[arg-type]
+    )
+    first = sr["signatures"][0]["signature_id"]
+    status, body = simulate(server, account, f"/signatures/{first}/sign")
+    assert status == 400 and body["error"]["error_path"] == "pin", body
+    status, body = simulate(server, account, f"/signatures/{first}/sign", {"pin": "0000"})
+    assert status == 403 and "access code" in body["error"]["error_msg"], body
+    status, body = simulate(server, account, f"/signatures/{first}/sign", {"pin": "4321"})
+    assert status == 200, body
+    assert body["signature_request"]["signatures"][0]["status_code"] == "signed"
+    with server.runtime.unit_of_work(write=False) as session:
+        rows = session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.signature_request_id == sr["signature_request_id"])
+        ).all()
+    assert ("signer:signature_request:pin_verified", "127.0.0.1") in [(e.tag, e.ip_address) for e in rows]

@@ -40,24 +40,32 @@ async def simulate_sign(request: Request, signature_id: str) -> Response:
     body = await _body(request)
     fields = schemas.field_values(body)
     signature_text = schemas.text(body, "signature_text", limit=200) or None
+    pin = schemas.text(body, "pin", limit=64) or None
     return await _answer(
         request,
-        lambda scope, ctx: service.sign(scope, ctx.account, signature_id, fields, signature_text, ip=ctx.ip_address),
+        lambda scope, ctx: service.sign(
+            scope, ctx.account, signature_id, fields, signature_text, pin=pin, ip=ctx.ip_address
+        ),
     )
 
 
 @router.post("/signatures/{signature_id}/decline")
 async def simulate_decline(request: Request, signature_id: str) -> Response:
-    reason = schemas.text(await _body(request), "reason")
+    body = await _body(request)
+    reason = schemas.text(body, "reason")
+    pin = schemas.text(body, "pin", limit=64) or None
     return await _answer(
-        request, lambda scope, ctx: service.decline(scope, ctx.account, signature_id, reason, ip=ctx.ip_address)
+        request,
+        lambda scope, ctx: service.decline(scope, ctx.account, signature_id, reason, pin=pin, ip=ctx.ip_address),
     )
 
 
 @router.post("/signatures/{signature_id}/view")
 async def simulate_view(request: Request, signature_id: str) -> Response:
-    await _body(request)
-    return await _answer(request, lambda scope, ctx: service.view(scope, ctx.account, signature_id, ip=ctx.ip_address))
+    pin = schemas.text(await _body(request), "pin", limit=64) or None
+    return await _answer(
+        request, lambda scope, ctx: service.view(scope, ctx.account, signature_id, pin=pin, ip=ctx.ip_address)
+    )
 
 
 @router.post("/signatures/{signature_id}/reassign")
@@ -66,9 +74,12 @@ async def simulate_reassign(request: Request, signature_id: str) -> Response:
     name = schemas.text(body, "name", limit=255)
     email = schemas.text(body, "email_address", limit=255)
     reason = schemas.text(body, "reason")
+    pin = schemas.text(body, "pin", limit=64) or None
     return await _answer(
         request,
-        lambda scope, ctx: service.reassign(scope, ctx.account, signature_id, name, email, reason, ip=ctx.ip_address),
+        lambda scope, ctx: service.reassign(
+            scope, ctx.account, signature_id, name, email, reason, pin=pin, ip=ctx.ip_address
+        ),
     )
 
 

@@ -85,6 +85,24 @@ def _credential(scope: Scope, signer: Signer, sr: SignatureRequest) -> str:
     return token
 
 
+def _pin_pass(scope: Scope, signer: Signer, token: str, pin: str | None, *, ip: str | None) -> str | None:
+    """A signer with an access code: the simulated signer enters ``pin`` on the PIN step as a person would
+    (recorded as a try, with the IP), and the pass it earns goes with the action, which the signing page's
+    services refuse without one. None for a signer without a code. A wrong or missing ``pin`` is refused
+    (403 / 400) and, since nothing of the call is kept, not counted against the signer."""
+    if signer.pin_hash is None:
+        return None
+    if not pin:
+        raise BadRequest("This signer has an access code (signers[].pin): give it as pin.", error_path="pin")
+    try:
+        outcome = signing.check_pin(scope, signer.signature_id, token, pin, ip=ip, ua=SIMULATED_AGENT)
+    except SigningProblem as p:
+        raise _as_api_error(p) from None
+    if outcome.pin_pass is None:
+        raise Forbidden("The access code (pin) is not this signer's.")
+    return outcome.pin_pass
+
+
 def _as_api_error(p: SigningProblem, *, path_prefix: str = "fields") -> ApiError:
     """A signing page problem in the API's envelope: what the signer sent (400, naming the first field), a
     request that allows no decline or reassignment (403), and anything about where the request or the
@@ -132,6 +150,7 @@ def sign(
     fields: dict[str, Any],
     signature_text: str | None,
     *,
+    pin: str | None = None,
     ip: str | None,
 ) -> SignatureRequest:
     signer, sr = _test_signer(scope, account, signature_id)
@@ -147,8 +166,9 @@ def sign(
     except ValueError as exc:
         raise BadRequest(str(exc), error_path="signature_text") from None
     token = _credential(scope, signer, sr)
+    passed = _pin_pass(scope, signer, token, pin, ip=ip)
     try:
-        done = signing.submit(scope, signature_id, token, body, images, ip=ip, ua=SIMULATED_AGENT)
+        done = signing.submit(scope, signature_id, token, body, images, pin=passed, ip=ip, ua=SIMULATED_AGENT)
     except SigningProblem as p:
         raise _as_api_error(p) from None
     _simulated(scope, done, signature_id, signer.email_address, "sign", ip)
@@ -227,21 +247,30 @@ def _submission(
     return values, kinds
 
 
-def decline(scope: Scope, account: Account, signature_id: str, reason: str, *, ip: str | None) -> SignatureRequest:
+def decline(
+    scope: Scope, account: Account, signature_id: str, reason: str, *, pin: str | None = None, ip: str | None
+) -> SignatureRequest:
     signer, sr = _test_signer(scope, account, signature_id)
     token = _credential(scope, signer, sr)
+    passed = _pin_pass(scope, signer, token, pin, ip=ip)
     try:
-        done = signing.decline(scope, signature_id, token, reason or "Declined (simulated)", ip=ip, ua=SIMULATED_AGENT)
+        done = signing.decline(
+            scope, signature_id, token, reason or "Declined (simulated)", pin=passed, ip=ip, ua=SIMULATED_AGENT
+        )
     except SigningProblem as p:
         raise _as_api_error(p) from None
     _simulated(scope, done, signature_id, signer.email_address, "decline", ip)
     return done
 
 
-def view(scope: Scope, account: Account, signature_id: str, *, ip: str | None) -> SignatureRequest:
-    """Open the signing page as the signer would (``signature_request_viewed`` the first time)."""
+def view(
+    scope: Scope, account: Account, signature_id: str, *, pin: str | None = None, ip: str | None
+) -> SignatureRequest:
+    """Open the signing page as the signer would (``signature_request_viewed`` the first time; for a signer
+    with an access code, once past the PIN step)."""
     signer, sr = _test_signer(scope, account, signature_id)
     token = _credential(scope, signer, sr)
+    passed = _pin_pass(scope, signer, token, pin, ip=ip)
     try:
         if sr.is_embedded:
             client_id = sr.api_app.client_id if sr.api_app is not None else None
@@ -252,11 +281,12 @@ def view(scope: Scope, account: Account, signature_id: str, *, ip: str | None) -
                 client_id,
                 parent_host=None,
                 skip_verification=True,
+                pin=passed,
                 ip=ip,
                 ua=SIMULATED_AGENT,
             )
         else:
-            opened = signing_access.open_mailed(scope, signature_id, token, ip=ip, ua=SIMULATED_AGENT)
+            opened = signing_access.open_mailed(scope, signature_id, token, pin=passed, ip=ip, ua=SIMULATED_AGENT)
     except SigningProblem as p:
         raise _as_api_error(p) from None
     _simulated(scope, opened.sr, signature_id, signer.email_address, "view", ip)
@@ -264,13 +294,22 @@ def view(scope: Scope, account: Account, signature_id: str, *, ip: str | None) -
 
 
 def reassign(
-    scope: Scope, account: Account, signature_id: str, name: str, email_address: str, reason: str, *, ip: str | None
+    scope: Scope,
+    account: Account,
+    signature_id: str,
+    name: str,
+    email_address: str,
+    reason: str,
+    *,
+    pin: str | None = None,
+    ip: str | None,
 ) -> SignatureRequest:
     signer, sr = _test_signer(scope, account, signature_id)
     old_email = signer.email_address
     token = _credential(scope, signer, sr)
+    passed = _pin_pass(scope, signer, token, pin, ip=ip)
     try:
-        signing.reassign(scope, signature_id, token, name, email_address, reason, ip=ip, ua=SIMULATED_AGENT)
+        signing.reassign(scope, signature_id, token, name, email_address, reason, pin=passed, ip=ip, ua=SIMULATED_AGENT)
     except SigningProblem as p:
         raise _as_api_error(p, path_prefix="") from None
     _simulated(scope, sr, signature_id, old_email, "reassign", ip)
