@@ -128,6 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _storage_migrate(settings, args.to)
     from sqlalchemy.exc import DBAPIError
 
+    if args.command in ("serve", "dev", "worker"):
+        problem = storage_problem(settings)
+        if problem:
+            say(problem)
+            return 2
     try:
         check_database(settings.effective_database_url)
         return _run(args, settings)
@@ -224,6 +229,20 @@ def check_database(url: str) -> None:
             pass
     finally:
         engine.dispose()
+
+
+def storage_problem(settings: Settings) -> str | None:
+    """Look up one key in the storage, so a missing bucket or missing credentials is one clear line at start."""
+    from paraph.storage import StorageKeyError, open_storage
+
+    try:  # a GET, not a HEAD: S3 answers a HEAD without a body, so "no such bucket" would read as "no such key"
+        open_storage(settings).get("paraph-start-check")
+    except StorageKeyError:
+        return None
+    except Exception as exc:  # boto3's errors (no credentials, no such bucket, unreachable) or an OS error
+        where_ = (settings.storage_url or "").split("?")[0] or str(settings.storage_location.path)
+        return f"cannot use the storage {where_}: {exc}"
+    return None
 
 
 def database_problem(url: str, exc: Exception) -> str:

@@ -55,3 +55,14 @@ def test_it_copies_the_files_into_a_bucket_and_resumes_where_it_stopped(
     assert "2 copied, 2 already there, 0 failed" in out
     assert stored() == {f"paraph/{k}": v for k, v in files.items()}
     assert local.get("sr/b2/final.pdf") == files["sr/b2/final.pdf"]  # nothing removed from the data dir
+
+
+def test_a_worker_with_a_bucket_it_cannot_use_stops_at_start_with_one_line(
+    tmp_path: Path, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PARAPH_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PARAPH_STORAGE_URL", moto_server.storage_url("no-such-bucket-here"))
+    code, _, err = run(capsys, "worker")
+    assert code == 2
+    assert "cannot use the storage s3://no-such-bucket-here/files: " in err and "NoSuchBucket" in err
+    assert "Traceback" not in err
