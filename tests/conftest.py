@@ -27,9 +27,24 @@ from paraph.runtime import Runtime
 from tests.browser import CHROMIUM_ARGS
 from tests.pgcluster import Cluster, free_port
 from tests.receiver import Receiver, ReceiverServer
+from tests.s3server import MotoServer
 from tests.stubs import StubResolver
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# boto3 (S3 storage) in this process and in every process it starts (the PDF pool's fork server inherits the
+# environment once): dummy credentials, no profile files, no instance-metadata lookup. Tests only ever talk to
+# the loopback moto server (tests/s3server.py).
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_EC2_METADATA_DISABLED="true",
+    AWS_CONFIG_FILE=os.devnull,
+    AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+)
+for _name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+    os.environ.pop(_name, None)
 
 
 # -- databases -----------------------------------------------------------------------------------------
@@ -47,6 +62,17 @@ def pg_server_url() -> Iterator[str]:
         yield cluster.start()
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """An S3 API on a loopback port (moto's server in a subprocess), for the whole session."""
+    server = MotoServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

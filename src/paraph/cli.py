@@ -1,4 +1,4 @@
-"""paraph serve | dev | worker | migrate | account create | account set-password."""
+"""paraph serve | dev | worker | migrate | account create | account set-password | storage migrate."""
 
 from __future__ import annotations
 
@@ -95,6 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     set_password.add_argument("email")
     set_password.add_argument("--password", help="the new password (visible in the shell history; prefer the prompt)")
+    storage = sub.add_parser("storage", help="manage document storage")
+    storage_sub = storage.add_subparsers(dest="storage_command", required=True)
+    storage_migrate = storage_sub.add_parser(
+        "migrate",
+        help="copy the data dir's files (DATA_DIR/files) into another storage, e.g. an S3 bucket",
+        description="Copy every file under DATA_DIR/files into the storage URL given (s3://bucket/prefix?..., or"
+        " file:///path), then set PARAPH_STORAGE_URL to it. Resumable: files already there with the same SHA-256"
+        " are skipped; every copy is read back and its SHA-256 checked. Nothing is deleted from the data dir.",
+    )
+    storage_migrate.add_argument("--to", required=True, metavar="URL", help="the target storage URL")
     return p
 
 
@@ -114,8 +124,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     settings.ensure_dirs()
     say(where(settings))
+    if args.command == "storage":
+        return _storage_migrate(settings, args.to)
     from sqlalchemy.exc import DBAPIError
 
+    if args.command in ("serve", "dev", "worker"):
+        problem = storage_problem(settings)
+        if problem:
+            say(problem)
+            return 2
     try:
         check_database(settings.effective_database_url)
         return _run(args, settings)
@@ -223,6 +240,20 @@ def check_database(url: str) -> None:
             pass
     finally:
         engine.dispose()
+
+
+def storage_problem(settings: Settings) -> str | None:
+    """Look up one key in the storage, so a missing bucket or missing credentials is one clear line at start."""
+    from paraph.storage import StorageKeyError, open_storage
+
+    try:  # a GET, not a HEAD: S3 answers a HEAD without a body, so "no such bucket" would read as "no such key"
+        open_storage(settings).get("paraph-start-check")
+    except StorageKeyError:
+        return None
+    except Exception as exc:  # boto3's errors (no credentials, no such bucket, unreachable) or an OS error
+        where_ = (settings.storage_url or "").split("?")[0] or str(settings.storage_location.path)
+        return f"cannot use the storage {where_}: {exc}"
+    return None
 
 
 def database_problem(url: str, exc: Exception) -> str:
@@ -480,6 +511,35 @@ def _in_transaction(settings: Settings, change: Callable[[Session, KeyBox], T]) 
             return change(session, rt.keys)
     finally:
         rt.close()
+
+
+def _storage_migrate(settings: Settings, url: str) -> int:
+    from paraph.config import parse_storage_url
+    from paraph.storage import LocalStorage, open_location
+    from paraph.storage.migrate import migrate
+
+    try:
+        location = parse_storage_url(url)
+    except ValueError as exc:
+        say(f"--to: {exc}")
+        return 2
+    source_dir = (settings.data_dir / "files").resolve()
+    if location.scheme == "file" and location.path is not None and location.path.resolve() == source_dir:
+        say("--to: the target is the data dir's files folder itself")
+        return 2
+    if not source_dir.is_dir():
+        say(f"no files to copy: {source_dir} does not exist")
+        return 0
+    try:
+        report = migrate(LocalStorage(source_dir), open_location(location), say)
+    except Exception as exc:  # the target refused or could not be reached: one line, not a traceback
+        say(f"cannot copy into {url.split('?')[0]}: {exc}")
+        return 1
+    print(f"{report.copied} copied, {report.skipped} already there, {len(report.failed)} failed")
+    if report.failed:
+        say("run the command again; files that failed their check: " + ", ".join(report.failed[:10]))
+        return 1
+    return 0
 
 
 def read_password() -> str:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -161,6 +164,12 @@ class Settings(BaseSettings):
         "worker summed); clear it when the host starts (a tmpfs such as /run). Unset: /metrics shows its own "
         "process only.",
     )
+    storage_url: str | None = Field(
+        default=None,
+        description="Where document files live: file:///path, or s3://bucket/prefix?endpoint_url=...&region=..."
+        " for any S3-compatible service (credentials from the standard AWS variables or instance role);"
+        " unset: DATA_DIR/files.",
+    )
 
     # Each validator's message names the expected form; the CLI prints it beside the variable's name.
 
@@ -195,6 +204,14 @@ class Settings(BaseSettings):
                 f"expected 0 (no limit) or at least {MIN_PDF_MEMORY_MB} (MiB: a PDF process needs about 250 to start)"
             )
         return v
+
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, v: str | None) -> str | None:
+        if not v or not v.strip():
+            return None
+        parse_storage_url(v.strip())
+        return v.strip()
 
     @field_validator("callback_retry_delays")
     @classmethod
@@ -278,8 +295,73 @@ class Settings(BaseSettings):
             return self.secret_key
         return _secret_from_file(self.data_dir.resolve())
 
+    @property
+    def storage_location(self) -> StorageLocation:
+        """PARAPH_STORAGE_URL parsed; unset: the files folder of the data dir."""
+        if self.storage_url:
+            return parse_storage_url(self.storage_url)
+        return StorageLocation(scheme="file", path=(self.data_dir / "files").resolve())
+
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageLocation:
+    """Where document files live: a folder (``file``) or a bucket and key prefix (``s3``)."""
+
+    scheme: Literal["file", "s3"]
+    path: Path | None = None
+    bucket: str = ""
+    prefix: str = ""
+    endpoint_url: str | None = None
+    region: str | None = None
+    addressing_style: Literal["path", "virtual", "auto"] | None = None
+
+
+_S3_OPTIONS = {"endpoint_url", "region", "addressing_style"}
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_STORAGE_URL_FORMS = "file:///absolute/path or s3://bucket/prefix?endpoint_url=https://host&region=name"
+
+
+def parse_storage_url(url: str) -> StorageLocation:
+    """``file:///path`` or ``s3://bucket[/prefix][?endpoint_url=...&region=...&addressing_style=path]``; never
+    credentials (the standard AWS variables or the instance role give them)."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/") or parts.query:
+            raise ValueError(f"expected {_STORAGE_URL_FORMS}")
+        return StorageLocation(scheme="file", path=Path(unquote(parts.path)))
+    if parts.scheme != "s3":
+        raise ValueError(f"expected {_STORAGE_URL_FORMS}")
+    if "@" in parts.netloc:
+        raise ValueError("no credentials in the storage URL: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    if not _BUCKET.match(parts.netloc):
+        raise ValueError(f"expected a bucket name (3-63 of a-z 0-9 . -) in {_STORAGE_URL_FORMS}")
+    prefix = unquote(parts.path).strip("/")
+    if prefix and (".." in prefix.split("/") or "//" in prefix):
+        raise ValueError("expected a key prefix without empty or .. segments")
+    options: dict[str, str] = {}
+    for name, value in parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query)):
+        if name not in _S3_OPTIONS or name in options:
+            raise ValueError(f"unknown or repeated option {name!r}: expected {', '.join(sorted(_S3_OPTIONS))}")
+        options[name] = value
+    endpoint = options.get("endpoint_url") or None
+    if endpoint is not None:
+        ep = urlsplit(endpoint)
+        if ep.scheme not in ("http", "https") or not ep.hostname or ep.username or ep.password:
+            raise ValueError("expected endpoint_url as an origin such as https://s3.example.com")
+    style = options.get("addressing_style") or None
+    if style not in (None, "path", "virtual", "auto"):
+        raise ValueError("expected addressing_style path, virtual or auto")
+    return StorageLocation(
+        scheme="s3",
+        bucket=parts.netloc,
+        prefix=prefix,
+        endpoint_url=endpoint,
+        region=options.get("region") or None,
+        addressing_style=style,  # type: ignore[arg-type]
+    )
 
 
 def _parse_delays(text: str) -> list[float]:

@@ -45,9 +45,9 @@ class Runtime:
 
     @cached_property
     def storage(self) -> Storage:
-        from paraph.storage import make_storage
+        from paraph.storage import open_storage
 
-        return make_storage(self.settings)
+        return open_storage(self.settings)
 
     @contextmanager
     def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:

@@ -1,23 +1,36 @@
-"""The contract every document storage passes (paraph.storage.Storage): run here against LocalStorage; an S3
-implementation adds itself to ``IMPLEMENTATIONS`` and must pass the same tests unchanged."""
+"""The contract every document storage passes (paraph.storage.Storage), unchanged for each backend: a folder
+(LocalStorage) and an S3 bucket (S3Storage against moto's server on loopback)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from paraph.storage import Storage, StorageKeyError
 from paraph.storage.local import LocalStorage
+from paraph.storage.s3 import S3Storage
+from tests.s3server import MotoServer
 
-IMPLEMENTATIONS: dict[str, Callable[[Path], Storage]] = {"local": LocalStorage}
+IMPLEMENTATIONS = ["local", "s3"]
 
 
-@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+@pytest.fixture(scope="module")
+def bucket(moto_server: MotoServer) -> str:
+    return moto_server.new_bucket()
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    yield IMPLEMENTATIONS[request.param](tmp_path / "files")
+    if request.param == "local":
+        yield LocalStorage(tmp_path / "files")
+        return
+    server: MotoServer = request.getfixturevalue("moto_server")
+    bucket: str = request.getfixturevalue("bucket")
+    yield S3Storage(bucket, f"t/{uuid.uuid4().hex}", endpoint_url=server.endpoint_url, region="us-east-1")
 
 
 def test_it_gives_back_exactly_what_was_put(storage: Storage) -> None:
@@ -81,3 +94,18 @@ def test_it_never_shows_half_a_file(storage: Storage) -> None:
     finally:
         stop.set()
         thread.join()
+
+
+def test_s3_keys_live_under_the_prefix_of_the_url(moto_server: MotoServer, bucket: str) -> None:
+    import boto3
+
+    from paraph.config import Settings
+    from paraph.storage import open_storage
+
+    settings = Settings(storage_url=moto_server.storage_url(bucket, "tenant/files"))
+    storage = open_storage(settings)
+    storage.put("sr/1/docs/0/original", b"%PDF-1.7")
+    client = boto3.client("s3", endpoint_url=moto_server.endpoint_url, region_name="us-east-1")
+    listed = client.list_objects_v2(Bucket=bucket, Prefix="tenant/")
+    assert [o["Key"] for o in listed.get("Contents", [])] == ["tenant/files/sr/1/docs/0/original"]
+    assert storage.get("sr/1/docs/0/original") == b"%PDF-1.7"

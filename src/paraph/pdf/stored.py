@@ -35,7 +35,7 @@ from paraph.pdf.processing import (
 )
 from paraph.pdf.sniff import OFFICE_KINDS, OfficeKind, sniff
 from paraph.pdf.stamp import FilledField
-from paraph.storage import Storage, make_storage
+from paraph.storage import Storage, open_storage
 
 if TYPE_CHECKING:  # pyHanko is heavy: only a pool process that seals loads it
     from paraph.pdf.seal import PadesSealer
@@ -44,11 +44,11 @@ _STORAGES: dict[str, Storage] = {}
 
 
 def _storage(settings: Settings) -> Storage:
-    """One storage per data dir and process (the pool's processes live on between calls)."""
-    key = str(settings.data_dir.resolve())
+    """One storage per location and process (the pool's processes live on between calls)."""
+    key = repr(settings.storage_location)
     found = _STORAGES.get(key)
     if found is None:
-        found = _STORAGES[key] = make_storage(settings)
+        found = _STORAGES[key] = open_storage(settings)
     return found
 
 

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import os
-import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from paraph.storage.base import StorageKeyError
-
-_KEY = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_\-./]*$")
+from paraph.storage.base import StorageKeyError, check_key
 
 
 class LocalStorage:
@@ -18,9 +16,7 @@ class LocalStorage:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        if not _KEY.match(key) or ".." in key.split("/"):
-            raise ValueError(f"invalid storage key {key!r}")
-        return self.root / key
+        return self.root / check_key(key)
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -45,3 +41,9 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def keys(self) -> Iterator[str]:
+        """Every stored key, in sorted order (half-written temp files left by a crash are not keys)."""
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                yield path.relative_to(self.root).as_posix()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 12:19:23.270067
+Create Date: 2026-12-06 12:34:44.645794
 """
 
 from __future__ import annotations
