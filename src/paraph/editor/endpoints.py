@@ -11,7 +11,6 @@ account signed in to the dashboard.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -21,7 +20,6 @@ from urllib.parse import quote, urlencode, urlsplit
 import jinja2
 from anyio import to_thread
 from fastapi import APIRouter, Request
-from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -48,6 +46,7 @@ from paraph.template import repository as templates
 from paraph.template import service as template_service
 from paraph.template.schemas import serialize_template
 from paraph.web.sessions import SESSION_COOKIE, parse_session_cookie
+from paraph.wire import framed_page
 from paraph.wire.decode import read_body
 from paraph.wire.parse import parse
 from paraph.wire.responses import ok
@@ -177,33 +176,14 @@ def _asset_version(name: str) -> str:
     return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
 
 
-def _json_for_html(data: dict[str, Any]) -> Markup:
-    text = json.dumps(data, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text)  # noqa: S704 - JSON with every HTML-significant character escaped
-
-
-def _headers(ancestors: str) -> dict[str, str]:
-    csp = (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
-    )
-    return {
-        "Content-Security-Policy": csp,
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-
-
 def _render(data: dict[str, Any], *, status: int, ancestors: str) -> HTMLResponse:
     body = _env.get_template("editor.html").render(
         data=data,
-        data_json=_json_for_html(data),
+        data_json=framed_page.json_for_html(data),
         css=f"/editor/static/editor.css?v={_asset_version('editor.css')}",
         js=f"/editor/static/editor.js?v={_asset_version('editor.js')}",
     )
-    return HTMLResponse(body, status_code=status, headers=_headers(ancestors))
+    return HTMLResponse(body, status_code=status, headers=framed_page.headers(ancestors))
 
 
 def _problem_page(p: EditorProblem, embedded: dict[str, Any] | None) -> HTMLResponse:

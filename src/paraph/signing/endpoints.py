@@ -9,7 +9,6 @@ shared between users, and never leak the URL through ``Referer``.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import cache
@@ -21,7 +20,6 @@ import jinja2
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
-from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -58,6 +56,7 @@ from paraph.signing.page import (
 )
 from paraph.signing.schemas import DeclineBody, PinBody, ReassignBody, SubmitBody
 from paraph.web.sessions import SESSION_COOKIE, parse_session_cookie
+from paraph.wire import framed_page
 
 #: The HTTP status of each reason a signer cannot go on (the service says why, the edge says how).
 STATUS: dict[Reason, int] = {
@@ -172,29 +171,14 @@ def _asset_version(name: str) -> str:
     return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
 
 
-def _json_for_html(data: dict[str, Any]) -> Markup:
-    text = json.dumps(data, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text)  # noqa: S704 - JSON with every HTML-significant character escaped
-
-
 def _headers(ancestors: str) -> dict[str, str]:
-    csp = (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-        f"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
-    )
-    return {
-        "Content-Security-Policy": csp,
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
+    return framed_page.headers(ancestors, img_src="'self' data: blob:")
 
 
 def _render(data: dict[str, Any], *, status: int, ancestors: str, lang: str) -> HTMLResponse:
     body = _env.get_template("sign.html").render(
         data=data,
-        data_json=_json_for_html(data),
+        data_json=framed_page.json_for_html(data),
         lang=lang,
         css=f"/signing/static/sign.css?v={_asset_version('sign.css')}",
         js=f"/signing/static/sign.js?v={_asset_version('sign.js')}",
