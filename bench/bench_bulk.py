@@ -8,8 +8,10 @@ text field per page, for two roles) becomes a template once. Then, in the same r
     first until the loopback receiver gets the 250th ``signature_request_sent``;
 (b) the idle latency of ``GET /v3/signature_request/{id}`` (one of (a)'s requests), sequential calls;
 (c) one ``POST /v3/signature_request/bulk_send_with_template`` of 250 rows (``signer_list``), timed from just
-    before the POST until the receiver gets the 250th ``signature_request_sent`` of the job, while another
-    thread issues the same ``GET`` one after another: its latency during the job.
+    before the POST until the receiver gets the 250th ``signature_request_sent`` of the job, alone, as (a) is;
+(d) a second bulk send of 250 rows while another thread issues the same ``GET`` one after another: its
+    latency during a job. (Measured apart from (c): the back-to-back GETs keep one of the two cores of a
+    small machine busy, which (a) does not have to share.)
 
 Targets (issue #15): (c) takes at most 0.5x (a); the p99 of the GET during the job stays under 10x its idle
 p99. Loopback (127.0.0.1) only.
@@ -154,7 +156,29 @@ def main() -> None:
             # (b) the GET, idle.
             idle = [get_ms(server, probe) for _ in range(200)]
 
-            # (c) the bulk send, with the GET issued meanwhile.
+            def bulk(tag: str) -> tuple[float, float]:
+                """A bulk send of ``rows`` rows: seconds to its last signature_request_sent, and to its answer."""
+                body = json.dumps(
+                    {
+                        "template_ids": [template_id],
+                        "signer_list": [{"signers": signers(i, tag)} for i in range(rows)],
+                        "test_mode": True,
+                    }
+                )
+                before = sent_count(receiver)
+                started = time.perf_counter()
+                answer = server.call(
+                    "POST", "/v3/signature_request/bulk_send_with_template", body.encode(), "application/json"
+                )
+                answered = time.perf_counter() - started
+                assert answer["bulk_send_job"]["total"] == rows
+                return wait_sent(receiver, before + rows) - started, answered
+
+            # (c) the bulk send, alone.
+            bulk_s, answered_s = bulk("bulk")
+            time.sleep(2)
+
+            # (d) a second bulk send, with the GET issued meanwhile.
             during: list[float] = []
             stop = threading.Event()
 
@@ -162,24 +186,11 @@ def main() -> None:
                 while not stop.is_set():
                     during.append(get_ms(server, probe))
 
-            body = json.dumps(
-                {
-                    "template_ids": [template_id],
-                    "signer_list": [{"signers": signers(i, "bulk")} for i in range(rows)],
-                    "test_mode": True,
-                }
-            )
             thread = threading.Thread(target=reader, daemon=True)
-            started = time.perf_counter()
-            answer = server.call(
-                "POST", "/v3/signature_request/bulk_send_with_template", body.encode(), "application/json"
-            )
-            answered_ms = (time.perf_counter() - started) * 1000
             thread.start()
-            bulk_s = wait_sent(receiver, 1 + 2 * rows) - started
+            busy_s, _ = bulk("busy")
             stop.set()
             thread.join(30)
-            assert answer["bulk_send_job"]["total"] == rows
         finally:
             server.stop()
 
@@ -188,7 +199,10 @@ def main() -> None:
     print(f"template: {PAGES} pages, {2 * PAGES} fields, 2 signer roles; {rows} requests each way, one run")
     print(f"{'(a) ' + str(rows) + ' send_with_template, one after another':<62}{sequential_s:8.2f} s")
     print(f"{'(c) bulk_send_with_template of ' + str(rows) + ' rows':<62}{bulk_s:8.2f} s")
-    print(f"{'    of which: POST -> HTTP response':<62}{answered_ms / 1000:8.2f} s")
+    print(f"{'    of which: POST -> HTTP response':<62}{answered_s:8.2f} s")
+    print(
+        f"{'(d) the same, while GETs are issued back to back':<62}{busy_s:8.2f} s  ({busy_s / sequential_s:.2f}x (a))"
+    )
     print(f"{'GET /v3/signature_request/{id}: p99 idle (200 calls)':<62}{idle_p99:8.1f} ms")
     label = f"GET /v3/signature_request/{{id}}: p99 during the job ({len(during)} calls)"
     print(f"{label:<62}{during_p99:8.1f} ms")
