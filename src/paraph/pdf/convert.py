@@ -122,6 +122,7 @@ class _Bridge:
 
     def __init__(self, office: Office, workdir: Path) -> None:
         self.workdir = workdir
+        self.gone = False  # the last read found the bridge exited
         profile = workdir / "profile"
         user = profile / "user"
         if not user.exists():
@@ -159,12 +160,14 @@ class _Bridge:
         self._stdout: IO[bytes] = self.process.stdout
 
     def read(self, timeout: float) -> dict[str, Any] | None:
-        """The bridge's next reply; None when it is late or gone."""
+        """The bridge's next reply; None when it is late or gone (:attr:`gone` tells which)."""
+        self.gone = False
         ready, _, _ = select.select([self._stdout], [], [], timeout)
         if not ready:
             return None
         line = self._stdout.readline()
         if not line:
+            self.gone = True  # its end of the pipe closed: it exited (perhaps not reaped yet), it is not late
             return None
         reply: dict[str, Any] = json.loads(line)
         return reply
@@ -291,7 +294,7 @@ class Converter:
             raise _Crashed
         reply = bridge.read(max(0.0, timeout))
         if reply is None:
-            late = bridge.process.poll() is None
+            late = not bridge.gone and bridge.process.poll() is None
             self._lost(report=True)
             if late:
                 raise ConversionFailed(f"it took longer than {request['timeout']:g} seconds to convert")

@@ -176,12 +176,16 @@ def main() -> int:
         return 1
     out.write(json.dumps({"ready": True, "network": network}) + "\n")
     out.flush()
+    restarts = 0
     try:
         for line in sys.stdin:
             if not line.strip():
                 continue
             if office.poll() is not None:  # died while idle: a new one, the file is not to blame
-                office, desktop = _connect(soffice_bin, profile_url, pipe)
+                # On a pipe of its own: a LibreOffice killed while idle can leave its pipe behind, and a new
+                # one asked to accept on that name may never answer (the conversion then ran out of time).
+                restarts += 1
+                office, desktop = _connect(soffice_bin, profile_url, f"{pipe}-{restarts}")
             reply = _convert(desktop, json.loads(line))
             if office.poll() is not None:  # died on this file: no reply, the caller reports the crash
                 return 1
