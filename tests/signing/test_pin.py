@@ -140,3 +140,21 @@ def test_a_pin_guards_the_page_images_and_every_action_then_locks_after_five_wro
     status, answer = action(server, msid, "pin", {"token": mtoken, "pin": PIN})
     assert status == 200 and answer["pin"]
     assert data_of(page(server, link, pin=answer["pin"]).data.decode())["state"] == "ready"
+
+
+def test_a_signer_with_a_pin_waiting_for_their_turn_learns_no_other_signer_s_name(
+    server: Server, account: AccountInfo
+) -> None:
+    """The "not your turn" page comes before the PIN step: for a signer with an access code it names nobody."""
+    sr = create(
+        server,
+        account,
+        signers=[("Ann Roe", "ann@example.com"), ("Bob Poe", "bob@example.com")],
+        fields=[f("sig0", "signature", 0, 72, 420, 200, 40), f("sig1", "signature", 1, 72, 520, 200, 40)],
+        ordered=True,
+        **{"signers[1][pin]": PIN},  # type: ignore[arg-type]
+    )
+    second = sr["signatures"][1]["signature_id"]
+    html = page(server, signing_link(server.runtime.settings, server.runtime.keys, second)).data.decode()
+    assert "not your turn" in html
+    assert "Ann Roe" not in html and "ann@example.com" not in html

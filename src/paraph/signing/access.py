@@ -301,7 +301,9 @@ def signer_problem(sr: SignatureRequest, signer: Signer) -> SigningProblem | Non
         )
     before = order.waiting_on(sr, signer)
     if before:
-        names = ", ".join(s.name or s.email_address for s in before)
+        # Who the others are is the document's business: a signer with an access code who has not given it
+        # (this is shown before the PIN step) learns only that it is not their turn.
+        names = ", ".join(s.name or s.email_address for s in before) if signer.pin_hash is None else "others"
         return SigningProblem(
             Reason.NOT_YOUR_TURN,
             f"It is not your turn yet: waiting for {names} to sign first.",
