@@ -16,6 +16,7 @@ from paraph.pdf.audit_trail import audit_trail_pdf
 from paraph.signing import repository
 from paraph.signing.access import signing_link
 from paraph.signing.trail import build_trail
+from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
 from tests.signing.helpers import action, api, create, f, new_app, page, request_state, sign_url, token_of
 
@@ -158,3 +159,37 @@ def test_a_signer_with_a_pin_waiting_for_their_turn_learns_no_other_signer_s_nam
     html = page(server, signing_link(server.runtime.settings, server.runtime.keys, second)).data.decode()
     assert "not your turn" in html
     assert "Ann Roe" not in html and "ann@example.com" not in html
+
+
+def test_the_final_copy_a_signing_page_offers_a_signer_with_a_pin_is_behind_the_pin(
+    server: Server, account: AccountInfo
+) -> None:
+    sr = create(
+        server,
+        account,
+        signers=[("Ann Roe", "ann@example.com")],
+        fields=[f("sig", "signature", 0, 72, 420)],
+        **WITH_PIN,
+    )
+    rid, sid = sr["signature_request_id"], sr["signatures"][0]["signature_id"]
+    link = signing_link(server.runtime.settings, server.runtime.keys, sid)
+    token = token_of(link)
+    pin_pass = action(server, sid, "pin", {"token": token, "pin": PIN})[1]["pin"]
+    body = {"token": token, "values": {"sig": True}, "signature": {"method": "type", "text": "Ann Roe"}}
+    assert action(server, sid, "submit", body, pin=pin_pass) == (200, {"ok": True, "complete": True})
+    wait_until(lambda: request_state(server, rid, lambda r: r.final_pdf_key is not None), 60)
+
+    # The mailed link alone (a forwarded mail) shows that the document is signed, and no way to download it.
+    opened = page(server, link)
+    assert data_of(opened.data.decode())["state"] in ("signed", "complete")
+    assert "finalCopyUrl" not in data_of(opened.data.decode()) and "/final" not in opened.data.decode()
+    # With the PIN pass, the page offers the signer's own download, which asks for the pass as well.
+    offered = data_of(page(server, link, pin=pin_pass).data.decode())["finalCopyUrl"]
+    assert offered.startswith(f"/sign/{sid}/final?")
+    download = page(server, server.url + offered)
+    assert (download.status, download.headers["content-type"]) == (200, "application/pdf")
+    assert download.data.startswith(b"%PDF")
+    final = f"{server.url}/sign/{sid}/final"
+    assert page(server, final, token=token).status == 401
+    assert page(server, final, token=token, pin="9999999999.forged").status == 401
+    assert page(server, final, token="forged", pin=pin_pass).status == 404

@@ -83,6 +83,32 @@ def final_copy_link(settings: Settings, keys: KeyBox, signature_request_id: str)
     return f"{settings.base_url}{FINAL_COPY_PATH}/{signature_request_id}?{query}"
 
 
+def signer_final_copy_link(signature_id: str, token: str, pin: str) -> str:
+    """The final copy as a signer with an access code downloads it from their signing page: their mailed
+    link's token and their PIN pass, both checked by :func:`final_copy_for_signer`."""
+    return f"{MAIL_SIGN_PATH}/{signature_id}/final?" + urlencode({"token": token, "pin": pin})
+
+
+def final_copy_for_signer(
+    keys: KeyBox, session: Session, signature_id: str, token: str, pin: str | None
+) -> tuple[str, str]:
+    """The stored final PDF's key and the request's title, for a signer's own download link: a good mailed-link
+    token, a complete request, and -- for a signer with an access code -- a good PIN pass (a locked signer gets
+    nothing)."""
+    found = repository.signer_and_request(session, signature_id) if mail_token_ok(keys, signature_id, token) else None
+    if found is None or found[1].is_embedded or found[1].removed_at is not None:
+        raise SigningProblem(Reason.LINK_INVALID, TOKEN_PROBLEMS["invalid"], "invalid")
+    signer, sr = found
+    problem = pin_problem(keys, signer, sr, token, pin)
+    if problem is not None:
+        raise problem
+    if not sr.is_complete or sr.final_pdf_key is None:
+        raise SigningProblem(
+            Reason.REQUEST_PROCESSING, "The final document is not ready yet.", "processing", signer=signer, sr=sr
+        )
+    return sr.final_pdf_key, sr.title
+
+
 # -- the access code (PIN) -----------------------------------------------------------------------------------
 
 

@@ -37,10 +37,13 @@ from paraph.signing.access import (
     Reason,
     SigningProblem,
     authorize,
+    final_copy_for_signer,
     final_copy_link,
     final_copy_token_ok,
     open_embedded,
     open_mailed,
+    pin_problem,
+    signer_final_copy_link,
     signer_for_account,
     signing_link,
 )
@@ -280,8 +283,12 @@ async def final_copy(request: Request, signature_request_id: str) -> Response:
         return _message_page(404, "This document is no longer available.")
     if key is None:
         return _message_page(409, "The final document is being prepared; try again in a minute.")
-    data = await to_thread.run_sync(rt.storage.get, key)
-    name = "".join(ch if ch.isalnum() or ch in " ._-" else "_" for ch in title).strip() or signature_request_id
+    return await _final_pdf(request, key, title or signature_request_id)
+
+
+async def _final_pdf(request: Request, key: str, title: str) -> Response:
+    data = await to_thread.run_sync(runtime(request).storage.get, key)
+    name = "".join(ch if ch.isalnum() or ch in " ._-" else "_" for ch in title).strip() or "document"
     headers = {
         "Content-Disposition": f'inline; filename="{name[:100]}.pdf"',
         "Cache-Control": "private, no-store",
@@ -341,10 +348,27 @@ async def mailed_sign(request: Request, signature_id: str) -> Response:
     def describe(p: SigningProblem) -> ProblemPage:
         data = _problem_data(p, mode="mail", signature_id=signature_id)
         if p.sr is not None and p.sr.is_complete and p.sr.final_pdf_key and p.state in ("signed", "complete"):
-            data["finalCopyUrl"] = final_copy_link(rt.settings, rt.keys, p.sr.signature_request_id)
+            if p.signer is None or p.signer.pin_hash is None:
+                data["finalCopyUrl"] = final_copy_link(rt.settings, rt.keys, p.sr.signature_request_id)
+            elif pin and pin_problem(rt.keys, p.signer, p.sr, token, pin) is None:
+                # A signer with an access code downloads through their own link, which asks for the pass too.
+                data["finalCopyUrl"] = signer_final_copy_link(signature_id, token, pin)
         return ProblemPage(data, "'none'", "en-US")
 
     return await _open_page(request, run, describe)
+
+
+@router.get("/sign/{signature_id}/final", include_in_schema=False)
+@answers_problems_with("status")
+async def signer_final_copy(request: Request, signature_id: str) -> Response:
+    """The final copy a signing page offers a signer with an access code: their link's token and PIN pass."""
+    token, pin = request.query_params.get("token", ""), request.query_params.get("pin")
+    rt = runtime(request)
+
+    key, title = await in_uow(
+        request, lambda s: final_copy_for_signer(rt.keys, s, signature_id, token, pin), write=False
+    )
+    return await _final_pdf(request, key, title)
 
 
 def _message_page(status: int, message: str) -> HTMLResponse:
