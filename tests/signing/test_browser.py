@@ -364,14 +364,17 @@ def test_it_reassigns_and_declines_in_the_iframe(
     screenshot(page, "signing-embedded-pin")
     by_testid(frame, "pin-input").fill("4321")
     by_testid(frame, "pin-submit").click()
-    wait_js_event(page, "ready", 4)  # the page opens again, past the PIN step
+    # The page opens again, past the PIN step, in the same iFrame: the library is not initialized again, and
+    # the Close button it configured for the PIN step stays.
     expect_true(lambda: frame.locator(".pp-page-image").first.evaluate("img => img.naturalWidth > 0"))
+    expect(frame.locator("#pp-close")).to_be_visible()
     by_testid(frame, "decline").click()
     by_testid(frame, "decline-confirm").click()
     expect(frame.locator("#pp-decline-error")).to_have_text("Say why you decline.")
     by_testid(frame, "decline-reason").fill("The amount is wrong")
     by_testid(frame, "decline-confirm").click()
     assert wait_js_event(page, "decline")[0]["payload"] == {"signatureId": bob, "reason": "The amount is wrong"}
+    assert [e["name"] for e in page.evaluate("window.events")].count("ready") == 3
     declined = wait_event(receiver, rid, "signature_request_declined")
     assert declined.metadata["event_message"] == "The amount is wrong"
     assert declined.metadata["related_signature_id"] == bob

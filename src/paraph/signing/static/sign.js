@@ -45,6 +45,21 @@
 
   var verifyNonce = null;
   var onVerified = null;
+  var allowCancel = null; // what the parent's hellosign:configure said, once it did
+
+  /* The page past the PIN step is the same iFrame, opened again: the library was initialized by the PIN step
+     (and configured in answer), so it is told once only; the PIN step passes its configuration along. */
+  var resumed = embedded ? new URL(window.location.href).searchParams.get("pp_resumed") : null;
+  if (resumed !== null) allowCancel = resumed === "cancel";
+
+  function initialize() {
+    if (resumed !== null) {
+      var close = byId("pp-close");
+      if (close) close.hidden = !allowCancel;
+      return;
+    }
+    post("hellosign:initialize", { signatureId: data.signatureId });
+  }
 
   function listen() {
     window.addEventListener("message", function (event) {
@@ -54,8 +69,9 @@
       var payload = msg.payload || {};
       switch (msg.type) {
         case "hellosign:configure":
+          allowCancel = !!payload.allowCancel;
           var close = byId("pp-close");
-          if (close) close.hidden = !payload.allowCancel;
+          if (close) close.hidden = !allowCancel;
           break;
         case "hellosign:verifyDomainResponse":
           if (verifyNonce && payload.token === verifyNonce && onVerified) {
@@ -94,19 +110,19 @@
     talking = true;
     listen();
     if (!ctx.verifyDomain) {
-      post("hellosign:initialize", { signatureId: data.signatureId });
+      initialize();
       ready();
       return;
     }
     var timer = setTimeout(function () {
       verifyNonce = null;
-      post("hellosign:initialize", { signatureId: data.signatureId });
+      initialize();
       post("hellosign:error", { signatureId: data.signatureId, code: "domain_verification_failed" });
       fail("The page that embeds this document could not be verified.");
     }, 10000);
     onVerified = function (ok) {
       clearTimeout(timer);
-      post("hellosign:initialize", { signatureId: data.signatureId });
+      initialize();
       if (ok) {
         ready();
       } else {
@@ -152,7 +168,7 @@
       talking = !!parentOrigin;
       if (talking) {
         listen();
-        post("hellosign:initialize", { signatureId: data.signatureId });
+        initialize();
       }
     }
     var pinInput = byId("pp-pin-input");
@@ -180,6 +196,7 @@
           if (response.ok && json.ok) {
             var url = new URL(window.location.href);
             url.searchParams.set("pin", json.pin || "");
+            if (talking) url.searchParams.set("pp_resumed", allowCancel ? "cancel" : "nocancel");
             window.location.replace(url.toString());
             return;
           }
@@ -217,7 +234,7 @@
         listen();
         finished = true;
         // Initialize first so the library's init timeout does not fire an alert over our explanation.
-        post("hellosign:initialize", { signatureId: data.signatureId });
+        initialize();
         post("hellosign:error", { signatureId: data.signatureId, code: data.code || data.state });
       }
     }
