@@ -9,6 +9,10 @@
 (function () {
   "use strict";
 
+  // Every string the signer sees goes through tr(): the page's language comes as JSON in #paraph-i18n
+  // (msgid -> translation, from the gettext catalogs; `make i18n` extracts the tr("...") calls).
+  const I18N = JSON.parse(document.getElementById("paraph-i18n")?.textContent || "{}"); function tr(msgid, vars) { let s = I18N[msgid] || msgid; for (const k in (vars || {})) s = s.split("{" + k + "}").join(String(vars[k])); return s; }
+
   var data = JSON.parse(document.getElementById("paraph-data").textContent);
   var embedded = data.mode === "embedded";
   var byId = function (id) { return document.getElementById(id); };
@@ -350,7 +354,8 @@
     el.setAttribute("data-testid", "field-" + f.api_id);
     el.id = "pp-field-" + f.api_id;
     if (f.mine) {
-      el.setAttribute("aria-label", label(f));
+      // A button's name starts with what it shows ("Sign here"), as speech input users say it (WCAG 2.5.3).
+      el.setAttribute("aria-label", el.tagName === "BUTTON" ? el.textContent + ", " + label(f) : label(f));
       el.title = label(f);
       var group = f.group && groups[f.group];
       var needed = group ? !/^require_0/.test(group.requirement || "") : f.required;
@@ -360,7 +365,19 @@
       }
       el.addEventListener("input", onChange);
       el.addEventListener("change", onChange);
-      el.addEventListener("focus", function () { showFieldError(f); });
+      el.addEventListener("focus", function () { onGuidedFocus(f); showFieldError(f); });
+      // A field's problem shows once the signer leaves it (or submits), never before they had a chance.
+      el.addEventListener("blur", function () {
+        if (el.dataset.touched === "1" || (dialog && dialog.open)) return;
+        el.dataset.touched = "1";
+        refresh();
+      });
+      el.addEventListener("keydown", function (e) {
+        if (guided && e.key === "Enter" && el.tagName === "INPUT" && el.type !== "checkbox" && el.type !== "radio") {
+          e.preventDefault();
+          nextField();
+        }
+      });
     }
     return el;
   }
@@ -560,8 +577,9 @@
   }
 
   function showFieldError(f) {
-    var message = serverErrors[f.api_id] || lastProblems[f.api_id] ||
-      (f.group ? lastProblems["group:" + f.group] : null);
+    var touched = els[f.api_id] && els[f.api_id].dataset.touched === "1";
+    var message = serverErrors[f.api_id] ||
+      (touched ? lastProblems[f.api_id] || (f.group ? lastProblems["group:" + f.group] : null) : null);
     showStatus(message ? label(f).replace(" (required)", "") + ": " + message : "");
   }
 
@@ -582,6 +600,7 @@
     byId("pp-progress").textContent = left === 0
       ? "All required fields are filled in. Review the document, then click \u201c" + data.finalButtonText + "\u201d."
       : left + (left === 1 ? " field needs" : " fields need") + " your attention.";
+    if (guided) guidedShow();
   }
 
   function isFilled(f) {
@@ -602,12 +621,15 @@
   function goTo(f) {
     var el = els[f.api_id];
     if (!el) return;
+    var step = guided ? guidedSteps().indexOf(f) : -1;
+    if (step >= 0) { guidedGo(step); return; }
     el.scrollIntoView({ block: "center", behavior: "smooth" });
     el.focus({ preventScroll: true });
     showFieldError(f);
   }
 
   function nextField() {
+    if (guided) { guidedGo(guidedAt + 1); return; }
     var keys = Object.keys(lastProblems);
     var active = document.activeElement && document.activeElement.id
       ? document.activeElement.id.replace("pp-field-", "") : null;
@@ -622,6 +644,117 @@
     var at = -1;
     order.forEach(function (f, i) { if (f.api_id === active) at = i; });
     goTo(order[(at + 1) % order.length]);
+  }
+
+  // ---------------------------------------------------------------- phone: guided mode
+  /* On a narrow screen the page leads the signer through their fields one at a time: each is zoomed to until
+     it is large enough to read and touch, Back and Next (the "next-field" button) step through them, and a
+     count says where they are. The whole page stays: any field may still be tapped. */
+  var narrow = window.matchMedia ? window.matchMedia("(max-width: 640px)") : null;
+  var guided = false;
+  var guidedAt = -1; // -1: not started (the whole page); steps.length: past the last field
+  var nextLabel = byId("pp-next").textContent;
+
+  function guidedSteps() {
+    return mine.filter(function (f) { return els[f.api_id] && !isHidden(f) && f.type !== "date_signed"; });
+  }
+
+  function buildGuidedBar() {
+    var bar = document.createElement("div");
+    bar.className = "pp-guided-bar";
+    bar.id = "pp-guided-bar";
+    bar.hidden = true;
+    var back = document.createElement("button");
+    back.type = "button";
+    back.className = "pp-button secondary";
+    back.id = "pp-guided-back";
+    back.setAttribute("data-testid", "guided-back");
+    back.textContent = tr("Back");
+    back.addEventListener("click", function () { guidedGo(guidedAt - 1); });
+    var where = document.createElement("div");
+    where.className = "pp-guided-where";
+    var count = document.createElement("p");
+    count.id = "pp-guided-progress";
+    count.className = "pp-guided-progress";
+    count.setAttribute("data-testid", "guided-progress");
+    count.setAttribute("aria-live", "polite");
+    var name = document.createElement("p");
+    name.id = "pp-guided-label";
+    name.className = "pp-guided-label";
+    where.appendChild(count);
+    where.appendChild(name);
+    bar.appendChild(back);
+    bar.appendChild(where);
+    var footer = byId("pp-footer");
+    footer.insertBefore(bar, footer.firstChild);
+  }
+
+  function guidedShow() {
+    var steps = guidedSteps();
+    var f = guidedAt >= 0 ? steps[guidedAt] : null;
+    byId("pp-guided-progress").textContent = guidedAt < 0
+      ? tr("Fields to fill in: {total}", { total: steps.length })
+      : tr("{n} of {total}", { n: Math.min(guidedAt + 1, steps.length), total: steps.length });
+    byId("pp-guided-label").textContent = f ? label(f)
+      : guidedAt >= steps.length ? tr("Review the document, then sign.") : "";
+    byId("pp-guided-back").disabled = guidedAt <= 0;
+    mine.forEach(function (g) {
+      if (els[g.api_id]) els[g.api_id].classList.toggle("pp-guided-current", !!f && g === f);
+    });
+  }
+
+  function guidedGo(i) {
+    var steps = guidedSteps();
+    if (i >= steps.length) {
+      guidedAt = steps.length;
+      guidedShow();
+      zoomTo(null);
+      byId("pp-submit").focus();
+      return;
+    }
+    guidedAt = Math.max(0, i);
+    var f = steps[guidedAt];
+    guidedShow();
+    zoomTo(f);
+    els[f.api_id].focus({ preventScroll: true });
+    showFieldError(f);
+  }
+
+  function onGuidedFocus(f) {
+    if (!guided) return;
+    var i = guidedSteps().indexOf(f);
+    if (i >= 0 && i !== guidedAt) { guidedAt = i; guidedShow(); }
+  }
+
+  /* Zoom the document so that field f is at least 36 px tall (48 px when its width allows), and bring it to
+     the middle of the screen; f null: the whole page again. */
+  function zoomTo(f) {
+    var doc = byId("pp-doc");
+    var main = byId("pp-main");
+    var page = f && data.pages.filter(function (p) { return p.document === f.document_index && p.page === f.page; })[0];
+    if (!f || !page) { doc.style.width = ""; return; }
+    var cs = getComputedStyle(main);
+    var avail = main.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    var fit = avail / page.width; // CSS px per PDF point with the page as wide as the screen
+    var scale = Math.max(fit, 36 / f.height, Math.min(48 / f.height, (avail - 16) / f.width));
+    scale = Math.min(scale, Math.max(fit, 6));
+    doc.style.width = (100 * scale / fit).toFixed(2) + "%";
+    var r = els[f.api_id].getBoundingClientRect();
+    var m = main.getBoundingClientRect();
+    main.scrollLeft += r.left - m.left - (r.width < m.width ? (m.width - r.width) / 2 : 8);
+    main.scrollTop += r.top - m.top - (m.height - r.height) / 2;
+  }
+
+  function setGuided(on) {
+    if (on === guided) return;
+    guided = on;
+    document.body.classList.toggle("pp-guided", on);
+    byId("pp-guided-bar").hidden = !on;
+    byId("pp-next").textContent = on ? tr("Next") : nextLabel;
+    guidedAt = -1;
+    zoomTo(null);
+    if (on) guidedShow();
+    else mine.forEach(function (g) { if (els[g.api_id]) els[g.api_id].classList.remove("pp-guided-current"); });
   }
 
   // ---------------------------------------------------------------- signature dialog
@@ -803,7 +936,7 @@
     el.textContent = "";
     var img = document.createElement("img");
     img.src = a.preview;
-    img.alt = (f.type === "signature" ? "Your signature" : "Your initials");
+    img.alt = ""; // the button's name says it is signed
     el.appendChild(img);
     el.classList.add("pp-signed");
     el.dataset.touched = "1";
@@ -1057,7 +1190,12 @@
 
   // ---------------------------------------------------------------- start
   render();
+  buildGuidedBar();
   refresh();
+  if (narrow) {
+    setGuided(narrow.matches);
+    narrow.addEventListener("change", function (e) { setGuided(e.matches); });
+  }
   if (embedded) {
     document.body.classList.add("pp-verifying-now");
     startEmbedded(function () { document.body.classList.remove("pp-verifying-now"); });
