@@ -214,6 +214,7 @@ def test_it_signs_every_field_type_through_hellosign_embedded(
     by_testid(frame, "field-v_phone").fill(TEXT_VALUES["v_phone"])
     screenshot(page, "signing-embedded-filled-desktop")
     page.set_viewport_size(PHONE)
+    expect(by_testid(frame, "guided-progress")).to_be_visible()  # the iFrame, as narrow, is in guided mode
     screenshot(page, "signing-embedded-phone")
     page.set_viewport_size(DESKTOP)
 
