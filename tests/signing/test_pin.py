@@ -1,6 +1,7 @@
 """A signer's access code (``signers[].pin``): nothing of the document before it, every door shut without it,
-wrong tries counted, recorded and locking, the sender unlocking by an update. Through HTTP, as a browser and
-the page would ask; the page itself is driven in Chromium in test_browser.py."""
+wrong tries counted, recorded and locking, the sender unlocking by an update, the final copy offered only
+past the PIN. Through HTTP, as a browser and the page would ask; the page itself is driven in Chromium in
+test_browser.py."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def data_of(html: str) -> dict[str, Any]:
     return json.loads(html[start : html.index("</script>", start)])  # type: ignore[no-any-return]
 
 
-def test_a_pin_guards_the_page_images_and_every_action_then_locks_after_five_wrong_tries(
+def test_a_pin_guards_the_page_images_every_action_and_the_final_copy_then_locks_after_five_wrong_tries(
     server: Server, account: AccountInfo
 ) -> None:
     client_id = new_app(server, account, ["localhost"])
@@ -140,7 +141,27 @@ def test_a_pin_guards_the_page_images_and_every_action_then_locks_after_five_wro
     assert status == 200, body
     status, answer = action(server, msid, "pin", {"token": mtoken, "pin": PIN})
     assert status == 200 and answer["pin"]
-    assert data_of(page(server, link, pin=answer["pin"]).data.decode())["state"] == "ready"
+    pin_pass = answer["pin"]
+    assert data_of(page(server, link, pin=pin_pass).data.decode())["state"] == "ready"
+
+    # Signed and complete: the final copy the signing page offers is behind the PIN too. The mailed link alone
+    # (a forwarded mail) shows that the document is signed, and no way to download it.
+    body = {"token": mtoken, "values": {"sig": True}, "signature": {"method": "type", "text": "Ann Roe"}}
+    assert action(server, msid, "submit", body, pin=pin_pass) == (200, {"ok": True, "complete": True})
+    wait_until(lambda: request_state(server, mrid, lambda r: r.final_pdf_key is not None), 60)
+    opened = page(server, link)
+    assert data_of(opened.data.decode())["state"] in ("signed", "complete")
+    assert "finalCopyUrl" not in data_of(opened.data.decode()) and "/final" not in opened.data.decode()
+    # With the PIN pass, the page offers the signer's own download, which asks for the pass as well.
+    offered = data_of(page(server, link, pin=pin_pass).data.decode())["finalCopyUrl"]
+    assert offered.startswith(f"/sign/{msid}/final?")
+    download = page(server, server.url + offered)
+    assert (download.status, download.headers["content-type"]) == (200, "application/pdf")
+    assert download.data.startswith(b"%PDF")
+    final = f"{server.url}/sign/{msid}/final"
+    assert page(server, final, token=mtoken).status == 401
+    assert page(server, final, token=mtoken, pin="9999999999.forged").status == 401
+    assert page(server, final, token="forged", pin=pin_pass).status == 404
 
 
 def test_a_signer_with_a_pin_waiting_for_their_turn_learns_no_other_signer_s_name(
@@ -159,37 +180,3 @@ def test_a_signer_with_a_pin_waiting_for_their_turn_learns_no_other_signer_s_nam
     html = page(server, signing_link(server.runtime.settings, server.runtime.keys, second)).data.decode()
     assert "not your turn" in html
     assert "Ann Roe" not in html and "ann@example.com" not in html
-
-
-def test_the_final_copy_a_signing_page_offers_a_signer_with_a_pin_is_behind_the_pin(
-    server: Server, account: AccountInfo
-) -> None:
-    sr = create(
-        server,
-        account,
-        signers=[("Ann Roe", "ann@example.com")],
-        fields=[f("sig", "signature", 0, 72, 420)],
-        **WITH_PIN,
-    )
-    rid, sid = sr["signature_request_id"], sr["signatures"][0]["signature_id"]
-    link = signing_link(server.runtime.settings, server.runtime.keys, sid)
-    token = token_of(link)
-    pin_pass = action(server, sid, "pin", {"token": token, "pin": PIN})[1]["pin"]
-    body = {"token": token, "values": {"sig": True}, "signature": {"method": "type", "text": "Ann Roe"}}
-    assert action(server, sid, "submit", body, pin=pin_pass) == (200, {"ok": True, "complete": True})
-    wait_until(lambda: request_state(server, rid, lambda r: r.final_pdf_key is not None), 60)
-
-    # The mailed link alone (a forwarded mail) shows that the document is signed, and no way to download it.
-    opened = page(server, link)
-    assert data_of(opened.data.decode())["state"] in ("signed", "complete")
-    assert "finalCopyUrl" not in data_of(opened.data.decode()) and "/final" not in opened.data.decode()
-    # With the PIN pass, the page offers the signer's own download, which asks for the pass as well.
-    offered = data_of(page(server, link, pin=pin_pass).data.decode())["finalCopyUrl"]
-    assert offered.startswith(f"/sign/{sid}/final?")
-    download = page(server, server.url + offered)
-    assert (download.status, download.headers["content-type"]) == (200, "application/pdf")
-    assert download.data.startswith(b"%PDF")
-    final = f"{server.url}/sign/{sid}/final"
-    assert page(server, final, token=token).status == 401
-    assert page(server, final, token=token, pin="9999999999.forged").status == 401
-    assert page(server, final, token="forged", pin=pin_pass).status == 404
