@@ -610,7 +610,10 @@
 
   function onChange(event) {
     var el = event.target;
-    el.dataset.touched = "1";
+    // Typing does not make a field wrong before the signer leaves it (blur); once left, it is checked live.
+    if (event.type !== "input" || el.tagName !== "INPUT" || el.type === "checkbox" || el.type === "radio") {
+      el.dataset.touched = "1";
+    }
     var id = el.id.replace("pp-field-", "");
     delete serverErrors[id];
     refresh();
