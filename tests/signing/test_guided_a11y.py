@@ -221,6 +221,7 @@ def test_a_desktop_signer_goes_from_the_first_field_to_submit_by_keyboard_only(
         assert page.evaluate(FOCUS_VISIBLE)
         page.keyboard.press("Enter")
         expect(page.locator("#pp-done-text")).to_contain_text("You signed")
+        assert serious_violations(page) == []
     finally:
         context.close()
     assert request_state(server, rid, lambda r: r.signers[0].status_code) == "signed"
