@@ -81,7 +81,8 @@ def test_embedded_requesting_and_the_template_editor_in_hellosign_embedded(
     assert js_events(page, "ready")[0]["payload"] == {"signatureRequestId": draft.signature_request_id}
     submit = by(frame, "editor-submit")
     assert submit.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(0, 170, 85)"
-    assert by(frame, "editor-signer").locator("option").evaluate_all("os => os.map(o => o.value)") == ["0", "1"]
+    options = by(frame, "editor-signer").locator("option").evaluate_all("os => os.map(o => o.value)")
+    assert options == ["0", "1", "me_now"]
     for tool in REQUEST_TOOLS:
         expect(by(frame, f"editor-tool-{tool}")).to_be_visible()
     by(frame, "editor-tool-text").click()

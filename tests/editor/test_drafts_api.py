@@ -235,6 +235,50 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     assert [s["signer_email_address"] for s in sent["signatures"]] == ["j@example.com", "will@example.com"]
     assert [(c["name"], c["value"]) for c in sent["custom_fields"]] == [("Price", "1200")]
 
+    # Files appended to the templates' documents, as send_with_template appends them: processed first (their
+    # text tags read and placed for the template's role), the template's pages reused as they are.
+    extra = (
+        dropbox_sign.UnclaimedDraftApi(sdk)
+        .unclaimed_draft_create_embedded_with_template(
+            models.UnclaimedDraftCreateEmbeddedWithTemplateRequest(
+                client_id=client_id,
+                requester_email_address="requester@example.com",
+                template_ids=[tid],
+                files=[TAGGED],
+                test_mode=True,
+            )
+        )
+        .unclaimed_draft
+    )
+    wait_ready(server, extra.claim_url, client_id)
+    data = open_claim(server, extra.claim_url, client_id).data
+    assert b'"document":1,"page":1' in data  # the appended file's page, after the template's
+    assert b'"document_index":1,"page":1' in data  # its text tag, placed
+    status, body = submit(
+        server,
+        _send_path(extra.claim_url),
+        query_of(extra.claim_url)["token"],
+        {
+            "fields": [*laid_out, sig(signer=0, api_id="extra_sig", document_index=1, y=300)],
+            "signers": [{"name": "Jack", "email_address": "j@example.com"}, witness],
+        },
+    )
+    assert status == 200, body
+    done = wait_event(receiver, "signature_request_sent", extra.signature_request_id)["signature_request"]
+    got = dropbox_sign.SignatureRequestApi(sdk).signature_request_files_as_data_uri(extra.signature_request_id)
+    assert done["title"] == "Lease template" and got.data_uri.startswith("data:application/pdf")
+    with pytest.raises(dropbox_sign.ApiException) as err:
+        dropbox_sign.UnclaimedDraftApi(sdk).unclaimed_draft_create_embedded_with_template(
+            models.UnclaimedDraftCreateEmbeddedWithTemplateRequest(
+                client_id=client_id,
+                requester_email_address="requester@example.com",
+                template_ids=[tid],
+                files=[TAGGED],
+                file_urls=["https://example.com/a.pdf"],
+            )
+        )
+    assert err.value.status == 400 and json.loads(err.value.body)["error"]["error_path"] == "file_urls"
+
     # An edit URL for the saved template, preview only: the page opens, saving is refused.
     url = (
         dropbox_sign.EmbeddedApi(sdk)

@@ -51,6 +51,7 @@ from paraph.wire.decode import read_body
 from paraph.wire.parse import parse
 from paraph.wire.responses import ok
 from paraph.wire.text import bad_text
+from paraph.wire.validators import safe_link
 
 router = APIRouter(prefix="/v3")
 page_router = APIRouter()
@@ -109,14 +110,26 @@ async def unclaimed_draft_create_embedded(request: Request) -> Response:
 
 @router.post("/unclaimed_draft/create_embedded_with_template")
 async def unclaimed_draft_create_embedded_with_template(request: Request) -> Response:
+    rt = runtime(request)
     body = await _body(request)
-    req = parse(UnclaimedDraftWithTemplateRequest, {**body.data, "files": bool(body.files.get("files"))})
+    uploads = body.files.get("files", [])
+    req = parse(UnclaimedDraftWithTemplateRequest, {**body.data, "files": bool(uploads)})
+    draft_id, extra = service.extra_documents(req, uploads, rt.settings)
+    if extra:
+        await api_call(request, lambda ctx: check_client_id(ctx.session, ctx.account, req.client_id), write=False)
+        await to_thread.run_sync(template_service.store_uploads, rt.storage, extra)
 
     def run(ctx: ApiContext) -> Response:
-        d, url, expires = service.draft_from_templates(Scope.of(ctx.session, ctx.runtime), ctx.account, req)
+        d, url, expires = service.draft_from_templates(
+            Scope.of(ctx.session, ctx.runtime), ctx.account, req, draft_id=draft_id, extra=extra
+        )
         return ok({"unclaimed_draft": serialize_draft(d, url, expires)})
 
-    return await api_call(request, run)
+    try:
+        return await api_call(request, run)
+    except Exception:  # nothing refers to the stored files: remove them
+        await to_thread.run_sync(template_service.discard_uploads, rt.storage, extra)
+        raise
 
 
 @router.post("/unclaimed_draft/edit_and_resend/{signature_request_id}")
@@ -250,13 +263,22 @@ async def claim_page(request: Request) -> Response:
             token=token,
             embedded=embedded,
             theme=theme(d.api_app.white_labeling_options if d.api_app else None, params.white_labeling),
-            redirectUrl=(d.params or {}).get("requesting_redirect_url") or params.redirect_url,
+            redirectUrl=_after_send(d, params),
         )
-        if not d.is_embedded:
-            data["redirectUrl"] = f"/dashboard/requests/{d.draft_id}"
         return _render(data, status=200, ancestors=ancestors)
 
     return await in_uow(request, run, write=False)
+
+
+def _after_send(d: UnclaimedDraft, params: EmbedParams) -> str | None:
+    """Where the page goes once the draft is sent: ``requesting_redirect_url``; else, embedded, the library's
+    ``redirectTo``, and in the dashboard the request's page."""
+    asked = safe_link((d.params or {}).get("requesting_redirect_url"))
+    if asked:
+        return asked
+    if d.is_embedded:
+        return safe_link(params.redirect_url)
+    return f"/dashboard/requests/{d.draft_id}"
 
 
 @page_router.get("/editor/claim/{draft_id}/page/{document_index}/{page}", include_in_schema=False)
@@ -413,7 +435,7 @@ async def template_page(request: Request) -> Response:
             token=token,
             embedded=embedded,
             theme=theme(t.api_app.white_labeling_options if t.api_app else None, params.white_labeling),
-            redirectUrl=params.redirect_url,
+            redirectUrl=safe_link(params.redirect_url),
         )
         if embedded is None:
             data["redirectUrl"] = f"/dashboard/templates/{t.template_id}"
