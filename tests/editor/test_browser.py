@@ -169,3 +169,13 @@ def test_embedded_requesting_and_the_template_editor_in_hellosign_embedded(
     got = dropbox_sign.TemplateApi(sdk).template_get(created.template_id).template
     assert [(f.type, f.signer) for d in got.documents for f in d.form_fields or []] == [("signature", "2")]
     assert [c.name for d in got.documents for c in d.custom_fields or []] == ["Price"]
+
+    # requesting_redirect_url: once sent (and the library told), the integrator's page is replaced by it.
+    after = editor_host.url + "requested?draft=1"
+    redirecting = create_embedded_draft(sdk, client_id, requesting_redirect_url=after)
+    frame = open_editor(page, redirecting.claim_url, client_id, {"testMode": True})
+    by(frame, "editor-tool-signature").click()
+    by(frame, "editor-page-1").click(position={"x": 120, "y": 300})
+    by(frame, "editor-submit").click()
+    page.wait_for_url(after)
+    wait_event(receiver, "signature_request_sent", redirecting.signature_request_id)

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from dropbox_sign import models
 
-from paraph.models import EditorToken
+from paraph.models import EditorToken, RequestField, SignatureRequest
 from tests.client import request, wait_until
 from tests.conftest import Server
 from tests.editor.helpers import (
@@ -301,3 +301,112 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     with pytest.raises(dropbox_sign.ApiException) as err:
         dropbox_sign.EmbeddedApi(sdk).embedded_edit_url("f" * 40, models.EmbeddedEditUrlRequest())
     assert err.value.status == 404
+
+
+def _field_ids(server: Server, rid: str) -> list[tuple[str, str, str]]:
+    with server.runtime.unit_of_work(write=False) as session:
+        pk = session.scalar(sa.select(SignatureRequest.id).where(SignatureRequest.signature_request_id == rid))
+        rows = session.execute(
+            sa.select(RequestField.api_id, RequestField.type, RequestField.signer)
+            .where(RequestField.signature_request_id == pk)
+            .order_by(RequestField.id)
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+def test_draft_parameters_take_effect(server: Server, sdk: Any, receiver: Receiver) -> None:
+    listen(sdk, receiver)
+    client_id = new_app(sdk)
+    done, signed = "https://example.com/requested", "https://example.com/signed"
+
+    # skip_me_now, force_signer_page, force_subject_message, requesting_redirect_url: what the page is given.
+    strict = create_embedded_draft(
+        sdk,
+        client_id,
+        skip_me_now=True,
+        force_signer_page=True,
+        force_subject_message=True,
+        requesting_redirect_url=done,
+    )
+    wait_ready(server, strict.claim_url, client_id)
+    page = open_claim(server, strict.claim_url, client_id).data
+    assert b'"editSigners":true' in page and b'"meNow":false' in page and b'"forceSubject":true' in page
+    assert f'"redirectUrl":"{done}"'.encode() in page and b'data-testid="editor-message-section" open' in page
+    me = {**text(api_id="my_ref"), "signer": "me_now", "content": "REF-1"}
+    jack = {"name": "Jack", "email_address": "jack@example.com"}
+    status, body = submit(
+        server, _send_path(strict.claim_url), query_of(strict.claim_url)["token"], {"fields": [me], "signers": [jack]}
+    )
+    assert status == 400 and "skip_me_now" in body["fields"]["0"] and body["error"]["error_path"] == "fields[0]"
+
+    # By default "Me (now)" fills text now; it never signs: a signature for it is refused beside the field.
+    draft = create_embedded_draft(sdk, client_id, signing_redirect_url=signed)
+    wait_ready(server, draft.claim_url, client_id)
+    page = open_claim(server, draft.claim_url, client_id).data
+    assert b'"editSigners":false' in page and b'"meNow":true' in page and b'"forceSubject":false' in page
+    path, token = _send_path(draft.claim_url), query_of(draft.claim_url)["token"]
+    status, body = submit(server, path, token, {"fields": [sig(), sig(signer="me_now", y=300, api_id="mine")]})
+    assert status == 400 and body["fields"] == {
+        "1": "Me (now) has no signature to give: a signature field must be a signer's."
+    }
+    status, body = submit(server, path, token, {"fields": [sig(), {**me, "content": ""}]})
+    assert status == 400 and "Fill in this field now" in body["fields"]["1"]
+    status, body = submit(server, path, token, {"fields": [sig(api_id="their_sig"), me]})
+    assert status == 200, body
+    wait_event(receiver, "signature_request_sent", draft.signature_request_id)
+    got = dropbox_sign.SignatureRequestApi(sdk).signature_request_get(draft.signature_request_id).signature_request
+    assert got.signing_redirect_url == signed
+    assert _field_ids(server, draft.signature_request_id) == [
+        ("their_sig", "signature", "0"),
+        ("my_ref", "text", "me_now"),
+    ]
+
+    # unclaimed_draft/create of type request_signature names its signers (the spec: not optional).
+    with pytest.raises(dropbox_sign.ApiException) as err:
+        dropbox_sign.UnclaimedDraftApi(sdk).unclaimed_draft_create(
+            models.UnclaimedDraftCreateRequest(type="request_signature", files=[TWO_PAGES], test_mode=True)
+        )
+    assert err.value.status == 400 and json.loads(err.value.body)["error"]["error_path"] == "signers"
+
+
+def test_a_preview_only_draft_sends_the_templates_fields(server: Server, sdk: Any, receiver: Receiver) -> None:
+    listen(sdk, receiver)
+    client_id = new_app(sdk)
+    created = (
+        dropbox_sign.TemplateApi(sdk)
+        .template_create_embedded_draft(
+            models.TemplateCreateEmbeddedDraftRequest(
+                client_id=client_id, files=[TWO_PAGES], signer_roles=[role("Client")], test_mode=True
+            )
+        )
+        .template
+    )
+    wait_until(lambda: open_claim(server, created.edit_url, client_id).status == 200)
+    layout = {"fields": [sig(signer="Client", api_id="client_sig")]}
+    path = f"/editor/template/{created.template_id}/save"
+    assert submit(server, path, query_of(created.edit_url)["token"], layout)[0] == 200
+    draft = (
+        dropbox_sign.UnclaimedDraftApi(sdk)
+        .unclaimed_draft_create_embedded_with_template(
+            models.UnclaimedDraftCreateEmbeddedWithTemplateRequest(
+                client_id=client_id,
+                requester_email_address="requester@example.com",
+                template_ids=[created.template_id],
+                signers=[
+                    models.SubUnclaimedDraftTemplateSigner(role="Client", name="Jack", email_address="j@example.com")
+                ],
+                preview_only=True,
+                test_mode=True,
+            )
+        )
+        .unclaimed_draft
+    )
+    page = open_claim(server, draft.claim_url, client_id).data
+    assert b'"previewOnly":true' in page and b'"readOnly":false' in page
+    # Whatever layout comes back, the template's fields are sent as they are.
+    status, body = submit(
+        server, _send_path(draft.claim_url), query_of(draft.claim_url)["token"], {"fields": [text(api_id="added")]}
+    )
+    assert status == 200, body
+    wait_event(receiver, "signature_request_sent", draft.signature_request_id)
+    assert _field_ids(server, draft.signature_request_id) == [("client_sig", "signature", "0")]

@@ -265,8 +265,10 @@
       if (!TYPE[type]) return;
       e.preventDefault();
       var r = page.getBoundingClientRect();
-      setTool(type);
+      var was = tool;
+      tool = type;
       place(p, (e.clientX - r.left) * p.width / r.width, (e.clientY - r.top) * p.height / r.height);
+      tool = was;
     });
     doc.appendChild(page);
     surfaces.push({ info: p, el: page });
