@@ -171,7 +171,7 @@ def test_embedded_requesting_and_the_template_editor_in_hellosign_embedded(
     assert [c.name for d in got.documents for c in d.custom_fields or []] == ["Price"]
 
     # requesting_redirect_url: once sent (and the library told), the integrator's page is replaced by it.
-    after = editor_host.url + "requested?draft=1"
+    after = editor_host.url + "?requested=1"
     redirecting = create_embedded_draft(sdk, client_id, requesting_redirect_url=after)
     frame = open_editor(page, redirecting.claim_url, client_id, {"testMode": True})
     by(frame, "editor-tool-signature").click()

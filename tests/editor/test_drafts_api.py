@@ -182,6 +182,8 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     wait_until(lambda: open_claim(server, created.edit_url, client_id).status == 200)
     status, body = submit(server, path, token, {"fields": [sig(signer="Nobody")]})
     assert status == 400 and "0" in body["fields"]
+    status, body = submit(server, path, token, {"fields": [sig(signer="Client"), text(signer="me_now", content="x")]})
+    assert status == 400 and body["fields"] == {"1": "A template's fields are its roles': choose a role."}
     layout = {
         "fields": [
             sig(signer="Client", api_id="client_sig"),

@@ -31,7 +31,16 @@ from paraph.editor.schemas import (
     UnclaimedDraftWithTemplateRequest,
 )
 from paraph.errors import BadRequest, NotFound
-from paraph.models import Account, SignatureRequest, Template, TemplateField, TemplateMergeField, UnclaimedDraft
+from paraph.models import (
+    Account,
+    Document,
+    SignatureRequest,
+    Template,
+    TemplateDocument,
+    TemplateField,
+    TemplateMergeField,
+    UnclaimedDraft,
+)
 from paraph.models.editor import DraftState
 from paraph.models.signature_request import SignerStatus
 from paraph.models.template import TemplateCcRole, TemplateState
@@ -167,6 +176,20 @@ def claim_url(scope: Scope, d: UnclaimedDraft) -> tuple[str, int]:
     return f"{scope.settings.base_url}{CLAIM_PATH}?{query}", issued.expires_at
 
 
+def _processed(doc: Document | TemplateDocument, index: int) -> dict[str, Any]:
+    """A document processed once already (a sent request's, a template's), as a draft holds it."""
+    return {
+        "index": index,
+        "filename": doc.filename,
+        "original_key": doc.original_key,
+        "processed_key": doc.processed_key,
+        "sha256": doc.sha256,
+        "size": doc.original_size,
+        "page_sizes": doc.page_sizes,
+        "page_image_keys": doc.page_image_keys,
+    }
+
+
 def edit_and_resend(
     scope: Scope, account: Account, rid: str, req: UnclaimedDraftEditAndResendRequest
 ) -> tuple[UnclaimedDraft, str, int]:
@@ -197,20 +220,7 @@ def edit_and_resend(
         "form_field_rules": list(sr.form_field_rules or []),
         "signers": [{"name": s.name, "email_address": s.email_address} for s in sr.signers],
     }
-    docs = []
-    for doc in sr.documents:
-        docs.append(
-            {
-                "index": doc.index,
-                "filename": doc.filename,
-                "original_key": doc.original_key,
-                "processed_key": doc.processed_key,
-                "sha256": doc.sha256,
-                "size": doc.original_size,
-                "page_sizes": doc.page_sizes,
-                "page_image_keys": doc.page_image_keys,
-            }
-        )
+    docs = [_processed(doc, doc.index) for doc in sr.documents]
     fields = repository.request_field_specs(scope.session, sr.id)
     d = UnclaimedDraft(
         draft_id=new_id,
@@ -293,19 +303,7 @@ def draft_from_templates(
     for t in found:
         offset = len(docs)
         role_at = {str(r.position): [x.lower() for x in roles].index(r.name.lower()) for r in t.signer_roles}
-        for doc in t.documents:
-            docs.append(
-                {
-                    "index": offset + doc.index,
-                    "filename": doc.filename,
-                    "original_key": doc.original_key,
-                    "processed_key": doc.processed_key,
-                    "sha256": doc.sha256,
-                    "size": doc.original_size,
-                    "page_sizes": doc.page_sizes,
-                    "page_image_keys": doc.page_image_keys,
-                }
-            )
+        docs.extend(_processed(doc, offset + doc.index) for doc in t.documents)
         for f in t.fields:
             spec = dict(f.spec)
             spec["document_index"] = offset + f.document_index
@@ -522,8 +520,11 @@ def check_layout(
     for i, raw in enumerate(body.fields):
         entry = dict(raw)
         signer = entry.get("signer")
+        if signer == "me_now" and roles is not None:
+            message = "A template's fields are its roles': choose a role."
+            raise EditorProblem(Problem.FORM, f"Field {i + 1}: {message}", {str(i): message})
         if signer == "me_now":
-            _check_me_now(i, entry, me_now and roles is None)
+            _check_me_now(i, entry, me_now)
         elif roles is not None and entry.get("type") not in ("text-merge", "checkbox-merge"):
             if signer not in roles:
                 raise EditorProblem(
