@@ -32,6 +32,13 @@ def create_embedded_draft(sdk: Any, client_id: str, **kw: Any) -> Any:
     return dropbox_sign.UnclaimedDraftApi(sdk).unclaimed_draft_create_embedded(req).unclaimed_draft
 
 
+def draft_from_templates(sdk: Any, client_id: str, template_ids: list[str], **kw: Any) -> Any:
+    kw.setdefault("requester_email_address", "requester@example.com")
+    kw.setdefault("test_mode", True)
+    req = models.UnclaimedDraftCreateEmbeddedWithTemplateRequest(client_id=client_id, template_ids=template_ids, **kw)
+    return dropbox_sign.UnclaimedDraftApi(sdk).unclaimed_draft_create_embedded_with_template(req).unclaimed_draft
+
+
 def open_claim(server: Server, claim_url: str, client_id: str, **extra: str) -> Any:
     """GET the claim URL as hellosign-embedded opens it (test mode, verification skipped unless given)."""
     params = {"client_id": client_id, "parent_url": "http://localhost/app", "skip_domain_verification": "1", **extra}

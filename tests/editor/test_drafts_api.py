@@ -19,6 +19,7 @@ from tests.conftest import Server
 from tests.editor.helpers import (
     TWO_PAGES,
     create_embedded_draft,
+    draft_from_templates,
     draft_signer,
     open_claim,
     query_of,
@@ -206,21 +207,12 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     assert submit(server, path, token, layout)[0] == 410
 
     # A draft from the template: its documents and fields, signers by role, merge fields filled on sending.
-    draft = (
-        dropbox_sign.UnclaimedDraftApi(sdk)
-        .unclaimed_draft_create_embedded_with_template(
-            models.UnclaimedDraftCreateEmbeddedWithTemplateRequest(
-                client_id=client_id,
-                requester_email_address="requester@example.com",
-                template_ids=[tid],
-                signers=[
-                    models.SubUnclaimedDraftTemplateSigner(role="Client", name="Jack", email_address="j@example.com")
-                ],
-                custom_fields=[models.SubCustomField(name="Price", value="1200")],
-                test_mode=True,
-            )
-        )
-        .unclaimed_draft
+    draft = draft_from_templates(
+        sdk,
+        client_id,
+        [tid],
+        signers=[models.SubUnclaimedDraftTemplateSigner(role="Client", name="Jack", email_address="j@example.com")],
+        custom_fields=[models.SubCustomField(name="Price", value="1200")],
     )
     page = open_claim(server, draft.claim_url, client_id)
     assert page.status == 200 and b'"api_id":"client_sig"' in page.data and b'"signer":1' in page.data
@@ -239,19 +231,7 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
 
     # Files appended to the templates' documents, as send_with_template appends them: processed first (their
     # text tags read and placed for the template's role), the template's pages reused as they are.
-    extra = (
-        dropbox_sign.UnclaimedDraftApi(sdk)
-        .unclaimed_draft_create_embedded_with_template(
-            models.UnclaimedDraftCreateEmbeddedWithTemplateRequest(
-                client_id=client_id,
-                requester_email_address="requester@example.com",
-                template_ids=[tid],
-                files=[TAGGED],
-                test_mode=True,
-            )
-        )
-        .unclaimed_draft
-    )
+    extra = draft_from_templates(sdk, client_id, [tid], files=[TAGGED])
     wait_ready(server, extra.claim_url, client_id)
     data = open_claim(server, extra.claim_url, client_id).data
     assert b'"document":1,"page":1' in data  # the appended file's page, after the template's
@@ -270,15 +250,7 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     got = dropbox_sign.SignatureRequestApi(sdk).signature_request_files_as_data_uri(extra.signature_request_id)
     assert done["title"] == "Lease template" and got.data_uri.startswith("data:application/pdf")
     with pytest.raises(dropbox_sign.ApiException) as err:
-        dropbox_sign.UnclaimedDraftApi(sdk).unclaimed_draft_create_embedded_with_template(
-            models.UnclaimedDraftCreateEmbeddedWithTemplateRequest(
-                client_id=client_id,
-                requester_email_address="requester@example.com",
-                template_ids=[tid],
-                files=[TAGGED],
-                file_urls=["https://example.com/a.pdf"],
-            )
-        )
+        draft_from_templates(sdk, client_id, [tid], files=[TAGGED], file_urls=["https://example.com/a.pdf"])
     assert err.value.status == 400 and json.loads(err.value.body)["error"]["error_path"] == "file_urls"
 
     # An edit URL for the saved template, preview only: the page opens, saving is refused.
@@ -387,21 +359,12 @@ def test_a_preview_only_draft_sends_the_templates_fields(server: Server, sdk: An
     layout = {"fields": [sig(signer="Client", api_id="client_sig")]}
     path = f"/editor/template/{created.template_id}/save"
     assert submit(server, path, query_of(created.edit_url)["token"], layout)[0] == 200
-    draft = (
-        dropbox_sign.UnclaimedDraftApi(sdk)
-        .unclaimed_draft_create_embedded_with_template(
-            models.UnclaimedDraftCreateEmbeddedWithTemplateRequest(
-                client_id=client_id,
-                requester_email_address="requester@example.com",
-                template_ids=[created.template_id],
-                signers=[
-                    models.SubUnclaimedDraftTemplateSigner(role="Client", name="Jack", email_address="j@example.com")
-                ],
-                preview_only=True,
-                test_mode=True,
-            )
-        )
-        .unclaimed_draft
+    draft = draft_from_templates(
+        sdk,
+        client_id,
+        [created.template_id],
+        signers=[models.SubUnclaimedDraftTemplateSigner(role="Client", name="Jack", email_address="j@example.com")],
+        preview_only=True,
     )
     page = open_claim(server, draft.claim_url, client_id).data
     assert b'"previewOnly":true' in page and b'"readOnly":false' in page
