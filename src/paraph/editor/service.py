@@ -333,6 +333,7 @@ def draft_from_templates(
         "signing_redirect_url": req.signing_redirect_url,
         "requesting_redirect_url": req.requesting_redirect_url,
         "is_for_embedded_signing": req.is_for_embedded_signing,
+        "populate_auto_fill_fields": req.populate_auto_fill_fields,
         "signers": signers,
         "template_ids": [t.template_id for t in found],
         "force_signer_roles": req.force_signer_roles,
