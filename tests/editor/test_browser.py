@@ -170,12 +170,25 @@ def test_embedded_requesting_and_the_template_editor_in_hellosign_embedded(
     assert [(f.type, f.signer) for d in got.documents for f in d.form_fields or []] == [("signature", "2")]
     assert [c.name for d in got.documents for c in d.custom_fields or []] == ["Price"]
 
-    # requesting_redirect_url: once sent (and the library told), the integrator's page is replaced by it.
+    # Me (now): the requester fills a text field while preparing (no signature for it); requesting_redirect_url:
+    # once sent (and the library told), the integrator's page is replaced by it.
     after = editor_host.url + "?requested=1"
     redirecting = create_embedded_draft(sdk, client_id, requesting_redirect_url=after)
     frame = open_editor(page, redirecting.claim_url, client_id, {"testMode": True})
+    by(frame, "editor-signer").select_option("me_now")
+    expect(by(frame, "editor-tool-signature")).to_be_disabled()
+    by(frame, "editor-tool-text").click()
+    by(frame, "editor-page-1").click(position={"x": 120, "y": 100})
+    by(frame, "editor-prop-value").fill("REF-7")
+    by(frame, "editor-prop-value").press("Tab")
+    by(frame, "editor-signer").select_option("0")
     by(frame, "editor-tool-signature").click()
     by(frame, "editor-page-1").click(position={"x": 120, "y": 300})
     by(frame, "editor-submit").click()
     page.wait_for_url(after)
-    wait_event(receiver, "signature_request_sent", redirecting.signature_request_id)
+    rid = redirecting.signature_request_id
+    wait_event(receiver, "signature_request_sent", rid)
+    assert [(kind, signer) for _, kind, signer, _ in placed_fields(server, rid)] == [
+        ("text", "me_now"),
+        ("signature", "0"),
+    ]

@@ -277,15 +277,16 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     assert err.value.status == 404
 
 
-def _field_ids(server: Server, rid: str) -> list[tuple[str, str, str]]:
+def _field_ids(server: Server, rid: str) -> list[tuple[str, str, str, Any]]:
+    """The request's fields: api_id, type, signer and the value it holds."""
     with server.runtime.unit_of_work(write=False) as session:
         pk = session.scalar(sa.select(SignatureRequest.id).where(SignatureRequest.signature_request_id == rid))
         rows = session.execute(
-            sa.select(RequestField.api_id, RequestField.type, RequestField.signer)
+            sa.select(RequestField.api_id, RequestField.type, RequestField.signer, RequestField.value)
             .where(RequestField.signature_request_id == pk)
             .order_by(RequestField.id)
         )
-        return [(r[0], r[1], r[2]) for r in rows]
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def test_draft_parameters_take_effect(server: Server, sdk: Any, receiver: Receiver) -> None:
@@ -331,8 +332,8 @@ def test_draft_parameters_take_effect(server: Server, sdk: Any, receiver: Receiv
     got = dropbox_sign.SignatureRequestApi(sdk).signature_request_get(draft.signature_request_id).signature_request
     assert got.signing_redirect_url == signed
     assert _field_ids(server, draft.signature_request_id) == [
-        ("their_sig", "signature", "0"),
-        ("my_ref", "text", "me_now"),
+        ("their_sig", "signature", "0", None),
+        ("my_ref", "text", "me_now", "REF-1"),  # filled by the requester, in the request as sent
     ]
 
     # unclaimed_draft/create of type request_signature names its signers (the spec: not optional).
@@ -374,4 +375,4 @@ def test_a_preview_only_draft_sends_the_templates_fields(server: Server, sdk: An
     )
     assert status == 200, body
     wait_event(receiver, "signature_request_sent", draft.signature_request_id)
-    assert _field_ids(server, draft.signature_request_id) == [("client_sig", "signature", "0")]
+    assert _field_ids(server, draft.signature_request_id) == [("client_sig", "signature", "0", None)]

@@ -485,8 +485,8 @@ def _field_index(path: str) -> str | None:
     return m.group(1) if m else None
 
 
-#: What the requester can fill while preparing ("Me (now)"): a value typed now, a box ticked now.
-ME_NOW_TYPES = ("text", "checkbox")
+#: What the requester can fill while preparing ("Me (now)"): a value typed now.
+ME_NOW_TYPES = ("text",)
 
 
 def _check_me_now(i: int, entry: dict[str, Any], allowed: bool) -> None:
@@ -502,7 +502,7 @@ def _check_me_now(i: int, entry: dict[str, Any], allowed: bool) -> None:
     if kind in ("signature", "initials"):
         refuse(f"Me (now) has no {kind} to give: a {kind} field must be a signer's.")
     if kind not in ME_NOW_TYPES:
-        refuse("Me (now) fills text and checkboxes only: choose a signer for this field.")
+        refuse("Me (now) fills text fields only: choose a signer for this field.")
     if kind == "text" and entry.get("required", True) and not str(entry.get("content") or "").strip():
         refuse("Fill in this field now: it is yours (Me (now)).")
 

@@ -117,7 +117,6 @@
   // Fields are fixed: a read-only link (nothing is saved) or a preview-only draft (the fields as they are, sent).
   var locked = !!(data.readOnly || data.previewOnly);
   var ME = "me_now";
-  var SIGNS = { signature: true, initials: true };
 
   var state = {
     fields: (data.fields || []).map(function (f, i) { var c = Object.assign({}, f); c.key = "f" + i; return c; }),
@@ -215,14 +214,14 @@
     });
     tools.appendChild(b);
   });
-  // Me (now) fills text and checkboxes while preparing: it has no signature or initials to give.
+  // Me (now) fills text fields while preparing: it has no signature or initials, nor anything else, to give.
   function renderToolState() {
     var me = signerSelect.value === ME;
     Array.prototype.forEach.call(tools.children, function (b) {
-      b.disabled = locked || (me && !!SIGNS[b.dataset.type]);
+      b.disabled = locked || (me && b.dataset.type !== "text");
       b.draggable = !b.disabled;
     });
-    if (tool && me && SIGNS[tool]) setTool(null);
+    if (tool && me && tool !== "text") setTool(null);
   }
   function setTool(type) {
     if (locked) type = null;
@@ -289,7 +288,7 @@
       x: Math.max(0, Math.min(x, p.width - t.w)), y: Math.max(0, Math.min(y, p.height - t.h)),
       width: t.w, height: t.h, required: tool !== "checkbox", api_id: tool.replace("-", "_") + "_" + n,
       signer: tool.indexOf("merge") > 0 ? "sender" : signerValue(signerSelect.value) };
-    if (f.signer === ME && SIGNS[tool]) f.signer = 0;
+    if (f.signer === ME && tool !== "text") f.signer = 0;
     if (tool === "dropdown") f.options = ["Option 1", "Option 2"];
     if (tool === "radio") { f.group = "group_1"; ensureGroup("group_1", "require_1"); f.required = true; }
     if (tool === "text-merge" || tool === "checkbox-merge") f.name = (data.mergeFields || [])[0] || "merge_" + n;
@@ -418,16 +417,12 @@
       signerChoices().forEach(function (c) { var o = document.createElement("option"); o.value = c.value; o.textContent = c.label; who.appendChild(o); });
       who.value = String(f.signer);
       row("Signer", who);
-      Array.prototype.forEach.call(who.options, function (o) { o.disabled = o.value === ME && (!!SIGNS[f.type] || ["text", "checkbox"].indexOf(f.type) < 0); });
+      Array.prototype.forEach.call(who.options, function (o) { o.disabled = o.value === ME && f.type !== "text"; });
       change(who, function (el) { f.signer = signerValue(el.value); renderProps(); });
     }
     if (f.signer === ME && f.type === "text") {
       var value = input("Value (filled now)", f.content, "editor-prop-value"); row("Value (filled now)", value);
       change(value, function (el) { f.content = el.value; });
-    } else if (f.signer === ME && f.type === "checkbox") {
-      var tick = document.createElement("input"); tick.type = "checkbox"; tick.checked = !!f.is_checked;
-      tick.setAttribute("data-testid", "editor-prop-checked"); row("Checked now", tick);
-      change(tick, function (el) { f.is_checked = el.checked; });
     }
     var req = document.createElement("input"); req.type = "checkbox"; req.checked = f.required !== false;
     req.setAttribute("data-testid", "editor-prop-required");
