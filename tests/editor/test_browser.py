@@ -11,14 +11,12 @@ from typing import Any
 
 import dropbox_sign
 import pytest
-import sqlalchemy as sa
 from dropbox_sign import models
 from playwright.sync_api import expect
 
-from paraph.models import RequestField, SignatureRequest
 from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
-from tests.editor.helpers import TWO_PAGES, create_embedded_draft, draft_signer, open_claim
+from tests.editor.helpers import TWO_PAGES, create_embedded_draft, draft_signer, open_claim, request_fields
 from tests.receiver import Receiver
 from tests.signature_request.helpers import listen, wait_event
 from tests.signing.conftest import PHONE, Host, screenshot
@@ -53,14 +51,7 @@ def js_events(page: Any, name: str, count: int = 1) -> list[dict[str, Any]]:
 
 
 def placed_fields(server: Server, rid: str) -> list[tuple[str, str, str, int]]:
-    with server.runtime.unit_of_work(write=False) as session:
-        pk = session.scalar(sa.select(SignatureRequest.id).where(SignatureRequest.signature_request_id == rid))
-        rows = session.execute(
-            sa.select(RequestField.api_id, RequestField.type, RequestField.signer, RequestField.page)
-            .where(RequestField.signature_request_id == pk)
-            .order_by(RequestField.id)
-        )
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+    return [(f["api_id"], f["type"], f["signer"], f["page"]) for f in request_fields(server, rid)]
 
 
 def test_embedded_requesting_and_the_template_editor_in_hellosign_embedded(

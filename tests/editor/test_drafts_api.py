@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from dropbox_sign import models
 
-from paraph.models import EditorToken, RequestField, SignatureRequest
+from paraph.models import EditorToken
 from tests.client import request, wait_until
 from tests.conftest import Server
 from tests.editor.helpers import (
@@ -23,6 +23,7 @@ from tests.editor.helpers import (
     draft_signer,
     open_claim,
     query_of,
+    request_fields,
     sig,
     submit,
     text,
@@ -278,15 +279,7 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
 
 
 def _field_ids(server: Server, rid: str) -> list[tuple[str, str, str, Any]]:
-    """The request's fields: api_id, type, signer and the value it holds."""
-    with server.runtime.unit_of_work(write=False) as session:
-        pk = session.scalar(sa.select(SignatureRequest.id).where(SignatureRequest.signature_request_id == rid))
-        rows = session.execute(
-            sa.select(RequestField.api_id, RequestField.type, RequestField.signer, RequestField.value)
-            .where(RequestField.signature_request_id == pk)
-            .order_by(RequestField.id)
-        )
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+    return [(f["api_id"], f["type"], f["signer"], f["value"]) for f in request_fields(server, rid)]
 
 
 def test_draft_parameters_take_effect(server: Server, sdk: Any, receiver: Receiver) -> None:
