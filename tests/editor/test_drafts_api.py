@@ -336,10 +336,7 @@ def test_draft_parameters_take_effect(server: Server, sdk: Any, receiver: Receiv
         )
     assert err.value.status == 400 and json.loads(err.value.body)["error"]["error_path"] == "signers"
 
-
-def test_a_preview_only_draft_sends_the_templates_fields(server: Server, sdk: Any, receiver: Receiver) -> None:
-    listen(sdk, receiver)
-    client_id = new_app(sdk)
+    # preview_only, on a draft from a template: whatever layout comes back, the template's fields are sent.
     created = (
         dropbox_sign.TemplateApi(sdk)
         .template_create_embedded_draft(
@@ -362,7 +359,6 @@ def test_a_preview_only_draft_sends_the_templates_fields(server: Server, sdk: An
     )
     page = open_claim(server, draft.claim_url, client_id).data
     assert b'"previewOnly":true' in page and b'"readOnly":false' in page
-    # Whatever layout comes back, the template's fields are sent as they are.
     status, body = submit(
         server, _send_path(draft.claim_url), query_of(draft.claim_url)["token"], {"fields": [text(api_id="added")]}
     )
