@@ -6,8 +6,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import dropbox_sign
+import sqlalchemy as sa
 from dropbox_sign import models
 
+from paraph.models import RequestField, SignatureRequest
 from tests.client import request, request_json, wait_until
 from tests.conftest import Server
 from tests.signature_request.helpers import make_pdf
@@ -30,6 +32,24 @@ def create_embedded_draft(sdk: Any, client_id: str, **kw: Any) -> Any:
     kw.setdefault("signers", [draft_signer()])
     req = models.UnclaimedDraftCreateEmbeddedRequest(client_id=client_id, **kw)
     return dropbox_sign.UnclaimedDraftApi(sdk).unclaimed_draft_create_embedded(req).unclaimed_draft
+
+
+def request_fields(server: Server, rid: str) -> list[dict[str, Any]]:
+    """The placed fields of the request ``rid`` as stored: api_id, type, signer, page and value."""
+    with server.runtime.unit_of_work(write=False) as session:
+        pk = session.scalar(sa.select(SignatureRequest.id).where(SignatureRequest.signature_request_id == rid))
+        f = RequestField
+        rows = session.execute(
+            sa.select(f.api_id, f.type, f.signer, f.page, f.value).where(f.signature_request_id == pk).order_by(f.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def draft_from_templates(sdk: Any, client_id: str, template_ids: list[str], **kw: Any) -> Any:
+    kw.setdefault("requester_email_address", "requester@example.com")
+    kw.setdefault("test_mode", True)
+    req = models.UnclaimedDraftCreateEmbeddedWithTemplateRequest(client_id=client_id, template_ids=template_ids, **kw)
+    return dropbox_sign.UnclaimedDraftApi(sdk).unclaimed_draft_create_embedded_with_template(req).unclaimed_draft
 
 
 def open_claim(server: Server, claim_url: str, client_id: str, **extra: str) -> Any:

@@ -11,14 +11,12 @@ from typing import Any
 
 import dropbox_sign
 import pytest
-import sqlalchemy as sa
 from dropbox_sign import models
 from playwright.sync_api import expect
 
-from paraph.models import RequestField, SignatureRequest
 from tests.client import wait_until
 from tests.conftest import AccountInfo, Server
-from tests.editor.helpers import TWO_PAGES, create_embedded_draft, draft_signer, open_claim
+from tests.editor.helpers import TWO_PAGES, create_embedded_draft, draft_signer, open_claim, request_fields
 from tests.receiver import Receiver
 from tests.signature_request.helpers import listen, wait_event
 from tests.signing.conftest import PHONE, Host, screenshot
@@ -53,14 +51,7 @@ def js_events(page: Any, name: str, count: int = 1) -> list[dict[str, Any]]:
 
 
 def placed_fields(server: Server, rid: str) -> list[tuple[str, str, str, int]]:
-    with server.runtime.unit_of_work(write=False) as session:
-        pk = session.scalar(sa.select(SignatureRequest.id).where(SignatureRequest.signature_request_id == rid))
-        rows = session.execute(
-            sa.select(RequestField.api_id, RequestField.type, RequestField.signer, RequestField.page)
-            .where(RequestField.signature_request_id == pk)
-            .order_by(RequestField.id)
-        )
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+    return [(f["api_id"], f["type"], f["signer"], f["page"]) for f in request_fields(server, rid)]
 
 
 def test_embedded_requesting_and_the_template_editor_in_hellosign_embedded(
@@ -81,7 +72,8 @@ def test_embedded_requesting_and_the_template_editor_in_hellosign_embedded(
     assert js_events(page, "ready")[0]["payload"] == {"signatureRequestId": draft.signature_request_id}
     submit = by(frame, "editor-submit")
     assert submit.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(0, 170, 85)"
-    assert by(frame, "editor-signer").locator("option").evaluate_all("os => os.map(o => o.value)") == ["0", "1"]
+    options = by(frame, "editor-signer").locator("option").evaluate_all("os => os.map(o => o.value)")
+    assert options == ["0", "1", "me_now"]
     for tool in REQUEST_TOOLS:
         expect(by(frame, f"editor-tool-{tool}")).to_be_visible()
     by(frame, "editor-tool-text").click()
@@ -168,3 +160,26 @@ def test_embedded_requesting_and_the_template_editor_in_hellosign_embedded(
     got = dropbox_sign.TemplateApi(sdk).template_get(created.template_id).template
     assert [(f.type, f.signer) for d in got.documents for f in d.form_fields or []] == [("signature", "2")]
     assert [c.name for d in got.documents for c in d.custom_fields or []] == ["Price"]
+
+    # Me (now): the requester fills a text field while preparing (no signature for it); requesting_redirect_url:
+    # once sent (and the library told), the integrator's page is replaced by it.
+    after = editor_host.url + "?requested=1"
+    redirecting = create_embedded_draft(sdk, client_id, requesting_redirect_url=after)
+    frame = open_editor(page, redirecting.claim_url, client_id, {"testMode": True})
+    by(frame, "editor-signer").select_option("me_now")
+    expect(by(frame, "editor-tool-signature")).to_be_disabled()
+    by(frame, "editor-tool-text").click()
+    by(frame, "editor-page-1").click(position={"x": 120, "y": 100})
+    by(frame, "editor-prop-value").fill("REF-7")
+    by(frame, "editor-prop-value").press("Tab")
+    by(frame, "editor-signer").select_option("0")
+    by(frame, "editor-tool-signature").click()
+    by(frame, "editor-page-1").click(position={"x": 120, "y": 300})
+    by(frame, "editor-submit").click()
+    page.wait_for_url(after)
+    rid = redirecting.signature_request_id
+    wait_event(receiver, "signature_request_sent", rid)
+    assert [(kind, signer) for _, kind, signer, _ in placed_fields(server, rid)] == [
+        ("text", "me_now"),
+        ("signature", "0"),
+    ]

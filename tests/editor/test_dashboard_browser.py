@@ -19,7 +19,7 @@ from tests.editor.helpers import TWO_PAGES
 from tests.editor.test_browser import by, placed_fields
 from tests.receiver import Receiver
 from tests.signature_request.helpers import listen, wait_event
-from tests.signing.conftest import screenshot
+from tests.signing.conftest import DESKTOP, PHONE, screenshot
 from tests.template.helpers import wait_template_event
 from tests.web.conftest import sign_in
 
@@ -87,3 +87,32 @@ def test_send_a_document_and_build_a_template_from_the_dashboard_in_chromium(
     assert [(f.type, f.signer) for d in template.documents for f in d.form_fields or []] == [("signature", "1")]
     page.goto(server.url + "/dashboard/templates")
     expect(by(page, "template-row")).to_contain_text(["Mutual NDA"])
+
+    # Edit template: the saved field is moved with the mouse, a text field dragged from the toolbar onto the
+    # page; saved, the template's fields (read through the SDK) are those.
+    (before,) = [f for d in template.documents for f in d.form_fields or []]
+    page.goto(f"{server.url}/dashboard/templates/{tid}")
+    by(page, "template-edit").click()
+    page.wait_for_url("**/editor/template?**")
+    field = by(page, "editor-field")
+    expect(field).to_have_count(1)
+    box = field.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 60, box["y"] + 50, steps=4)
+    page.mouse.move(box["x"] + 120, box["y"] + 110, steps=4)
+    page.mouse.up()
+    by(page, "editor-tool-text").drag_to(by(page, "editor-page-2"), target_position={"x": 150, "y": 200})
+    expect(field).to_have_count(2)
+    screenshot(page, "editor-template-edit-desktop")
+    page.set_viewport_size(PHONE)
+    expect(by(page, "editor-page-1")).to_be_visible()
+    screenshot(page, "editor-template-edit-phone")
+    page.set_viewport_size(DESKTOP)
+    by(page, "editor-submit").click()
+    page.wait_for_url(f"{server.url}/dashboard/templates/{tid}")
+    edited = dropbox_sign.TemplateApi(sdk).template_get(tid).template
+    moved, dropped = [f for d in edited.documents for f in d.form_fields or []]
+    assert (moved.api_id, moved.type) == (before.api_id, "signature")
+    assert moved.x > before.x + 50 and moved.y > before.y + 50
+    assert (dropped.type, dropped.signer) == ("text", "1")

@@ -19,9 +19,11 @@ from tests.conftest import Server
 from tests.editor.helpers import (
     TWO_PAGES,
     create_embedded_draft,
+    draft_from_templates,
     draft_signer,
     open_claim,
     query_of,
+    request_fields,
     sig,
     submit,
     text,
@@ -182,6 +184,8 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     wait_until(lambda: open_claim(server, created.edit_url, client_id).status == 200)
     status, body = submit(server, path, token, {"fields": [sig(signer="Nobody")]})
     assert status == 400 and "0" in body["fields"]
+    status, body = submit(server, path, token, {"fields": [sig(signer="Client"), text(signer="me_now", content="x")]})
+    assert status == 400 and body["fields"] == {"1": "A template's fields are its roles': choose a role."}
     layout = {
         "fields": [
             sig(signer="Client", api_id="client_sig"),
@@ -204,21 +208,12 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     assert submit(server, path, token, layout)[0] == 410
 
     # A draft from the template: its documents and fields, signers by role, merge fields filled on sending.
-    draft = (
-        dropbox_sign.UnclaimedDraftApi(sdk)
-        .unclaimed_draft_create_embedded_with_template(
-            models.UnclaimedDraftCreateEmbeddedWithTemplateRequest(
-                client_id=client_id,
-                requester_email_address="requester@example.com",
-                template_ids=[tid],
-                signers=[
-                    models.SubUnclaimedDraftTemplateSigner(role="Client", name="Jack", email_address="j@example.com")
-                ],
-                custom_fields=[models.SubCustomField(name="Price", value="1200")],
-                test_mode=True,
-            )
-        )
-        .unclaimed_draft
+    draft = draft_from_templates(
+        sdk,
+        client_id,
+        [tid],
+        signers=[models.SubUnclaimedDraftTemplateSigner(role="Client", name="Jack", email_address="j@example.com")],
+        custom_fields=[models.SubCustomField(name="Price", value="1200")],
     )
     page = open_claim(server, draft.claim_url, client_id)
     assert page.status == 200 and b'"api_id":"client_sig"' in page.data and b'"signer":1' in page.data
@@ -234,6 +229,30 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     sent = wait_event(receiver, "signature_request_sent", draft.signature_request_id)["signature_request"]
     assert [s["signer_email_address"] for s in sent["signatures"]] == ["j@example.com", "will@example.com"]
     assert [(c["name"], c["value"]) for c in sent["custom_fields"]] == [("Price", "1200")]
+
+    # Files appended to the templates' documents, as send_with_template appends them: processed first (their
+    # text tags read and placed for the template's role), the template's pages reused as they are.
+    extra = draft_from_templates(sdk, client_id, [tid], files=[TAGGED])
+    wait_ready(server, extra.claim_url, client_id)
+    data = open_claim(server, extra.claim_url, client_id).data
+    assert b'"document":1,"page":1' in data  # the appended file's page, after the template's
+    assert b'"document_index":1,"page":1' in data  # its text tag, placed
+    status, body = submit(
+        server,
+        _send_path(extra.claim_url),
+        query_of(extra.claim_url)["token"],
+        {
+            "fields": [*laid_out, sig(signer=0, api_id="extra_sig", document_index=1, y=300)],
+            "signers": [{"name": "Jack", "email_address": "j@example.com"}, witness],
+        },
+    )
+    assert status == 200, body
+    done = wait_event(receiver, "signature_request_sent", extra.signature_request_id)["signature_request"]
+    got = dropbox_sign.SignatureRequestApi(sdk).signature_request_files_as_data_uri(extra.signature_request_id)
+    assert done["title"] == "Lease template" and got.data_uri.startswith("data:application/pdf")
+    with pytest.raises(dropbox_sign.ApiException) as err:
+        draft_from_templates(sdk, client_id, [tid], files=[TAGGED], file_urls=["https://example.com/a.pdf"])
+    assert err.value.status == 400 and json.loads(err.value.body)["error"]["error_path"] == "file_urls"
 
     # An edit URL for the saved template, preview only: the page opens, saving is refused.
     url = (
@@ -257,3 +276,92 @@ def test_embedded_template_drafts_and_edit_urls(server: Server, sdk: Any, receiv
     with pytest.raises(dropbox_sign.ApiException) as err:
         dropbox_sign.EmbeddedApi(sdk).embedded_edit_url("f" * 40, models.EmbeddedEditUrlRequest())
     assert err.value.status == 404
+
+
+def _field_ids(server: Server, rid: str) -> list[tuple[str, str, str, Any]]:
+    return [(f["api_id"], f["type"], f["signer"], f["value"]) for f in request_fields(server, rid)]
+
+
+def test_draft_parameters_take_effect(server: Server, sdk: Any, receiver: Receiver) -> None:
+    listen(sdk, receiver)
+    client_id = new_app(sdk)
+    done, signed = "https://example.com/requested", "https://example.com/signed"
+
+    # skip_me_now, force_signer_page, force_subject_message, requesting_redirect_url: what the page is given.
+    strict = create_embedded_draft(
+        sdk,
+        client_id,
+        skip_me_now=True,
+        force_signer_page=True,
+        force_subject_message=True,
+        requesting_redirect_url=done,
+    )
+    wait_ready(server, strict.claim_url, client_id)
+    page = open_claim(server, strict.claim_url, client_id).data
+    assert b'"editSigners":true' in page and b'"meNow":false' in page and b'"forceSubject":true' in page
+    assert f'"redirectUrl":"{done}"'.encode() in page and b'data-testid="editor-message-section" open' in page
+    me = {**text(api_id="my_ref"), "signer": "me_now", "content": "REF-1"}
+    jack = {"name": "Jack", "email_address": "jack@example.com"}
+    status, body = submit(
+        server, _send_path(strict.claim_url), query_of(strict.claim_url)["token"], {"fields": [me], "signers": [jack]}
+    )
+    assert status == 400 and "skip_me_now" in body["fields"]["0"] and body["error"]["error_path"] == "fields[0]"
+
+    # By default "Me (now)" fills text now; it never signs: a signature for it is refused beside the field.
+    draft = create_embedded_draft(sdk, client_id, signing_redirect_url=signed)
+    wait_ready(server, draft.claim_url, client_id)
+    page = open_claim(server, draft.claim_url, client_id).data
+    assert b'"editSigners":false' in page and b'"meNow":true' in page and b'"forceSubject":false' in page
+    path, token = _send_path(draft.claim_url), query_of(draft.claim_url)["token"]
+    status, body = submit(server, path, token, {"fields": [sig(), sig(signer="me_now", y=300, api_id="mine")]})
+    assert status == 400 and body["fields"] == {
+        "1": "Me (now) has no signature to give: a signature field must be a signer's."
+    }
+    status, body = submit(server, path, token, {"fields": [sig(), {**me, "content": ""}]})
+    assert status == 400 and "Fill in this field now" in body["fields"]["1"]
+    status, body = submit(server, path, token, {"fields": [sig(api_id="their_sig"), me]})
+    assert status == 200, body
+    wait_event(receiver, "signature_request_sent", draft.signature_request_id)
+    got = dropbox_sign.SignatureRequestApi(sdk).signature_request_get(draft.signature_request_id).signature_request
+    assert got.signing_redirect_url == signed
+    assert _field_ids(server, draft.signature_request_id) == [
+        ("their_sig", "signature", "0", None),
+        ("my_ref", "text", "me_now", "REF-1"),  # filled by the requester, in the request as sent
+    ]
+
+    # unclaimed_draft/create of type request_signature names its signers (the spec: not optional).
+    with pytest.raises(dropbox_sign.ApiException) as err:
+        dropbox_sign.UnclaimedDraftApi(sdk).unclaimed_draft_create(
+            models.UnclaimedDraftCreateRequest(type="request_signature", files=[TWO_PAGES], test_mode=True)
+        )
+    assert err.value.status == 400 and json.loads(err.value.body)["error"]["error_path"] == "signers"
+
+    # preview_only, on a draft from a template: whatever layout comes back, the template's fields are sent.
+    created = (
+        dropbox_sign.TemplateApi(sdk)
+        .template_create_embedded_draft(
+            models.TemplateCreateEmbeddedDraftRequest(
+                client_id=client_id, files=[TWO_PAGES], signer_roles=[role("Client")], test_mode=True
+            )
+        )
+        .template
+    )
+    wait_until(lambda: open_claim(server, created.edit_url, client_id).status == 200)
+    layout = {"fields": [sig(signer="Client", api_id="client_sig")]}
+    path = f"/editor/template/{created.template_id}/save"
+    assert submit(server, path, query_of(created.edit_url)["token"], layout)[0] == 200
+    draft = draft_from_templates(
+        sdk,
+        client_id,
+        [created.template_id],
+        signers=[models.SubUnclaimedDraftTemplateSigner(role="Client", name="Jack", email_address="j@example.com")],
+        preview_only=True,
+    )
+    page = open_claim(server, draft.claim_url, client_id).data
+    assert b'"previewOnly":true' in page and b'"readOnly":false' in page
+    status, body = submit(
+        server, _send_path(draft.claim_url), query_of(draft.claim_url)["token"], {"fields": [text(api_id="added")]}
+    )
+    assert status == 200, body
+    wait_event(receiver, "signature_request_sent", draft.signature_request_id)
+    assert _field_ids(server, draft.signature_request_id) == [("client_sig", "signature", "0", None)]

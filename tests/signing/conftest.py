@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -45,8 +46,10 @@ class Host:
     url: str  # http://localhost:<port>/
 
 
-@pytest.fixture(scope="session")
-def host() -> Iterator[Host]:
+@contextmanager
+def integrator_page(html: str) -> Iterator[Host]:
+    """An integrator's page on a second loopback origin: ``html`` at ``/``, the unmodified hellosign-embedded
+    at ``/embedded.js``."""
     script = EMBEDDED_JS.read_bytes()
 
     class Handler(BaseHTTPRequestHandler):
@@ -54,7 +57,7 @@ def host() -> Iterator[Host]:
             if self.path.startswith("/embedded.js"):
                 body, kind = script, "text/javascript"
             elif self.path == "/" or self.path.startswith("/?"):
-                body, kind = HOST_PAGE.encode(), "text/html; charset=utf-8"
+                body, kind = html.encode(), "text/html; charset=utf-8"
             else:
                 self.send_response(404)
                 self.end_headers()
@@ -76,6 +79,12 @@ def host() -> Iterator[Host]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def host() -> Iterator[Host]:
+    with integrator_page(HOST_PAGE) as found:
+        yield found
 
 
 # -- the browser -------------------------------------------------------------------------------------------

@@ -37,10 +37,10 @@ from paraph.editor.schemas import (
     UnclaimedDraftWithTemplateRequest,
     serialize_draft,
 )
-from paraph.models import UnclaimedDraft
+from paraph.models import ApiApp, UnclaimedDraft
 from paraph.request_scope import ApiContext, api_call, client_ip, in_uow, runtime
 from paraph.scope import Scope
-from paraph.signature_request.create import check_client_id
+from paraph.signature_request.create import DraftDocument, check_client_id
 from paraph.signing.page import EmbedParams, frame_ancestors, origin_of, theme
 from paraph.template import repository as templates
 from paraph.template import service as template_service
@@ -51,6 +51,7 @@ from paraph.wire.decode import read_body
 from paraph.wire.parse import parse
 from paraph.wire.responses import ok
 from paraph.wire.text import bad_text
+from paraph.wire.validators import safe_link
 
 router = APIRouter(prefix="/v3")
 page_router = APIRouter()
@@ -78,23 +79,33 @@ async def _body(request: Request) -> Any:
     )
 
 
+async def _with_uploads(
+    request: Request, client_id: str | None, documents: list[DraftDocument], run: Callable[[ApiContext], Response]
+) -> Response:
+    """``run`` once the caller's ``client_id`` is known to be theirs and the uploaded ``documents`` are stored;
+    should ``run`` fail, nothing refers to them: they are removed."""
+    rt = runtime(request)
+    if documents:
+        await api_call(request, lambda ctx: check_client_id(ctx.session, ctx.account, client_id), write=False)
+        await to_thread.run_sync(template_service.store_uploads, rt.storage, documents)
+    try:
+        return await api_call(request, run)
+    except Exception:
+        await to_thread.run_sync(template_service.discard_uploads, rt.storage, documents)
+        raise
+
+
 async def _create_draft(request: Request, *, embedded: bool) -> Response:
     rt = runtime(request)
     body = await _body(request)
     req = parse(UnclaimedDraftCreateRequest, body.data)
     nd = service.new_draft(req, body.files.get("files", []), rt.settings, embedded=embedded)
-    await api_call(request, lambda ctx: check_client_id(ctx.session, ctx.account, req.client_id), write=False)
-    await to_thread.run_sync(template_service.store_uploads, rt.storage, nd.documents)
 
     def run(ctx: ApiContext) -> Response:
         d, url, expires = service.create_draft(Scope.of(ctx.session, ctx.runtime), ctx.account, nd, embedded=embedded)
         return ok({"unclaimed_draft": serialize_draft(d, url, expires)})
 
-    try:
-        return await api_call(request, run)
-    except Exception:
-        await to_thread.run_sync(template_service.discard_uploads, rt.storage, nd.documents)
-        raise
+    return await _with_uploads(request, req.client_id, nd.documents, run)
 
 
 @router.post("/unclaimed_draft/create")
@@ -109,14 +120,19 @@ async def unclaimed_draft_create_embedded(request: Request) -> Response:
 
 @router.post("/unclaimed_draft/create_embedded_with_template")
 async def unclaimed_draft_create_embedded_with_template(request: Request) -> Response:
+    rt = runtime(request)
     body = await _body(request)
-    req = parse(UnclaimedDraftWithTemplateRequest, {**body.data, "files": bool(body.files.get("files"))})
+    uploads = body.files.get("files", [])
+    req = parse(UnclaimedDraftWithTemplateRequest, {**body.data, "files": bool(uploads)})
+    draft_id, extra = service.extra_documents(req, uploads, rt.settings)
 
     def run(ctx: ApiContext) -> Response:
-        d, url, expires = service.draft_from_templates(Scope.of(ctx.session, ctx.runtime), ctx.account, req)
+        d, url, expires = service.draft_from_templates(
+            Scope.of(ctx.session, ctx.runtime), ctx.account, req, draft_id=draft_id, extra=extra
+        )
         return ok({"unclaimed_draft": serialize_draft(d, url, expires)})
 
-    return await api_call(request, run)
+    return await _with_uploads(request, req.client_id, extra, run)
 
 
 @router.post("/unclaimed_draft/edit_and_resend/{signature_request_id}")
@@ -139,8 +155,6 @@ async def template_create_embedded_draft(request: Request) -> Response:
     body = await _body(request)
     req = parse(TemplateEmbeddedDraftRequest, body.data)
     td = template_service.draft(req, body.files.get("files", []), rt.settings)
-    await api_call(request, lambda ctx: check_client_id(ctx.session, ctx.account, req.client_id), write=False)
-    await to_thread.run_sync(template_service.store_uploads, rt.storage, td.documents)
 
     def run(ctx: ApiContext) -> Response:
         t, url, expires = service.create_template_draft(Scope.of(ctx.session, ctx.runtime), ctx.account, td)
@@ -149,11 +163,7 @@ async def template_create_embedded_draft(request: Request) -> Response:
             out["warnings"] = td.warnings
         return ok(out)
 
-    try:
-        return await api_call(request, run)
-    except Exception:
-        await to_thread.run_sync(template_service.discard_uploads, rt.storage, td.documents)
-        raise
+    return await _with_uploads(request, req.client_id, td.documents, run)
 
 
 @router.post("/embedded/edit_url/{template_id}")
@@ -204,6 +214,36 @@ def _signed_in_account_id(request: Request, session: Session) -> int | None:
     return row.account.id if row is not None else None
 
 
+def _who_opens(
+    request: Request,
+    session: Session,
+    params: EmbedParams,
+    *,
+    embedded: bool,
+    app: ApiApp | None,
+    test_mode: bool,
+    owner: int,
+) -> tuple[dict[str, Any] | None, str] | Response:
+    """Who may see an editor page: embedded, a page on the API app's domains (the context for the page and
+    the CSP ``frame-ancestors``, or EditorProblem); else the owner signed in to the dashboard (``'self'``), or
+    a redirect to sign in."""
+    if embedded:
+        parent_host = urlsplit(params.parent_url).hostname if params.parent_url else None
+        domains = access.check_embedding(app, test_mode, params.client_id, parent_host, params.skip_domain_verification)
+        return _embed_context(params, domains is not None, domains), frame_ancestors(domains)
+    if _signed_in_account_id(request, session) != owner:
+        login = f"/login?{urlencode({'next': str(request.url.path) + '?' + request.url.query})}"
+        return RedirectResponse(login, status_code=303)
+    return None, "'self'"
+
+
+def _ready(state: str, error_message: str | None) -> None:
+    if state == "error":
+        raise EditorProblem(Problem.FAILED, error_message or "The documents could not be processed.")
+    if state == "processing":
+        raise EditorProblem(Problem.NOT_READY, "The documents are still being processed; reload in a moment.")
+
+
 def _draft_image_url(d: UnclaimedDraft, token: str) -> Callable[[int, int], str]:
     return lambda doc, page: f"/editor/claim/{d.draft_id}/page/{doc}/{page}?{urlencode({'token': token})}"
 
@@ -213,7 +253,6 @@ async def claim_page(request: Request) -> Response:
     query = dict(request.query_params)
     draft_id, token = query.get("draft_id", ""), query.get("token", "")
     params = EmbedParams.from_query(query)
-    parent_host = urlsplit(params.parent_url).hostname if params.parent_url else None
     rt = runtime(request)
 
     def run(session: Session) -> Response:
@@ -224,21 +263,19 @@ async def claim_page(request: Request) -> Response:
             if d is None:
                 raise EditorProblem(Problem.INVALID)
             access.check(scope, token, draft=d)
-            if d.is_embedded:
-                domains = access.check_embedding(
-                    d.api_app, d.test_mode, params.client_id, parent_host, params.skip_domain_verification
-                )
-                embedded = _embed_context(params, domains is not None, domains)
-                ancestors = frame_ancestors(domains)
-            else:
-                if _signed_in_account_id(request, session) != d.account_id:
-                    login = f"/login?{urlencode({'next': str(request.url.path) + '?' + request.url.query})}"
-                    return RedirectResponse(login, status_code=303)
-                ancestors = "'self'"
-            if d.state == "error":
-                raise EditorProblem(Problem.FAILED, d.error_message or "The documents could not be processed.")
-            if d.state == "processing":
-                raise EditorProblem(Problem.NOT_READY, "The documents are still being processed; reload in a moment.")
+            opened = _who_opens(
+                request,
+                session,
+                params,
+                embedded=d.is_embedded,
+                app=d.api_app,
+                test_mode=d.test_mode,
+                owner=d.account_id,
+            )
+            if isinstance(opened, Response):
+                return opened
+            embedded, ancestors = opened
+            _ready(d.state, d.error_message)
         except EditorProblem as p:
             if p.problem in (Problem.OTHER_APP, Problem.DOMAIN, Problem.INVALID, Problem.USED, Problem.EXPIRED):
                 embedded = {"parentOrigin": origin_of(params.parent_url), "verifyDomain": False, "domains": []}
@@ -250,13 +287,22 @@ async def claim_page(request: Request) -> Response:
             token=token,
             embedded=embedded,
             theme=theme(d.api_app.white_labeling_options if d.api_app else None, params.white_labeling),
-            redirectUrl=(d.params or {}).get("requesting_redirect_url") or params.redirect_url,
+            redirectUrl=_after_send(d, params),
         )
-        if not d.is_embedded:
-            data["redirectUrl"] = f"/dashboard/requests/{d.draft_id}"
         return _render(data, status=200, ancestors=ancestors)
 
     return await in_uow(request, run, write=False)
+
+
+def _after_send(d: UnclaimedDraft, params: EmbedParams) -> str | None:
+    """Where the page goes once the draft is sent: ``requesting_redirect_url``; else, embedded, the library's
+    ``redirectTo``, and in the dashboard the request's page."""
+    asked = safe_link((d.params or {}).get("requesting_redirect_url"))
+    if asked:
+        return asked
+    if d.is_embedded:
+        return safe_link(params.redirect_url)
+    return f"/dashboard/requests/{d.draft_id}"
 
 
 @page_router.get("/editor/claim/{draft_id}/page/{document_index}/{page}", include_in_schema=False)
@@ -367,7 +413,6 @@ async def template_page(request: Request) -> Response:
     query = dict(request.query_params)
     template_id, token = query.get("template_id", ""), query.get("token", "")
     params = EmbedParams.from_query(query)
-    parent_host = urlsplit(params.parent_url).hostname if params.parent_url else None
     rt = runtime(request)
 
     def run(session: Session) -> Response:
@@ -378,25 +423,19 @@ async def template_page(request: Request) -> Response:
             if t is None:
                 raise EditorProblem(Problem.INVALID)
             row = access.check(scope, token, template=t)
-            if params.client_id:  # opened by hellosign-embedded; else in the dashboard, by the owner
-                domains = access.check_embedding(
-                    t.api_app,
-                    t.test_mode or bool(row.options.get("test_mode")),
-                    params.client_id,
-                    parent_host,
-                    params.skip_domain_verification,
-                )
-                embedded = _embed_context(params, domains is not None, domains)
-                ancestors = frame_ancestors(domains)
-            else:
-                if _signed_in_account_id(request, session) != t.account_id:
-                    login = f"/login?{urlencode({'next': str(request.url.path) + '?' + request.url.query})}"
-                    return RedirectResponse(login, status_code=303)
-                ancestors = "'self'"
-            if t.state == "error":
-                raise EditorProblem(Problem.FAILED, t.error_message or "The documents could not be processed.")
-            if t.state == "processing":
-                raise EditorProblem(Problem.NOT_READY, "The documents are still being processed; reload in a moment.")
+            opened = _who_opens(  # opened by hellosign-embedded (a client_id); else in the dashboard, by the owner
+                request,
+                session,
+                params,
+                embedded=bool(params.client_id),
+                app=t.api_app,
+                test_mode=t.test_mode or bool(row.options.get("test_mode")),
+                owner=t.account_id,
+            )
+            if isinstance(opened, Response):
+                return opened
+            embedded, ancestors = opened
+            _ready(t.state, t.error_message)
         except EditorProblem as p:
             if embedded is None and params.parent_url:
                 embedded = {"parentOrigin": origin_of(params.parent_url), "verifyDomain": False, "domains": []}
@@ -413,7 +452,7 @@ async def template_page(request: Request) -> Response:
             token=token,
             embedded=embedded,
             theme=theme(t.api_app.white_labeling_options if t.api_app else None, params.white_labeling),
-            redirectUrl=params.redirect_url,
+            redirectUrl=safe_link(params.redirect_url),
         )
         if embedded is None:
             data["redirectUrl"] = f"/dashboard/templates/{t.template_id}"

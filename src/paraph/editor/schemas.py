@@ -33,21 +33,26 @@ class SubEditorOptions(BaseModel):
     allow_edit_documents: WireBool = False
 
 
-class UnclaimedDraftCreateRequest(SignatureRequestCreateRequest):
+class EditorFlags(RequestModel):
+    """What every call that opens the editor may say about it (README, "The editor", says what each does)."""
+
+    editor_options: WireObject[SubEditorOptions] | None = None
+    force_subject_message: WireBool = False
+    show_preview: WireBool = False
+    show_progress_stepper: WireBool = True
+
+
+class UnclaimedDraftCreateRequest(SignatureRequestCreateRequest, EditorFlags):
     """``/unclaimed_draft/create`` and ``/unclaimed_draft/create_embedded`` (signers are optional: the
     requester may add them in the editor)."""
 
     type: Literal["send_document", "request_signature"] | None = None
     requester_email_address: Email | None = None
     allow_ccs: WireBool = True
-    editor_options: WireObject[SubEditorOptions] | None = None
     force_signer_page: WireBool = False
-    force_subject_message: WireBool = False
     hold_request: WireBool = False
     is_for_embedded_signing: WireBool = False
     requesting_redirect_url: NullableStr = None
-    show_preview: WireBool = False
-    show_progress_stepper: WireBool = True
     skip_me_now: WireBool = False
     use_preexisting_fields: WireBool = False
 
@@ -62,7 +67,7 @@ class SubDraftTemplateSigner(BaseModel):
     email_address: Email
 
 
-class UnclaimedDraftWithTemplateRequest(RequestModel):
+class UnclaimedDraftWithTemplateRequest(EditorFlags):
     """``/unclaimed_draft/create_embedded_with_template``: the templates' documents and fields, signers by role."""
 
     client_id: str
@@ -75,17 +80,13 @@ class UnclaimedDraftWithTemplateRequest(RequestModel):
     file_urls: WireList[str] | None = None
     allow_decline: WireBool = False
     allow_reassign: WireBool = False
-    editor_options: WireObject[SubEditorOptions] | None = None
     force_signer_roles: WireBool = False
-    force_subject_message: WireBool = False
     hold_request: WireBool = False
     is_for_embedded_signing: WireBool = False
     message: NullableStr = Field(default=None, max_length=5000)
     metadata: WireObject[dict[str, Any]] | None = None
     preview_only: WireBool = False
     requesting_redirect_url: NullableStr = None
-    show_preview: WireBool = False
-    show_progress_stepper: WireBool = True
     signing_options: WireObject[SubSigningOptions] | None = None
     signing_redirect_url: NullableStr = None
     skip_me_now: WireBool = False
@@ -125,29 +126,21 @@ class UnclaimedDraftEditAndResendRequest(RequestModel):
     _urls = field_validator("requesting_redirect_url", "signing_redirect_url")(check_optional_http_url)
 
 
-class TemplateEmbeddedDraftRequest(TemplateCreateRequest):
+class TemplateEmbeddedDraftRequest(TemplateCreateRequest, EditorFlags):
     """``/template/create_embedded_draft``: a template create, finished in the editor."""
 
-    editor_options: WireObject[SubEditorOptions] | None = None
     force_signer_roles: WireBool = False
-    force_subject_message: WireBool = False
-    show_preview: WireBool = False
-    show_progress_stepper: WireBool = True
     skip_me_now: WireBool = False
 
 
-class EmbeddedEditUrlRequest(RequestModel):
+class EmbeddedEditUrlRequest(EditorFlags):
     """``/embedded/edit_url/{template_id}``."""
 
     allow_edit_ccs: WireBool = False
     cc_roles: WireList[str] | None = None
-    editor_options: WireObject[SubEditorOptions] | None = None
     force_signer_roles: WireBool = False
-    force_subject_message: WireBool = False
     merge_fields: WireList[Any] | None = None
     preview_only: WireBool = False
-    show_preview: WireBool = False
-    show_progress_stepper: WireBool = True
     test_mode: WireBool = False
 
 

@@ -22,6 +22,7 @@ from paraph.db import utcnow
 from paraph.editor import access, repository, tasks
 from paraph.editor.access import EditorProblem, Problem
 from paraph.editor.schemas import (
+    EditorGroup,
     EditorSubmit,
     EmbeddedEditUrlRequest,
     TemplateEmbeddedDraftRequest,
@@ -30,7 +31,16 @@ from paraph.editor.schemas import (
     UnclaimedDraftWithTemplateRequest,
 )
 from paraph.errors import BadRequest, NotFound
-from paraph.models import Account, SignatureRequest, Template, TemplateField, TemplateMergeField, UnclaimedDraft
+from paraph.models import (
+    Account,
+    Document,
+    SignatureRequest,
+    Template,
+    TemplateDocument,
+    TemplateField,
+    TemplateMergeField,
+    UnclaimedDraft,
+)
 from paraph.models.editor import DraftState
 from paraph.models.signature_request import SignerStatus
 from paraph.models.template import TemplateCcRole, TemplateState
@@ -91,6 +101,11 @@ def new_draft(
         )
     if req.grouped_signers:
         raise BadRequest("grouped_signers: not available for unclaimed drafts", error_path="grouped_signers")
+    if not embedded and req.type == "request_signature" and not req.signers:
+        raise BadRequest(
+            "signers: a draft of type request_signature needs its signers' names and email addresses",
+            error_path="signers",
+        )
     rid = new_hex_id(20)
     documents = template_service.draft_documents(f"sr/{rid}", uploads, list(req.file_urls or []), settings)
     fields, groups = checked_fields(
@@ -161,6 +176,20 @@ def claim_url(scope: Scope, d: UnclaimedDraft) -> tuple[str, int]:
     return f"{scope.settings.base_url}{CLAIM_PATH}?{query}", issued.expires_at
 
 
+def _processed(doc: Document | TemplateDocument, index: int) -> dict[str, Any]:
+    """A document processed once already (a sent request's, a template's), as a draft holds it."""
+    return {
+        "index": index,
+        "filename": doc.filename,
+        "original_key": doc.original_key,
+        "processed_key": doc.processed_key,
+        "sha256": doc.sha256,
+        "size": doc.original_size,
+        "page_sizes": doc.page_sizes,
+        "page_image_keys": doc.page_image_keys,
+    }
+
+
 def edit_and_resend(
     scope: Scope, account: Account, rid: str, req: UnclaimedDraftEditAndResendRequest
 ) -> tuple[UnclaimedDraft, str, int]:
@@ -191,20 +220,7 @@ def edit_and_resend(
         "form_field_rules": list(sr.form_field_rules or []),
         "signers": [{"name": s.name, "email_address": s.email_address} for s in sr.signers],
     }
-    docs = []
-    for doc in sr.documents:
-        docs.append(
-            {
-                "index": doc.index,
-                "filename": doc.filename,
-                "original_key": doc.original_key,
-                "processed_key": doc.processed_key,
-                "sha256": doc.sha256,
-                "size": doc.original_size,
-                "page_sizes": doc.page_sizes,
-                "page_image_keys": doc.page_image_keys,
-            }
-        )
+    docs = [_processed(doc, doc.index) for doc in sr.documents]
     fields = repository.request_field_specs(scope.session, sr.id)
     d = UnclaimedDraft(
         draft_id=new_id,
@@ -230,14 +246,34 @@ def edit_and_resend(
     return d, url, expires
 
 
+def extra_documents(
+    req: UnclaimedDraftWithTemplateRequest, uploads: list[UploadedFile], settings: Settings
+) -> tuple[str, list[DraftDocument]]:
+    """The draft's id and the files appended to its templates' documents (none when neither ``files`` nor
+    ``file_urls`` is given), checked and keyed as ``send_with_template``'s (:func:`paraph.template.send.draft`)."""
+    draft_id = new_hex_id(20)
+    if not uploads and not req.file_urls:
+        return draft_id, []
+    return draft_id, template_service.draft_documents(
+        f"sr/{draft_id}/extra", uploads, list(req.file_urls or []), settings
+    )
+
+
 def draft_from_templates(
-    scope: Scope, account: Account, req: UnclaimedDraftWithTemplateRequest
+    scope: Scope,
+    account: Account,
+    req: UnclaimedDraftWithTemplateRequest,
+    *,
+    draft_id: str | None = None,
+    extra: list[DraftDocument] | None = None,
 ) -> tuple[UnclaimedDraft, str, int]:
     """A draft of the templates' processed documents (one after the other) and their fields, ready at once;
     its signers are the templates' roles in order, filled from ``signers`` by role (the requester fills the
-    others in the editor). Merge fields are filled by ``custom_fields`` when the request is processed."""
-    if req.files or req.file_urls:
-        raise BadRequest("files: appending files to templates in a draft is not available", error_path="files")
+    others in the editor). Merge fields are filled by ``custom_fields`` when the request is processed.
+
+    ``extra``: files appended after the templates' documents (``files`` / ``file_urls``, checked and stored as
+    ``send_with_template`` does: :func:`paraph.template.send.draft`); the draft is then processed first (their
+    text tags read, the templates' documents reused as they are), as ``unclaimed_draft/create_embedded`` is."""
     app = check_client_id(scope.session, account, req.client_id)
     found: list[Template] = []
     for i, template_id in enumerate(dict.fromkeys(req.template_ids)):
@@ -267,24 +303,21 @@ def draft_from_templates(
     for t in found:
         offset = len(docs)
         role_at = {str(r.position): [x.lower() for x in roles].index(r.name.lower()) for r in t.signer_roles}
-        for doc in t.documents:
-            docs.append(
-                {
-                    "index": offset + doc.index,
-                    "filename": doc.filename,
-                    "original_key": doc.original_key,
-                    "processed_key": doc.processed_key,
-                    "sha256": doc.sha256,
-                    "size": doc.original_size,
-                    "page_sizes": doc.page_sizes,
-                    "page_image_keys": doc.page_image_keys,
-                }
-            )
+        docs.extend(_processed(doc, offset + doc.index) for doc in t.documents)
         for f in t.fields:
             spec = dict(f.spec)
             spec["document_index"] = offset + f.document_index
             spec["signer"] = role_at.get(f.role_index, f.role_index) if f.role_index.isdigit() else "sender"
             fields.append(spec)
+    for upload in extra or []:
+        docs.append(
+            {
+                "index": len(docs),
+                "filename": upload.filename,
+                "original_key": upload.original_key,
+                "source_url": upload.source_url,
+            }
+        )
     first = found[0]
     params: dict[str, Any] = {
         "title": req.title or first.title,
@@ -300,14 +333,20 @@ def draft_from_templates(
         "signing_redirect_url": req.signing_redirect_url,
         "requesting_redirect_url": req.requesting_redirect_url,
         "is_for_embedded_signing": req.is_for_embedded_signing,
+        "populate_auto_fill_fields": req.populate_auto_fill_fields,
         "signers": signers,
         "template_ids": [t.template_id for t in found],
+        "force_signer_roles": req.force_signer_roles,
+        "force_subject_message": req.force_subject_message,
+        "preview_only": req.preview_only,
+        "skip_me_now": req.skip_me_now,
+        "use_text_tags": bool(extra),  # the appended files' text tags, as send_with_template reads them
     }
     options = req.editor_options.model_dump() if req.editor_options else {}
     if any(not s["email_address"] for s in signers):
         options["allow_edit_signers"] = True
     d = UnclaimedDraft(
-        draft_id=new_hex_id(20),
+        draft_id=draft_id or new_hex_id(20),
         account_id=account.id,
         api_app_id=app.id if app else None,
         is_embedded=True,
@@ -320,12 +359,14 @@ def draft_from_templates(
         documents=docs,
         fields=fields,
         groups=[g for t in found for g in t.form_field_groups or []],
-        state=DraftState.READY,
+        state=DraftState.PROCESSING if extra else DraftState.READY,
     )
     d.account = account
     d.api_app = app
     scope.session.add(d)
     scope.session.flush()
+    if extra:
+        tasks.enqueue_processing(scope.session, d)
     url, expires = claim_url(scope, d)
     return d, url, expires
 
@@ -360,12 +401,25 @@ def _field_json(spec: dict[str, Any], signer: Any) -> dict[str, Any]:
     return out
 
 
+def signers_editable(d: UnclaimedDraft) -> bool:
+    """The requester may add, remove and change signers: ``editor_options.allow_edit_signers``,
+    ``force_signer_page`` (``force_signer_roles`` for a draft from templates), or no signers given."""
+    params = d.params or {}
+    asked = (d.editor_options or {}).get("allow_edit_signers") or params.get("force_signer_page")
+    return bool(asked or params.get("force_signer_roles")) or not params.get("signers")
+
+
+def me_now_allowed(d: UnclaimedDraft) -> bool:
+    """The "Me (now)" signer (fields the requester fills while preparing, ``me_now``): turned off by
+    ``skip_me_now``, which, as Dropbox Sign's, does not apply to type ``send_document``."""
+    return d.draft_type == "send_document" or not (d.params or {}).get("skip_me_now")
+
+
 def draft_page(d: UnclaimedDraft, image_url: Any) -> dict[str, Any]:
     params = d.params or {}
     signers = [
         {"name": s.get("name", ""), "email_address": s.get("email_address", "")} for s in params.get("signers") or []
     ]
-    options = d.editor_options or {}
     return {
         "kind": "request",
         "id": d.draft_id,
@@ -374,7 +428,10 @@ def draft_page(d: UnclaimedDraft, image_url: Any) -> dict[str, Any]:
         "message": params.get("message") or "",
         "testMode": d.test_mode,
         "signers": signers,
-        "editSigners": bool(options.get("allow_edit_signers")) or not signers,
+        "editSigners": signers_editable(d),
+        "meNow": me_now_allowed(d),
+        "previewOnly": bool(params.get("preview_only")),
+        "forceSubject": bool(params.get("force_subject_message")),
         "roles": [],
         "pages": _pages(d.documents, image_url),
         "fields": [_field_json(f, f.get("signer")) for f in d.fields],
@@ -416,7 +473,7 @@ def template_page(t: Template, options: dict[str, Any], image_url: Any) -> dict[
         "groups": list(t.form_field_groups or []),
         "submitText": "Save",
         "readOnly": bool(options.get("preview_only")),
-        "lockSubject": bool(options.get("force_subject_message")),
+        "forceSubject": bool(options.get("force_subject_message")),
     }
 
 
@@ -428,15 +485,48 @@ def _field_index(path: str) -> str | None:
     return m.group(1) if m else None
 
 
+#: What the requester can fill while preparing ("Me (now)"): a value typed now.
+ME_NOW_TYPES = ("text",)
+
+
+def _check_me_now(i: int, entry: dict[str, Any], allowed: bool) -> None:
+    """A field for ``me_now`` is the requester's, filled now: never a signature (the requester signs nothing
+    while preparing; a signature or initials field is a signer's), only where "Me (now)" is on."""
+
+    def refuse(message: str) -> None:
+        raise EditorProblem(Problem.FORM, f"Field {i + 1}: {message}", {str(i): message})
+
+    if not allowed:
+        refuse("Me (now) is turned off for this draft (skip_me_now): choose a signer.")
+    kind = entry.get("type")
+    if kind in ("signature", "initials"):
+        refuse(f"Me (now) has no {kind} to give: a {kind} field must be a signer's.")
+    if kind not in ME_NOW_TYPES:
+        refuse("Me (now) fills text fields only: choose a signer for this field.")
+    if kind == "text" and entry.get("required", True) and not str(entry.get("content") or "").strip():
+        refuse("Fill in this field now: it is yours (Me (now)).")
+
+
 def check_layout(
-    body: EditorSubmit, *, signer_count: int, roles: list[str] | None, documents: list[list[PageInfo]]
+    body: EditorSubmit,
+    *,
+    signer_count: int,
+    roles: list[str] | None,
+    documents: list[list[PageInfo]],
+    me_now: bool = False,
 ) -> tuple[list[Field], list[FieldGroup]]:
-    """The submitted fields as Fields, or EditorProblem naming the editor field at fault."""
+    """The submitted fields as Fields, or EditorProblem naming the editor field at fault. ``me_now``: the
+    requester may fill fields now (:func:`me_now_allowed`)."""
     entries = []
     for i, raw in enumerate(body.fields):
         entry = dict(raw)
         signer = entry.get("signer")
-        if roles is not None and entry.get("type") not in ("text-merge", "checkbox-merge"):
+        if signer == "me_now" and roles is not None:
+            message = "A template's fields are its roles': choose a role."
+            raise EditorProblem(Problem.FORM, f"Field {i + 1}: {message}", {str(i): message})
+        if signer == "me_now":
+            _check_me_now(i, entry, me_now)
+        elif roles is not None and entry.get("type") not in ("text-merge", "checkbox-merge"):
             if signer not in roles:
                 raise EditorProblem(
                     Problem.FORM, f"There is no signer role '{signer}'.", {str(i): "Unknown signer role."}
@@ -474,8 +564,7 @@ def _page_infos(documents: list[dict[str, Any]]) -> list[list[PageInfo]]:
 def _signers(d: UnclaimedDraft, body: EditorSubmit) -> list[dict[str, str]]:
     params = d.params or {}
     given = params.get("signers") or []
-    editable = bool((d.editor_options or {}).get("allow_edit_signers")) or not given
-    if not editable:
+    if not signers_editable(d):
         return [{"name": s.get("name", ""), "email_address": s.get("email_address", "")} for s in given]
     if not body.signers:
         raise EditorProblem(Problem.FORM, "Add at least one signer.", {"signers": "Add at least one signer."})
@@ -509,7 +598,16 @@ def send_draft(
     if d.state != DraftState.READY:
         raise EditorProblem(Problem.NOT_READY, "The documents are still being processed.")
     signers = _signers(d, body)
-    fields, groups = check_layout(body, signer_count=len(signers), roles=None, documents=_page_infos(d.documents))
+    if (d.params or {}).get("preview_only"):  # the fields are the templates', as they are: only signers change
+        body = body.model_copy(
+            update={
+                "fields": [_field_json(f, f.get("signer")) for f in d.fields],
+                "groups": [EditorGroup.model_validate(g) for g in d.groups or []],
+            }
+        )
+    fields, groups = check_layout(
+        body, signer_count=len(signers), roles=None, documents=_page_infos(d.documents), me_now=me_now_allowed(d)
+    )
     if not any(isinstance(f.signer, int) for f in fields):
         raise EditorProblem(
             Problem.FORM, "Place at least one field for a signer.", {"form": "Place at least one field for a signer."}
@@ -635,13 +733,12 @@ def save_template(scope: Scope, t: Template, options: dict[str, Any], body: Edit
         session.flush()
         for i, name in enumerate(cc_roles):
             t.cc_roles.append(TemplateCcRole(position=i, name=str(name)[:255]))
-    if not options.get("force_subject_message"):
-        if body.title is not None:
-            t.title = body.title
-        if body.subject is not None:
-            t.subject = body.subject
-        if body.message is not None:
-            t.message = body.message
+    if body.title is not None:
+        t.title = body.title
+    if body.subject is not None:
+        t.subject = body.subject
+    if body.message is not None:
+        t.message = body.message
     was_draft = t.is_draft
     t.is_draft = False
     t.updated_at = utcnow()

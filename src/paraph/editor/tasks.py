@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from paraph.editor import repository
 from paraph.models import UnclaimedDraft
 from paraph.models.editor import DraftState
+from paraph.pdf.stored import DocumentOutcome
 from paraph.runtime import Runtime
 from paraph.scope import Scope
 from paraph.signature_request.schemas import field_dict
@@ -29,6 +30,19 @@ def enqueue_processing(session: Session, d: UnclaimedDraft) -> None:
     jobs.enqueue(session, JobKind.PROCESS.value, {"draft_id": d.draft_id}, lane=str(d.account_id))
 
 
+def _reused(doc: dict[str, Any]) -> DocumentOutcome | None:
+    """A template's document in a draft from templates: processed once already, not processed again."""
+    if not doc.get("processed_key"):
+        return None
+    return DocumentOutcome(
+        processed_key=str(doc["processed_key"]),
+        sha256=str(doc.get("sha256") or ""),
+        size=int(doc.get("size") or 0),
+        page_sizes=[(w, h) for w, h in doc.get("page_sizes") or []],
+        page_image_keys=list(doc.get("page_image_keys") or []),
+    )
+
+
 def plan_for(d: UnclaimedDraft) -> DocumentsPlan:
     params = d.params or {}
     signers = params.get("signers") or []
@@ -39,7 +53,12 @@ def plan_for(d: UnclaimedDraft) -> DocumentsPlan:
         account_lane=str(d.account_id),
         docs=[
             PlannedDocument(
-                int(doc["index"]), doc["original_key"], doc.get("source_url"), f"sr/{rid}/docs/{doc['index']}"
+                int(doc["index"]),
+                doc["original_key"],
+                doc.get("source_url"),
+                f"sr/{rid}/docs/{doc['index']}",
+                _reused(doc),
+                name=str(doc.get("filename") or ""),
             )
             for doc in d.documents
         ],

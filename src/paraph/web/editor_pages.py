@@ -88,8 +88,8 @@ async def send_submit(request: Request) -> Response:
         "message": fields.get("message") or None,
         "test_mode": fields.get("test_mode") == "1",
         "signers": [s for s in signers if s["name"] or s["email_address"]] or None,
-        "type": "request_signature",
     }
+    data["type"] = "request_signature" if data["signers"] else "send_document"  # signers named later
     req = parse(UnclaimedDraftCreateRequest, data)
     nd = editor.new_draft(req, uploads, rt.settings, embedded=False)
     await to_thread.run_sync(template_service.store_uploads, rt.storage, nd.documents)

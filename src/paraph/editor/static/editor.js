@@ -114,6 +114,9 @@
     "email_address", "zip_code", "social_security_number", "employer_identification_number", "custom_regex"];
   var RULES = ["require_0-1", "require_1", "require_1-ormore"];
   var isTemplate = data.kind === "template";
+  // Fields are fixed: a read-only link (nothing is saved) or a preview-only draft (the fields as they are, sent).
+  var locked = !!(data.readOnly || data.previewOnly);
+  var ME = "me_now";
 
   var state = {
     fields: (data.fields || []).map(function (f, i) { var c = Object.assign({}, f); c.key = "f" + i; return c; }),
@@ -134,9 +137,13 @@
   function signerChoices() {
     if (isTemplate) return (data.roles || []).map(function (r) { return { value: r, label: r }; });
     var list = state.signers.length ? state.signers : [{ name: "Signer 1" }];
-    return list.map(function (s, i) { return { value: String(i), label: (s.name || "Signer " + (i + 1)) + (s.email_address ? " <" + s.email_address + ">" : "") }; });
+    var out = list.map(function (s, i) { return { value: String(i), label: (s.name || "Signer " + (i + 1)) + (s.email_address ? " <" + s.email_address + ">" : "") }; });
+    if (data.meNow) out.push({ value: ME, label: "Me (now)" });
+    return out;
   }
+  function signerValue(value) { return isTemplate || value === ME ? value : Number(value || 0); }
   function signerClass(value) {
+    if (value === ME) return "s-me";
     var choices = signerChoices();
     for (var i = 0; i < choices.length; i++) if (choices[i].value === String(value)) return "s" + (i % 4);
     return "s0";
@@ -175,7 +182,9 @@
       signerSelect.appendChild(o);
     });
     if (current && Array.prototype.some.call(signerSelect.options, function (o) { return o.value === current; })) signerSelect.value = current;
+    renderToolState();
   }
+  signerSelect.addEventListener("change", renderToolState);
   function input(label, value, testid) {
     var el = document.createElement("input");
     el.value = value || ""; el.setAttribute("aria-label", label); el.placeholder = label;
@@ -194,11 +203,28 @@
     var b = button(t[1], "editor-tool-" + t[0]);
     b.setAttribute("aria-pressed", "false");
     b.dataset.type = t[0];
-    b.disabled = !!data.readOnly;
+    b.disabled = locked;
+    b.draggable = !locked;
     b.addEventListener("click", function () { setTool(tool === t[0] ? null : t[0]); });
+    b.addEventListener("dragstart", function (e) {
+      if (b.disabled) { e.preventDefault(); return; }
+      e.dataTransfer.setData("application/x-paraph-field", t[0]);
+      e.dataTransfer.setData("text/plain", t[0]);
+      e.dataTransfer.effectAllowed = "copy";
+    });
     tools.appendChild(b);
   });
+  // Me (now) fills text fields while preparing: it has no signature or initials, nor anything else, to give.
+  function renderToolState() {
+    var me = signerSelect.value === ME;
+    Array.prototype.forEach.call(tools.children, function (b) {
+      b.disabled = locked || (me && b.dataset.type !== "text");
+      b.draggable = !b.disabled;
+    });
+    if (tool && me && tool !== "text") setTool(null);
+  }
   function setTool(type) {
+    if (locked) type = null;
     tool = type;
     Array.prototype.forEach.call(tools.children, function (b) { b.setAttribute("aria-pressed", String(b.dataset.type === type)); });
     Array.prototype.forEach.call(document.querySelectorAll(".ed-page"), function (p) { p.classList.toggle("placing", !!type); });
@@ -227,6 +253,22 @@
     page.addEventListener("keydown", function (e) {
       if (e.target === page && e.key === "Enter" && tool) { e.preventDefault(); place(p, 36, 36); }
     });
+    // A tool dragged from the toolbar is placed where it is dropped (its top left at the pointer).
+    function dropped(e) { return !locked && Array.prototype.indexOf.call(e.dataTransfer.types, "application/x-paraph-field") >= 0; }
+    page.addEventListener("dragover", function (e) { if (dropped(e)) { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; page.classList.add("drop-target"); } });
+    page.addEventListener("dragleave", function () { page.classList.remove("drop-target"); });
+    page.addEventListener("drop", function (e) {
+      page.classList.remove("drop-target");
+      if (!dropped(e)) return;
+      var type = e.dataTransfer.getData("application/x-paraph-field");
+      if (!TYPE[type]) return;
+      e.preventDefault();
+      var r = page.getBoundingClientRect();
+      var was = tool;
+      tool = type;
+      place(p, (e.clientX - r.left) * p.width / r.width, (e.clientY - r.top) * p.height / r.height);
+      tool = was;
+    });
     doc.appendChild(page);
     surfaces.push({ info: p, el: page });
   });
@@ -245,7 +287,8 @@
     var f = { key: "f" + n, type: tool, document_index: p.document, page: p.page,
       x: Math.max(0, Math.min(x, p.width - t.w)), y: Math.max(0, Math.min(y, p.height - t.h)),
       width: t.w, height: t.h, required: tool !== "checkbox", api_id: tool.replace("-", "_") + "_" + n,
-      signer: tool.indexOf("merge") > 0 ? "sender" : (isTemplate ? signerSelect.value : Number(signerSelect.value || 0)) };
+      signer: tool.indexOf("merge") > 0 ? "sender" : signerValue(signerSelect.value) };
+    if (f.signer === ME && tool !== "text") f.signer = 0;
     if (tool === "dropdown") f.options = ["Option 1", "Option 2"];
     if (tool === "radio") { f.group = "group_1"; ensureGroup("group_1", "require_1"); f.required = true; }
     if (tool === "text-merge" || tool === "checkbox-merge") f.name = (data.mergeFields || [])[0] || "merge_" + n;
@@ -263,8 +306,9 @@
   function pruneGroups() {
     state.groups = state.groups.filter(function (g) { return state.fields.some(function (f) { return f.group === g.group_id; }); });
   }
-  function removeField(f) { remember(); state.fields = state.fields.filter(function (x) { return x !== f; }); pruneGroups(); selected = null; renderAll(); }
+  function removeField(f) { if (locked) return; remember(); state.fields = state.fields.filter(function (x) { return x !== f; }); pruneGroups(); selected = null; renderAll(); }
   function duplicate(f) {
+    if (locked) return;
     remember();
     var n = ++nextKey;
     var c = JSON.parse(JSON.stringify(f));
@@ -325,7 +369,8 @@
     if (e.key === "Delete" || e.key === "Backspace") { removeField(f); return; }
     if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "d") { e.preventDefault(); duplicate(f); return; }
     var moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[e.key];
-    if (moves) {
+    if (moves && locked) handled = false;
+    else if (moves) {
       remember();
       if (e.altKey) { f.width = Math.max(8, f.width + moves[0]); f.height = Math.max(8, f.height + moves[1]); }
       else { f.x = clamp(f.x + moves[0], 0, p.width - f.width); f.y = clamp(f.y + moves[1], 0, p.height - f.height); }
@@ -336,7 +381,7 @@
   function clamp(v, lo, hi) { return Math.max(lo, Math.min(hi, v)); }
   function drag(el, handle, f, s) {
     el.addEventListener("pointerdown", function (e) {
-      if (data.readOnly || e.button > 0) return;
+      if (locked || e.button > 0) return;
       e.preventDefault(); e.stopPropagation();
       var resizing = e.target === handle;
       var r = s.el.getBoundingClientRect(), p = s.info, k = p.width / r.width;
@@ -372,7 +417,12 @@
       signerChoices().forEach(function (c) { var o = document.createElement("option"); o.value = c.value; o.textContent = c.label; who.appendChild(o); });
       who.value = String(f.signer);
       row("Signer", who);
-      change(who, function (el) { f.signer = isTemplate ? el.value : Number(el.value); });
+      Array.prototype.forEach.call(who.options, function (o) { o.disabled = o.value === ME && f.type !== "text"; });
+      change(who, function (el) { f.signer = signerValue(el.value); renderProps(); });
+    }
+    if (f.signer === ME && f.type === "text") {
+      var value = input("Value (filled now)", f.content, "editor-prop-value"); row("Value (filled now)", value);
+      change(value, function (el) { f.content = el.value; });
     }
     var req = document.createElement("input"); req.type = "checkbox"; req.checked = f.required !== false;
     req.setAttribute("data-testid", "editor-prop-required");
@@ -419,10 +469,12 @@
         change(rule, function (el) { group.requirement = el.value; });
       }
     }
+    if (locked) Array.prototype.forEach.call(box.querySelectorAll("input, select, textarea"), function (el) { el.disabled = true; });
     var actions = document.createElement("p");
     var dup = button("Duplicate", "editor-duplicate"); dup.addEventListener("click", function () { duplicate(f); });
     var del = button("Delete", "editor-delete"); del.addEventListener("click", function () { removeField(f); });
-    actions.appendChild(dup); actions.appendChild(del); box.appendChild(actions);
+    actions.appendChild(dup); actions.appendChild(del);
+    if (!locked) box.appendChild(actions);
     var err = errors[String(state.fields.indexOf(f))];
     if (err) { var e = document.createElement("p"); e.className = "ed-status bad"; e.setAttribute("role", "alert"); e.textContent = err; box.appendChild(e); }
   }
@@ -493,7 +545,14 @@
     byId("ed-done-text").textContent = isTemplate ? "The template is saved." : (data.holdRequest ? "The request is ready and held until it is released." : "The request is sent.");
     byId("ed-done-title").focus();
     status("");
-    if (data.redirectUrl && !talking) window.location.assign(data.redirectUrl);
+    if (!data.redirectUrl) return;
+    if (!talking) { window.location.assign(data.redirectUrl); return; }
+    // Embedded: the integrator's requesting_redirect_url (or the library's redirectTo) replaces its page, once
+    // the library has heard of the send; the link is there should the browser refuse the navigation.
+    var cont = byId("ed-done-continue");
+    cont.href = data.redirectUrl;
+    cont.hidden = false;
+    setTimeout(function () { try { window.top.location.href = data.redirectUrl; } catch (e) { /* the link stays */ } }, 400);
   }
 
   startEmbedded(function () { renderAll(); });
