@@ -12,7 +12,6 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from paraph.models import SealKey
-from paraph.pdf.seal import legacy_seal_path, new_self_signed_pem
 from paraph.runtime import Runtime
 
 SELF_SIGNED = "self-signed"
@@ -26,6 +25,8 @@ def seal_pem(rt: Runtime) -> bytes | None:
     found = _stored(rt)
     if found is not None:
         return found
+    from paraph.pdf.seal import legacy_seal_path, new_self_signed_pem  # pyHanko loads only where a seal is made
+
     legacy = legacy_seal_path(rt.settings.data_dir.resolve())
     pem = legacy.read_bytes() if legacy.is_file() else new_self_signed_pem()
     try:
