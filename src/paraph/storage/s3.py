@@ -134,6 +134,7 @@ def _client(endpoint_url: str | None, region: str | None, addressing_style: str)
 
             config = Config(
                 s3={"addressing_style": cast(Any, addressing_style)},
+                signature_version="s3v4",  # presigned URLs too (boto3 presigns with SigV2 unless told)
                 retries={"mode": "standard", "max_attempts": 4},
                 connect_timeout=10,
                 read_timeout=60,
