@@ -379,13 +379,20 @@ def test_no_document_file_is_in_any_data_dir(deployment: Deployment) -> None:
 
 def test_a_bucket_outage_is_a_503_and_not_ready(deployment: Deployment) -> None:
     d = deployment
-    with d.sdk(d.node_a) as sdk:
+    with d.sdk(d.node_b) as sdk:
         rid = (
             dropbox_sign.SignatureRequestApi(sdk)
-            .signature_request_list(page_size=1)
-            .signature_requests[0]
-            .signature_request_id
+            .signature_request_send(
+                models.SignatureRequestSendRequest(
+                    title="Before the outage",
+                    test_mode=True,
+                    signers=[models.SubSignatureRequestSigner(name="Jack", email_address="jack@example.com")],
+                    files=[make_pdf(1)],
+                )
+            )
+            .signature_request.signature_request_id
         )
+    wait_until(lambda: processed(d.rt, rid), timeout=60)
     d.moto.stop()
     headers = urllib3.make_headers(basic_auth=f"{d.account.api_key}:")
     got = urllib3.request("GET", f"{d.node_a}/v3/signature_request/files/{rid}", headers=headers, retries=False)
