@@ -151,7 +151,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command in ("serve", "dev", "worker"):
         _operations(settings)
     if args.command == "serve":
-        return _serve(settings, args.host, settings.port, migrate=not args.no_migrate, worker=not args.no_worker)
+        # An API node (--no-worker) processes no document: its PDF processes start on a first detect_fields only.
+        worker = not args.no_worker
+        return _serve(
+            settings, args.host, settings.port, migrate=not args.no_migrate, worker=worker, warm_pdf_pool=worker
+        )
     if args.command == "dev":
         return _dev(settings, args.host, as_json=args.json)
     if args.command == "worker":
