@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from paraph.cli import main
 from paraph.config import Settings
 from paraph.pdf.seal import legacy_seal_path, load_or_create_sealer
 from paraph.runtime import Runtime
@@ -46,3 +47,17 @@ def test_a_data_dirs_earlier_seal_becomes_the_deployments(runtimes: list[Runtime
     earlier = certificate(legacy_seal_path(first.settings.data_dir).read_bytes())
     assert certificate(seal_pem(first)) == earlier
     assert certificate(seal_pem(second)) == earlier
+
+
+def test_paraph_seal_certificate_prints_the_deployments_certificate_without_its_key(
+    runtimes: list[Runtime], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = runtimes[0]
+    monkeypatch.setenv("PARAPH_DATABASE_URL", first.settings.effective_database_url)
+    monkeypatch.setenv("PARAPH_SECRET_KEY", "seal-key-test")
+    monkeypatch.setenv("PARAPH_DATA_DIR", str(tmp_path / "an-operators-shell"))
+    assert main(["seal", "certificate"]) == 0
+    printed = capsys.readouterr()
+    assert "PRIVATE KEY" not in printed.out
+    assert x509.load_pem_x509_certificates(printed.out.encode()) == [certificate(seal_pem(first))]
+    assert "SHA-256 fingerprint" in printed.err
