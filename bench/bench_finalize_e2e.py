@@ -45,6 +45,7 @@ from paraph.pdf.stored import _sealer  # noqa: E402
 from paraph.runtime import Runtime  # noqa: E402
 from paraph.signature_request import repository  # noqa: E402
 from paraph.signing import tasks as final  # noqa: E402
+from paraph.signing.seal_key import seal_pem  # noqa: E402
 
 PAGES = 10
 
@@ -163,13 +164,13 @@ def main() -> None:
     with rt.unit_of_work(write=False) as session:
         sr = repository.by_public_id(session, rid)
         assert sr is not None
-        task = final.plan(session, settings, sr)
+        task = final.plan(session, settings, sr, seal_pem(rt))
     storage = rt.storage
     from paraph.pdf.stamp import FilledField
 
     filled = [FilledField(f.field, f.value, storage.get(f.image_key) if f.image_key else None) for f in task.fields]
     documents = storage.get(task.document_keys[0])
-    sealer = _sealer(settings)
+    sealer = _sealer(settings, task.seal_pem)
     floor = []
     for _ in range(args.runs):
         start = time.perf_counter()

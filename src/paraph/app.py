@@ -21,7 +21,7 @@ from paraph.config import Settings
 from paraph.editor.endpoints import page_router as editor_page_router
 from paraph.editor.endpoints import router as editor_router
 from paraph.embedded.endpoints import router as embedded_router
-from paraph.errors import ApiError, BadRequest, MethodNotSupported, NotFound
+from paraph.errors import ApiError, BadRequest, Maintenance, MethodNotSupported, NotFound
 from paraph.inspector.endpoints import router as inspector_router
 from paraph.ops.endpoints import router as ops_router
 from paraph.ops.telemetry import Telemetry
@@ -31,6 +31,7 @@ from paraph.signature_request.endpoints import public_router as signature_reques
 from paraph.signature_request.endpoints import router as signature_request_router
 from paraph.signing.endpoints import router as signing_router
 from paraph.simulate.endpoints import router as simulate_router
+from paraph.storage import StorageUnavailable
 from paraph.template.endpoints import public_router as template_files_router
 from paraph.template.endpoints import router as template_router
 from paraph.web.router import dashboard_router, inspect_router
@@ -155,6 +156,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             return render(MethodNotSupported(f"Method {request.method} is not supported here."))
         err = BadRequest(str(exc.detail))
         resp = ApiJSONResponse(err.body(), status_code=exc.status_code)
+        return resp
+
+    @app.exception_handler(StorageUnavailable)
+    async def _storage_unavailable(request: Request, exc: StorageUnavailable) -> Response:
+        log.warning("the document storage failed on %s %s: %s", request.method, request.url.path, exc)
+        resp = render(Maintenance("The document storage cannot be reached; try again in a moment."))
+        resp.headers["Retry-After"] = "30"
         return resp
 
     @app.exception_handler(Exception)

@@ -105,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
         " are skipped; every copy is read back and its SHA-256 checked. Nothing is deleted from the data dir.",
     )
     storage_migrate.add_argument("--to", required=True, metavar="URL", help="the target storage URL")
+    seal = sub.add_parser("seal", help="the certificate sealing final documents")
+    seal_sub = seal.add_subparsers(dest="seal_command", required=True)
+    seal_sub.add_parser(
+        "certificate",
+        help="print the seal's certificate (PEM), for integrators to trust",
+        description="Print the certificate final documents are sealed with (PEM, no private key): PARAPH_SEAL_PKCS12's,"
+        " or the deployment's self-signed one, kept in the database (made now if no document was sealed yet).",
+    )
     return p
 
 
@@ -151,7 +159,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command in ("serve", "dev", "worker"):
         _operations(settings)
     if args.command == "serve":
-        return _serve(settings, args.host, settings.port, migrate=not args.no_migrate, worker=not args.no_worker)
+        # An API node (--no-worker) processes no document: its PDF processes start on a first detect_fields only.
+        worker = not args.no_worker
+        return _serve(
+            settings, args.host, settings.port, migrate=not args.no_migrate, worker=worker, warm_pdf_pool=worker
+        )
     if args.command == "dev":
         return _dev(settings, args.host, as_json=args.json)
     if args.command == "worker":
@@ -160,7 +172,38 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _account_create(settings, args.email, args.password, args.json)
     if args.command == "account" and args.account_command == "set-password":
         return _account_set_password(settings, args.email, args.password)
+    if args.command == "seal":
+        return _seal_certificate(settings)
     return 2
+
+
+def _seal_certificate(settings: Settings) -> int:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from paraph.runtime import Runtime
+    from paraph.signing.seal_key import seal_pem
+
+    if settings.seal_pkcs12 is not None:
+        password = settings.seal_pkcs12_password
+        loaded = pkcs12.load_key_and_certificates(
+            settings.seal_pkcs12.read_bytes(), password.encode() if password is not None else None
+        )
+        cert = loaded[1]
+        assert cert is not None  # checked when the settings were read
+    else:
+        rt = Runtime(settings)
+        try:
+            pem = seal_pem(rt)
+        finally:
+            rt.close()
+        assert pem is not None
+        cert = x509.load_pem_x509_certificates(pem)[0]
+    fingerprint = cert.fingerprint(hashes.SHA256()).hex(":").upper()
+    say(f"SHA-256 fingerprint {fingerprint}, subject {cert.subject.rfc4514_string()}")
+    print(cert.public_bytes(serialization.Encoding.PEM).decode(), end="")
+    return 0
 
 
 def _operations(settings: Settings) -> None:

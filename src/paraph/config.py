@@ -171,6 +171,13 @@ class Settings(BaseSettings):
         " unset: DATA_DIR/files.",
     )
 
+    storage_presigned_urls: bool = Field(
+        default=False,
+        description="With an s3:// PARAPH_STORAGE_URL: file_url responses (files_as_file_url) are presigned URLs"
+        " of the bucket, with the same expiry, instead of signed URLs served by Paraph. Only where clients can"
+        " reach the bucket.",
+    )
+
     # Each validator's message names the expected form; the CLI prints it beside the variable's name.
 
     @field_validator("base_url")
@@ -263,6 +270,14 @@ class Settings(BaseSettings):
                 ) from None
             if key is None or cert is None:
                 raise ValueError("PARAPH_SEAL_PKCS12: expected a PKCS#12 file holding a private key and certificate")
+        return self
+
+    @model_validator(mode="after")
+    def _check_presigned_urls(self) -> Settings:
+        if self.storage_presigned_urls and self.storage_location.scheme != "s3":
+            raise ValueError(
+                "PARAPH_STORAGE_PRESIGNED_URLS: expected an s3:// PARAPH_STORAGE_URL (a folder has no presigned URLs)"
+            )
         return self
 
     @model_validator(mode="after")

@@ -79,6 +79,13 @@ class ExceededRate(ApiError):
     error_name = "exceeded_rate"
 
 
+class Maintenance(ApiError):
+    """503: a part Paraph needs (the document storage) cannot be reached; the request can be tried again."""
+
+    status_code = 503
+    error_name = "maintenance"  # Dropbox Sign's name for its 503 (API.md section 2.2)
+
+
 class InvalidReminder(ApiError):
     error_name = "invalid_reminder"
 

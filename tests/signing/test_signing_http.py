@@ -15,6 +15,7 @@ from cryptography import x509
 from paraph.db import utcnow
 from paraph.models import AuditEvent, Job, SignUrlToken
 from paraph.signature_request.files import final_zip
+from paraph.signing.seal_key import seal_pem
 from tests.conftest import AccountInfo, Server
 from tests.pdf._finalize_fixtures import ink_box, render, validate_seal
 from tests.receiver import Receiver
@@ -42,7 +43,8 @@ def open_embedded(server: Server, url: str, client_id: str, **extra: str) -> Any
 
 
 def seal_certificate(server: Server) -> x509.Certificate:
-    pem = (server.runtime.settings.data_dir / "seal" / "seal.pem").read_bytes()
+    pem = seal_pem(server.runtime)  # the deployment's self-signed seal, kept in the database
+    assert pem is not None
     return x509.load_pem_x509_certificates(pem)[0]
 
 

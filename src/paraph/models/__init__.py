@@ -16,7 +16,7 @@ from paraph.models.signature_request import (
     Signer,
     SignUrlToken,
 )
-from paraph.models.signing import FinalDocument, SignatureImage, SigningNotice
+from paraph.models.signing import FinalDocument, SealKey, SignatureImage, SigningNotice
 from paraph.models.template import (
     Template,
     TemplateCcRole,
@@ -45,6 +45,7 @@ __all__ = [
     "InspectorName",
     "Job",
     "RequestField",
+    "SealKey",
     "SignUrlToken",
     "SignatureImage",
     "SignatureRequest",

@@ -58,3 +58,16 @@ class SigningNotice(Base):
     signature_request_id: Mapped[int] = mapped_column(sa.ForeignKey("signature_requests.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SealKey(Base):
+    """The self-signed seal of the deployment (its private key and certificate, PEM, encrypted with the KeyBox),
+    made once by the first process that seals a document: every API node and worker shares the database, so
+    every final document carries the same certificate whichever worker sealed it (signing/seal_key.py).
+    Unused when PARAPH_SEAL_PKCS12 is set."""
+
+    __tablename__ = "seal_keys"
+
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    pem_encrypted: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,9 +4,11 @@ The seal says "this file left Paraph like this": any later change to a signed by
 validator report the signature as broken. It is not a signer's signature (those are the stamped images
 and the audit trail); it is the server vouching for the file, as Dropbox Sign's own certificate does.
 
-Without a configured PKCS#12 file the server makes a self-signed certificate once, in
-``DATA_DIR/seal/seal.pem``, and keeps using it, so every document a deployment ever sealed carries the same
-certificate and an integrator can trust it once.
+Without a configured PKCS#12 file the server makes a self-signed certificate once and keeps using it, so every
+document a deployment ever sealed carries the same certificate and an integrator can trust it once. The server
+keeps that one in its database (paraph.signing.seal_key: shared by every node and worker) and hands its PEM to
+:func:`sealer_from_pem`; :func:`load_or_create_sealer` keeps one in ``DATA_DIR/seal/seal.pem`` (the place of
+earlier versions, adopted by the database on upgrade).
 """
 
 from __future__ import annotations
@@ -156,16 +158,27 @@ def _load_pkcs12(path: Path, password: str | None) -> PadesSealer:
     return PadesSealer(key, cert, list(extra))
 
 
+def legacy_seal_path(data_dir: Path) -> Path:
+    """Where earlier versions kept the self-signed seal (and :func:`load_or_create_sealer` still does)."""
+    return data_dir / _SEAL_DIR / _SEAL_FILE
+
+
+def sealer_from_pem(pem: bytes) -> PadesSealer:
+    """A sealer from a PEM holding a private key and its certificate (first), as :func:`new_self_signed_pem`
+    makes them."""
+    return _sealer_of_pem(pem, "the seal PEM")
+
+
 def _load_or_create_self_signed(data_dir: Path) -> PadesSealer:
-    seal_dir = data_dir / _SEAL_DIR
-    path = seal_dir / _SEAL_FILE
+    path = legacy_seal_path(data_dir)
+    seal_dir = path.parent
     if not path.exists():
         seal_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_once(path, _new_self_signed_pem())
+        _write_once(path, new_self_signed_pem())
     return _read_pem(path)
 
 
-def _new_self_signed_pem() -> bytes:
+def new_self_signed_pem() -> bytes:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SELF_SIGNED_COMMON_NAME)])
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -217,9 +230,12 @@ def _write_once(path: Path, data: bytes) -> None:
 
 
 def _read_pem(path: Path) -> PadesSealer:
-    data = path.read_bytes()
+    return _sealer_of_pem(path.read_bytes(), str(path))
+
+
+def _sealer_of_pem(data: bytes, where: str) -> PadesSealer:
     key = serialization.load_pem_private_key(data, password=None)
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise ValueError(f"{path} holds a {type(key).__name__}; expected an RSA or EC key")
+        raise ValueError(f"{where} holds a {type(key).__name__}; expected an RSA or EC key")
     certs = x509.load_pem_x509_certificates(data)
     return PadesSealer(key, certs[0], certs[1:])

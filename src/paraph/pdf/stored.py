@@ -270,6 +270,8 @@ class FinalTask:
     fields: list[StampedField]
     trail: AuditTrail
     out_key: str
+    #: The deployment's self-signed seal (paraph.signing.seal_key); None with PARAPH_SEAL_PKCS12.
+    seal_pem: bytes | None = None
 
 
 @dataclass(slots=True)
@@ -279,19 +281,25 @@ class FinalOutcome:
     size: int
 
 
-_SEALERS: dict[tuple[str, str | None], PadesSealer] = {}
+_SEALERS: dict[str, PadesSealer] = {}
 
 
-def _sealer(settings: Settings) -> PadesSealer:
-    """One sealer per data dir and PKCS#12 file in each pool process (loading a key is not free)."""
-    from paraph.pdf.seal import load_or_create_sealer
+def _sealer(settings: Settings, seal_pem: bytes | None) -> PadesSealer:
+    """The deployment's sealer: PARAPH_SEAL_PKCS12, else the self-signed PEM the task carries (the one in the
+    database, paraph.signing.seal_key); one per pool process (loading a key is not free)."""
+    from paraph.pdf.seal import load_or_create_sealer, sealer_from_pem
 
-    pkcs12 = str(settings.seal_pkcs12) if settings.seal_pkcs12 else None
-    key = (str(settings.data_dir.resolve()), pkcs12)
+    if settings.seal_pkcs12 is not None or seal_pem is None:
+        pkcs12 = str(settings.seal_pkcs12) if settings.seal_pkcs12 else None
+        key = f"file:{settings.data_dir.resolve()}:{pkcs12}"
+        if key not in _SEALERS:
+            _SEALERS[key] = load_or_create_sealer(
+                settings.data_dir.resolve(), Path(pkcs12) if pkcs12 else None, settings.seal_pkcs12_password
+            )
+        return _SEALERS[key]
+    key = "pem:" + hashlib.sha256(seal_pem).hexdigest()
     if key not in _SEALERS:
-        _SEALERS[key] = load_or_create_sealer(
-            settings.data_dir.resolve(), Path(pkcs12) if pkcs12 else None, settings.seal_pkcs12_password
-        )
+        _SEALERS[key] = sealer_from_pem(seal_pem)
     return _SEALERS[key]
 
 
@@ -308,6 +316,7 @@ def build_and_store(task: FinalTask) -> FinalOutcome:
                 png = images[f.image_key] = storage.get(f.image_key)
         filled.append(FilledField(f.field, f.value, png))
     documents = [storage.get(key) for key in task.document_keys]
-    pdf = build_final(documents[0] if len(documents) == 1 else documents, filled, task.trail, _sealer(task.settings))
+    sealer = _sealer(task.settings, task.seal_pem)
+    pdf = build_final(documents[0] if len(documents) == 1 else documents, filled, task.trail, sealer)
     storage.put(task.out_key, pdf)
     return FinalOutcome(task.out_key, hashlib.sha256(pdf).hexdigest(), len(pdf))

@@ -24,7 +24,7 @@ from paraph.scope import Scope
 from paraph.signature_request import repository
 from paraph.signature_request.create import UNSAFE_NAME
 from paraph.signature_request.service import get
-from paraph.storage import Storage
+from paraph.storage import Presigning, Storage
 
 FILE_URL_TTL = dt.timedelta(days=3)
 
@@ -117,6 +117,20 @@ def signed_file_url(scope: Scope, kind: FileKind, public_id: str, force_download
     return url, expires
 
 
+def file_link(
+    scope: Scope, kind: FileKind, public_id: str, force_download: bool | int, key: str, filename: str
+) -> tuple[str, int]:
+    """What ``file_url`` answers: a presigned URL of the bucket for the stored PDF ``key`` when
+    PARAPH_STORAGE_PRESIGNED_URLS is on (same expiry), else :func:`signed_file_url` (served by Paraph)."""
+    storage = scope.storage
+    if scope.settings.storage_presigned_urls and isinstance(storage, Presigning):
+        now = int(utcnow().timestamp())
+        expires = now + int(FILE_URL_TTL.total_seconds())
+        url = storage.presigned_url(key, expires - now, filename, "application/pdf", bool(force_download))
+        return url, expires
+    return signed_file_url(scope, kind, public_id, force_download)
+
+
 def check_signed_file_url(
     scope: Scope, kind: FileKind, public_id: str, expires: str, force_download: str, mac: str
 ) -> None:
@@ -133,7 +147,10 @@ def file_url(scope: Scope, account: Account, rid: str, force_download: int) -> t
     """A signed URL on PARAPH_BASE_URL that serves the PDF without an API key until it expires."""
     sr = get(scope.session, account, rid)
     _ready(sr)
-    return signed_file_url(scope, "signature_request", rid, force_download)
+    key = sr.final_pdf_key or sr.current_pdf_key
+    if key is None:
+        raise Conflict("The files are being prepared; try again in a moment.")
+    return file_link(scope, "signature_request", rid, force_download, key, _pdf_name(sr))
 
 
 def signed_download(scope: Scope, rid: str, expires: str, force_download: str, mac: str) -> FileBody:

@@ -28,6 +28,7 @@ from paraph.signature_request import repository as requests
 from paraph.signature_request.events import emit_event
 from paraph.signature_request.files import final_key
 from paraph.signing import repository, rules
+from paraph.signing.seal_key import seal_pem
 from paraph.signing.trail import build_trail
 from paraph.worker import queue as jobs
 
@@ -76,20 +77,21 @@ def _stamped(f: RequestField, image_keys: dict[str, str]) -> StampedField | None
     return StampedField(_field(spec), value, None)
 
 
-def plan(session: Session, settings: Settings, sr: SignatureRequest) -> FinalTask:
+def plan(session: Session, settings: Settings, sr: SignatureRequest, seal_pem: bytes | None = None) -> FinalTask:
     image_keys = {img.api_id: img.storage_key for img in repository.images_of(session, sr)}
     fields = [s for f in repository.fields_of(session, sr) if (s := _stamped(f, image_keys)) is not None]
     trail = build_trail(sr, repository.audit_events(session, sr.signature_request_id))
     keys = [d.processed_key or d.original_key for d in sr.documents]
-    return FinalTask(settings, keys, fields, trail, final_key(sr.signature_request_id))
+    return FinalTask(settings, keys, fields, trail, final_key(sr.signature_request_id), seal_pem)
 
 
 def prepare(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
+    seal = seal_pem(rt)  # the deployment's, whichever worker seals (outside the read transaction: may store it)
     with rt.unit_of_work(write=False) as session:
         sr = requests.by_public_id(session, str(payload["signature_request_id"]))
         if sr is None or not sr.is_complete or sr.final_pdf_key is not None:
             return {"outcome": None}
-        task = plan(session, rt.settings, sr)
+        task = plan(session, rt.settings, sr, seal)
         lane = str(sr.account_id)  # the account's turns in the PDF pool are shared fairly with other accounts'
     outcome: FinalOutcome = rt.pdf_pool.run(build_and_store, task, lane=lane)
     return {"outcome": outcome}

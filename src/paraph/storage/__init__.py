@@ -10,13 +10,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from paraph.config import StorageLocation
-from paraph.storage.base import Storage, StorageKeyError, check_key
+from paraph.storage.base import Presigning, Storage, StorageKeyError, StorageUnavailable, check_key
 from paraph.storage.local import LocalStorage
 
 if TYPE_CHECKING:
     from paraph.config import Settings
 
-__all__ = ["LocalStorage", "Storage", "StorageKeyError", "check_key", "open_location", "open_storage"]
+__all__ = [
+    "LocalStorage",
+    "Presigning",
+    "Storage",
+    "StorageKeyError",
+    "StorageUnavailable",
+    "check_key",
+    "open_location",
+    "open_storage",
+]
 
 
 def open_storage(settings: Settings) -> Storage:

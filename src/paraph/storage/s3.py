@@ -8,12 +8,14 @@ body is sent with its Content-MD5, which the service checks before it stores any
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from paraph.storage.base import StorageKeyError, check_key
+from paraph.storage.base import StorageKeyError, StorageUnavailable, check_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -63,34 +65,58 @@ class S3Storage:
 
     def put(self, key: str, data: bytes) -> None:
         md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentMD5=md5)
+        with _reached(self.bucket):
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentMD5=md5)
 
     def get(self, key: str) -> bytes:
-        from botocore.exceptions import ClientError
-
-        try:
+        with _reached(self.bucket, missing=key):
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                raise StorageKeyError(key) from None
-            raise
-        body: Any = response["Body"]
-        with body:
-            return bytes(body.read())
+            body: Any = response["Body"]
+            with body:
+                return bytes(body.read())
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return False
-            raise
+            with _reached(self.bucket, missing=key):
+                self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except StorageKeyError:
+            return False
         return True
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))  # deleting what is not there: no error
+        with _reached(self.bucket):
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))  # deleting what is not there: fine
+
+    def presigned_url(self, key: str, expires_in: int, filename: str, content_type: str, download: bool) -> str:
+        """A URL that serves ``key`` straight from the bucket, without credentials, for ``expires_in`` seconds
+        (PARAPH_STORAGE_PRESIGNED_URLS). Signing is local: no request is sent to the bucket."""
+        disposition = "attachment" if download else "inline"
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": self._key(key),
+                "ResponseContentType": content_type,
+                "ResponseContentDisposition": f'{disposition}; filename="{filename}"',
+            },
+            ExpiresIn=expires_in,
+        )
+
+
+@contextlib.contextmanager
+def _reached(bucket: str, missing: str | None = None) -> Iterator[None]:
+    """botocore's errors as the storage's: a missing key (where ``missing`` names it) is StorageKeyError, any
+    other failure (no connection, a timeout, a 5xx, access denied, no such bucket) StorageUnavailable."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        if missing is not None and _code(exc) in _MISSING:
+            raise StorageKeyError(missing) from None
+        raise StorageUnavailable(f"the bucket {bucket} refused the request: {_code(exc) or exc}") from exc
+    except BotoCoreError as exc:
+        raise StorageUnavailable(f"the bucket {bucket} cannot be reached: {exc}") from exc
 
 
 _CLIENTS: dict[tuple[int, str | None, str | None, str], S3Client] = {}
@@ -108,6 +134,7 @@ def _client(endpoint_url: str | None, region: str | None, addressing_style: str)
 
             config = Config(
                 s3={"addressing_style": cast(Any, addressing_style)},
+                signature_version="s3v4",  # presigned URLs too (boto3 presigns with SigV2 unless told)
                 retries={"mode": "standard", "max_attempts": 4},
                 connect_timeout=10,
                 read_timeout=60,

@@ -12,7 +12,7 @@ from paraph.models import Account, Template
 from paraph.models.template import TemplateState
 from paraph.scope import Scope
 from paraph.signature_request.create import UNSAFE_NAME
-from paraph.signature_request.files import FileBody, check_signed_file_url, signed_file_url
+from paraph.signature_request.files import FileBody, check_signed_file_url, file_link
 from paraph.storage import Storage
 from paraph.template import repository, service
 
@@ -69,7 +69,9 @@ def file_url(scope: Scope, account: Account, template_id: str, force_download: b
     """A signed URL on PARAPH_BASE_URL that serves the PDF without an API key until it expires."""
     t = service.get(scope.session, account, template_id)
     _ready(t)
-    return signed_file_url(scope, "template", t.template_id, force_download)
+    if t.current_pdf_key is None:
+        raise Conflict("The files are being prepared; wait for the template_created callback event.")
+    return file_link(scope, "template", t.template_id, force_download, t.current_pdf_key, f"{_name(t)}.pdf")
 
 
 def signed_download(scope: Scope, template_id: str, expires: str, force_download: str, mac: str) -> FileBody:

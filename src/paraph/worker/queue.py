@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, aliased
 from paraph.db import is_postgres, utcnow
 from paraph.models import Job
 from paraph.scope import Scope
+from paraph.storage.base import StorageUnavailable
 from paraph.worker.wakeup import wake
 
 if TYPE_CHECKING:
@@ -51,6 +52,10 @@ _PREPARERS: dict[str, Preparer] = {}
 #: killed waits before another worker runs it.
 JOB_LEASE_SECONDS = 20.0
 MAX_JOB_ATTEMPTS = 5
+#: A job that failed because the document storage could not be reached runs again after this many seconds,
+#: without spending one of its attempts: an outage of the bucket longer than the backoff of MAX_JOB_ATTEMPTS
+#: must not give up documents for good.
+STORAGE_RETRY_SECONDS = 30
 
 
 def handler(kind: str, *, prepare: Preparer | None = None) -> Callable[[Handler], Handler]:
@@ -195,10 +200,14 @@ def run(scope: Scope, job: ClaimedJob) -> None:
 
 def failed(session: Session, job: ClaimedJob, exc: BaseException) -> None:
     """Record a failure; retry with backoff, give up after MAX_JOB_ATTEMPTS (only while this worker still holds
-    the job's lease: otherwise another worker runs it now)."""
+    the job's lease: otherwise another worker runs it now). A storage outage spends no attempt."""
     text = "".join(traceback.format_exception(exc))[-4000:]
     values: dict[str, Any] = {"last_error": text, "locked_until": None}
-    if job.attempts >= MAX_JOB_ATTEMPTS:
+    if isinstance(exc, StorageUnavailable):
+        values["attempts"] = max(0, job.attempts - 1)
+        values["run_after"] = utcnow() + dt.timedelta(seconds=STORAGE_RETRY_SECONDS)
+        log.warning("job %s (%s) waits for the storage: %s", job.id, job.kind, exc)
+    elif job.attempts >= MAX_JOB_ATTEMPTS:
         values["done_at"] = utcnow()
         log.error("job %s (%s) failed for good: %s", job.id, job.kind, exc)
     else:

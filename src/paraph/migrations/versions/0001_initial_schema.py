@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 12:34:44.645794
+Create Date: 2026-12-06 13:44:27.604777
 """
 
 from __future__ import annotations
@@ -79,6 +79,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_jobs_lane_leased", ["lane", "locked_until"], unique=False)
         batch_op.create_index("ix_jobs_ready", ["done_at", "run_after"], unique=False)
 
+    op.create_table(
+        "seal_keys",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("pem_encrypted", sa.Text(), nullable=False),
+        sa.Column("created_at", paraph.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_seal_keys")),
+    )
     op.create_table(
         "api_apps",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -935,6 +942,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_apps_account_id"))
 
     op.drop_table("api_apps")
+    op.drop_table("seal_keys")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_ready")
         batch_op.drop_index("ix_jobs_lane_leased")
