@@ -7,6 +7,7 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 
+from paraph.i18n import N_
 from paraph.pdf.signature_image import normalize_signature_image, render_typed_signature
 from paraph.signing.schemas import Adoption, SubmitBody
 
@@ -53,10 +54,10 @@ def prepare(kind: str, adoption: Adoption) -> PreparedImage:
         if adoption.method == "type":
             text = " ".join((adoption.text or "").split())
             if not text:
-                raise ValueError("Type your name first.")
+                raise ValueError(N_("Type your name first."))
             return PreparedImage(kind, "type", render_typed_signature(text), text)
         if not adoption.image:
-            raise ValueError("Draw or upload your signature first.")
+            raise ValueError(N_("Draw or upload your signature first."))
         png = normalize_signature_image(decode_data_url(adoption.image), MAX_IMAGE_BYTES)
         return PreparedImage(kind, adoption.method, png, None)
     except ValueError as exc:
