@@ -15,6 +15,11 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 _DATA_URL_PREFIXES = ("data:image/png;base64,", "data:image/jpeg;base64,", "data:image/jpg;base64,")
 
 
+#: The PDF engine's refusals a signer can meet in another language than it writes, as the page shows them (the
+#: engine writes English; the page's script translates what it is answered).
+SIGNER_MESSAGES = (N_("No installed font can draw this signature; draw or upload it instead"),)
+
+
 class ImageRefused(ValueError):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
