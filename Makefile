@@ -10,7 +10,7 @@ DATA_DIR ?= $(CURDIR)/var
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: run account test check lock upgrade bench-api bench-callbacks bench-convert bench-documents bench-editor bench-finalize bench-templates bench-bulk system-test-deps clean
+.PHONY: run account test check lock upgrade i18n bench-api bench-callbacks bench-convert bench-documents bench-editor bench-finalize bench-templates bench-bulk system-test-deps clean
 
 $(UV): tools/uv-requirements.txt
 	$(PY) -m venv $(TOOLS)
@@ -63,6 +63,13 @@ lock: | $(UV)
 ## upgrade: move every pin to its newest release (PACKAGE=name for one); then run make test and make check
 upgrade: | $(UV)
 	$(UV) lock --python $(PY) $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade)
+
+## i18n: extract the signing page's and the mails' strings (babel.cfg), then update every language's catalog
+I18N := src/paraph/i18n/locales
+i18n: $(VENV)/.dev-installed
+	cd src && ../$(BIN)/pybabel extract -F ../babel.cfg -k N_ -k tr --add-location=file --sort-output \
+		--no-wrap --omit-header -o paraph/i18n/locales/messages.pot .
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-wrap --no-fuzzy-matching --ignore-obsolete
 
 bench-callbacks: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_callbacks.py

@@ -360,7 +360,7 @@ def test_it_reassigns_and_declines_in_the_iframe(
     wait_js_event(page, "ready", 3)
     by_testid(frame, "pin-input").fill("1111")
     by_testid(frame, "pin-submit").click()
-    expect(frame.locator("#pp-pin-error")).to_contain_text("4 tries left")
+    expect(frame.locator("#pp-pin-error")).to_contain_text("Tries left: 4")
     assert frame.locator(".pp-page-image").count() == 0 and by_testid(frame, "decline").count() == 0
     screenshot(page, "signing-embedded-pin")
     by_testid(frame, "pin-input").fill("4321")

@@ -283,6 +283,6 @@ def test_it_applies_the_query_parameters_hellosign_embedded_adds(server: Server,
     ).data.decode()
     assert '<html lang="fr-FR">' in html
     assert "no-header" in html
-    assert 'data-testid="sign-submit">Continue</button>' in html
+    assert 'data-testid="sign-submit">Continuer</button>' in html  # the label asked for, in the page's language
     assert '"--pp-primary":"#00aa55"' in html and "javascript" not in html
     assert '"redirectUrl":"https://shop.example.com/thanks"' in html

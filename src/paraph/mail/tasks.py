@@ -110,6 +110,7 @@ def _invite(reminder: bool) -> Builder:
             reminder=reminder,
             account_id=sr.account.account_id,
             test_mode=sr.test_mode,
+            locale=sr.account.locale,
         )
 
     return build
@@ -125,6 +126,7 @@ def _final_copy(session: Session, rt: Runtime, payload: dict[str, Any]) -> Lette
         link=final_copy_link(rt.settings, rt.keys, sr.signature_request_id),
         account_id=sr.account.account_id,
         signer_names=[s.name for s in sr.signers if s.status_code == SignerStatus.SIGNED],
+        locale=sr.account.locale,
     )
 
 
@@ -138,6 +140,7 @@ def _expired_notice(session: Session, rt: Runtime, payload: dict[str, Any]) -> L
         requester_email=sr.account.email_address,
         account_id=sr.account.account_id,
         for_requester=bool(payload.get("requester")),
+        locale=sr.account.locale,
     )
 
 

@@ -37,6 +37,7 @@ from paraph.audit import AuditTag
 from paraph.callbacks.events import EventType
 from paraph.config import Settings
 from paraph.db import utcnow
+from paraph.i18n import N_
 from paraph.models import SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import SignerStatus
 from paraph.scope import Scope
@@ -138,7 +139,9 @@ def pin_locked(signer: Signer) -> bool:
     return signer.pin_hash is not None and signer.pin_failures >= PIN_TRIES
 
 
-PIN_LOCKED_MESSAGE = "This document is locked after too many wrong access codes. Ask the sender to unlock it for you."
+PIN_LOCKED_MESSAGE = N_(
+    "This document is locked after too many wrong access codes. Ask the sender to unlock it for you."
+)
 
 
 def pin_problem(
@@ -151,7 +154,7 @@ def pin_problem(
         return SigningProblem(Reason.PIN_LOCKED, PIN_LOCKED_MESSAGE, "pin_locked", signer=signer, sr=sr)
     if not pin_pass_ok(keys, signer, token, value):
         return SigningProblem(
-            Reason.PIN_REQUIRED, "Enter the access code the sender gave you.", "pin", signer=signer, sr=sr
+            Reason.PIN_REQUIRED, N_("Enter the access code the sender gave you."), "pin", signer=signer, sr=sr
         )
     return None
 
@@ -161,9 +164,9 @@ def pin_problem(
 
 #: Why a sign URL's token does not open the page: unknown or another signer's, already used, past its time.
 TOKEN_PROBLEMS = {
-    "invalid": "This signing link is not valid.",
-    "used": "This signing link has already been used; ask for a new one.",
-    "expired": "This signing link has expired; ask for a new one.",
+    "invalid": N_("This signing link is not valid."),
+    "used": N_("This signing link has already been used; ask for a new one."),
+    "expired": N_("This signing link has expired; ask for a new one."),
 }
 
 
@@ -307,11 +310,11 @@ def signer_problem(sr: SignatureRequest, signer: Signer) -> SigningProblem | Non
     """Why this signer cannot sign now (their status, their group, the signing order), or None."""
     if signer.status_code == SignerStatus.SIGNED:
         return SigningProblem(
-            Reason.SIGNER_DONE, "You have already signed this document.", "signed", signer=signer, sr=sr
+            Reason.SIGNER_DONE, N_("You have already signed this document."), "signed", signer=signer, sr=sr
         )
     if signer.status_code == SignerStatus.DECLINED:
         return SigningProblem(
-            Reason.SIGNER_DONE, "You declined to sign this document.", "declined", signer=signer, sr=sr
+            Reason.SIGNER_DONE, N_("You declined to sign this document."), "declined", signer=signer, sr=sr
         )
     if signer.status_code != SignerStatus.AWAITING_SIGNATURE:
         return SigningProblem(
@@ -323,16 +326,18 @@ def signer_problem(sr: SignatureRequest, signer: Signer) -> SigningProblem | Non
         )
     if order.group_done(sr, signer.signer_index):
         return SigningProblem(
-            Reason.SIGNER_DONE, "Another member of your group has already signed.", "signed", signer=signer, sr=sr
+            Reason.SIGNER_DONE, N_("Another member of your group has already signed."), "signed", signer=signer, sr=sr
         )
     before = order.waiting_on(sr, signer)
     if before:
         # Who the others are is the document's business: a signer with an access code who has not given it
         # (this is shown before the PIN step) learns only that it is not their turn.
-        names = ", ".join(s.name or s.email_address for s in before) if signer.pin_hash is None else "others"
+        names = ", ".join(s.name or s.email_address for s in before)
         return SigningProblem(
             Reason.NOT_YOUR_TURN,
-            f"It is not your turn yet: waiting for {names} to sign first.",
+            f"It is not your turn yet: waiting for {names} to sign first."
+            if signer.pin_hash is None
+            else N_("It is not your turn yet: waiting for others to sign first."),
             "waiting",
             signer=signer,
             sr=sr,
@@ -384,7 +389,7 @@ def open_embedded(
     if sr.api_app is None or not client_id or client_id != sr.api_app.client_id:
         raise SigningProblem(
             Reason.OTHER_APP,
-            "This sign URL belongs to another API app (client_id does not match).",
+            N_("This sign URL belongs to another API app (client_id does not match)."),
             "invalid",
             signer=signer,
             sr=sr,

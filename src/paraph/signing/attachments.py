@@ -13,13 +13,13 @@ import re
 from typing import Any
 
 from paraph.db import utcnow
+from paraph.i18n import N_
 from paraph.models import SignatureRequest, Signer
 
 #: The largest file a signer may attach (the signing page reads an action's body up to 12 MiB).
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 #: What a signer may attach, recognized by the file's first bytes (its name and declared type are not trusted).
 ACCEPTED = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}
-ACCEPTED_HINT = "a PDF, PNG or JPEG file of at most 10 MB"
 _UNSAFE = re.compile(r"[^A-Za-z0-9 ._()-]+")
 
 
@@ -49,12 +49,14 @@ def safe_filename(name: str, kind: str) -> str:
 def check_file(data: bytes) -> str:
     """The kind of an attached file, or :class:`AttachmentRefused` with a message the signer can act on."""
     if not data:
-        raise AttachmentRefused(f"The file is empty. Attach {ACCEPTED_HINT}.")
+        raise AttachmentRefused(N_("The file is empty. Attach a PDF, PNG or JPEG file of at most 10 MB."))
     if len(data) > MAX_ATTACHMENT_BYTES:
-        raise AttachmentRefused(f"The file is larger than 10 MB. Attach {ACCEPTED_HINT}.")
+        raise AttachmentRefused(N_("The file is larger than 10 MB. Attach a PDF, PNG or JPEG file of at most 10 MB."))
     kind = sniff(data)
     if kind is None:
-        raise AttachmentRefused(f"This type of file is not accepted. Attach {ACCEPTED_HINT}.")
+        raise AttachmentRefused(
+            N_("This type of file is not accepted. Attach a PDF, PNG or JPEG file of at most 10 MB.")
+        )
     return kind
 
 

@@ -24,8 +24,11 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from paraph import i18n
 from paraph.account import repository as accounts
 from paraph.db import utcnow
+from paraph.i18n import N_
+from paraph.models import SignatureRequest
 from paraph.request_scope import client_ip, in_uow, runtime
 from paraph.scope import Scope
 from paraph.signature_request.browse import page_image_key
@@ -52,7 +55,6 @@ from paraph.signing.page import (
     EmbedParams,
     embed_context,
     frame_ancestors,
-    locale,
     page_data,
     pin_page_data,
     skips_verification,
@@ -90,7 +92,8 @@ Audience = Literal["json", "status"]
 
 @dataclass(frozen=True, slots=True)
 class ProblemPage:
-    """How a page route shows a problem: the page's data, whose frames may embed it, in which language."""
+    """How a page route shows a problem: the page's data, whose frames may embed it, in which language (a
+    supported ``user_culture``, :func:`paraph.i18n.choose`)."""
 
     data: dict[str, Any]
     ancestors: str
@@ -179,10 +182,20 @@ def _headers(ancestors: str) -> dict[str, str]:
 
 
 def _render(data: dict[str, Any], *, status: int, ancestors: str, lang: str) -> HTMLResponse:
+    """The page in the language ``lang`` (a supported culture): its template's strings, the server's message
+    of a notice, the strings its script shows (``#paraph-i18n``), the date the request was sent."""
+    sent = data.pop("sentAt", None)
     body = _env.get_template("sign.html").render(
         data=data,
         data_json=framed_page.json_for_html(data),
-        lang=lang,
+        i18n_json=framed_page.json_for_html(i18n.page_strings(lang)),
+        _=i18n.template_gettext(lang),
+        # A notice's message is the server's (translated); a document's is the sender's own words (as written).
+        message=i18n.gettext(lang, str(data.get("message") or "")) if data.get("state") != "ready" else "",
+        sent_on=i18n.format_date(sent, lang) if sent is not None else None,
+        attachment_mb=i18n.format_number(10, lang),
+        signature_mb=i18n.format_number(5, lang),
+        lang=i18n.html_lang(lang),
         css=f"/signing/static/sign.css?v={_asset_version('sign.css')}",
         js=f"/signing/static/sign.js?v={_asset_version('sign.js')}",
     )
@@ -227,7 +240,7 @@ async def embedded_sign(request: Request) -> Response:
     signature_id, token = query.get("signature_id", ""), query.get("token", "")
     pin = query.get("pin")
     params = EmbedParams.from_query(query)
-    lang = locale(params.user_culture)
+    accept = request.headers.get("accept-language")
     parent_host = urlsplit(params.parent_url).hostname if params.parent_url else None
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
@@ -250,14 +263,14 @@ async def embedded_sign(request: Request) -> Response:
             data = page_data(session, access, mode="embedded", token=token, params=params, pin=pin)
         sr = access.sr
         domains = None if skips_verification(sr, params) else list(sr.api_app.domains if sr.api_app else [])
-        return _render(data, status=200, ancestors=frame_ancestors(domains), lang=lang)
+        return _render(data, status=200, ancestors=frame_ancestors(domains), lang=_language(params, sr, accept))
 
     def describe(p: SigningProblem) -> ProblemPage:
         data = _problem_data(p, mode="embedded", signature_id=signature_id)
         data["embedded"] = embed_context(p.sr, params)
         skip = p.sr is None or p.state == "domain" or skips_verification(p.sr, params)
         domains = None if skip or p.sr is None or p.sr.api_app is None else list(p.sr.api_app.domains or [])
-        return ProblemPage(data, frame_ancestors(domains), lang)
+        return ProblemPage(data, frame_ancestors(domains), _language(params, p.sr, accept))
 
     return await _open_page(request, run, describe)
 
@@ -267,8 +280,9 @@ async def final_copy(request: Request, signature_request_id: str) -> Response:
     """A final copy linked from a mail: the sealed PDF, for anyone holding the link."""
     token = request.query_params.get("token", "")
     rt = runtime(request)
+    lang = i18n.choose(None, None, request.headers.get("accept-language"))
     if not final_copy_token_ok(rt.keys, signature_request_id, token):
-        return _message_page(404, "This link is not valid.")
+        return _message_page(404, N_("This link is not valid."), lang)
 
     def run(session: Any) -> tuple[str, str | None, bool]:
         from paraph.signature_request import repository as requests
@@ -280,9 +294,9 @@ async def final_copy(request: Request, signature_request_id: str) -> Response:
 
     title, key, found = await in_uow(request, run, write=False)
     if not found:
-        return _message_page(404, "This document is no longer available.")
+        return _message_page(404, N_("This document is no longer available."), lang)
     if key is None:
-        return _message_page(409, "The final document is being prepared; try again in a minute.")
+        return _message_page(409, N_("The final document is being prepared; try again in a minute."), lang)
     return await _final_pdf(request, key, title or signature_request_id)
 
 
@@ -316,18 +330,21 @@ async def request_signing(request: Request, signature_request_id: str) -> Respon
     link, signed_in = await in_uow(request, run, write=False)
     if link is not None:
         return RedirectResponse(link, status_code=303, headers=_headers("'none'"))
+    lang = i18n.choose(None, None, request.headers.get("accept-language"))
+    opening = i18n.gettext(lang, N_("To sign, open the link in the email you received about this document."))
+    if signed_in:
+        opening += " " + i18n.gettext(lang, N_("The account you are signed in with is not one of its signers."))
     data = {
         "state": "signin",
         "mode": "mail",
-        "message": "To sign, open the link in the email you received about this document."
-        + (" The account you are signed in with is not one of its signers." if signed_in else ""),
+        "message": opening,
         "signatureId": "",
         "title": "",
         "theme": {},
     }
     if not signed_in:
         data["signInUrl"] = "/login?" + urlencode({"next": f"{REQUEST_SIGN_PATH}/{signature_request_id}"})
-    return _render(data, status=200, ancestors="'none'", lang="en-US")
+    return _render(data, status=200, ancestors="'none'", lang=lang)
 
 
 @router.get("/sign/{signature_id}", include_in_schema=False)
@@ -336,6 +353,8 @@ async def mailed_sign(request: Request, signature_id: str) -> Response:
     pin = request.query_params.get("pin")
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
+    params = EmbedParams(user_culture=request.query_params.get("user_culture") or None)
+    accept = request.headers.get("accept-language")
 
     def run(session: Session) -> Response:
         access = open_mailed(Scope.of(session, rt), signature_id, token, pin=pin, ip=ip, ua=ua)
@@ -343,7 +362,7 @@ async def mailed_sign(request: Request, signature_id: str) -> Response:
             data = pin_page_data(access, mode="mail", token=token, params=None)
         else:
             data = page_data(session, access, mode="mail", token=token, params=None, pin=pin)
-        return _render(data, status=200, ancestors="'none'", lang="en-US")
+        return _render(data, status=200, ancestors="'none'", lang=_language(params, access.sr, accept))
 
     def describe(p: SigningProblem) -> ProblemPage:
         data = _problem_data(p, mode="mail", signature_id=signature_id)
@@ -353,7 +372,7 @@ async def mailed_sign(request: Request, signature_id: str) -> Response:
             elif pin and pin_problem(rt.keys, p.signer, p.sr, token, pin) is None:
                 # A signer with an access code downloads through their own link, which asks for the pass too.
                 data["finalCopyUrl"] = signer_final_copy_link(signature_id, token, pin)
-        return ProblemPage(data, "'none'", "en-US")
+        return ProblemPage(data, "'none'", _language(params, p.sr, accept))
 
     return await _open_page(request, run, describe)
 
@@ -371,9 +390,14 @@ async def signer_final_copy(request: Request, signature_id: str) -> Response:
     return await _final_pdf(request, key, title)
 
 
-def _message_page(status: int, message: str) -> HTMLResponse:
+def _language(params: EmbedParams, sr: SignatureRequest | None, accept_language: str | None) -> str:
+    """The page's language: ``user_culture``, else the sender account's locale, else the browser's."""
+    return i18n.choose(params.user_culture, sr.account.locale if sr is not None else None, accept_language)
+
+
+def _message_page(status: int, message: str, lang: str) -> HTMLResponse:
     data = {"state": "message", "mode": "mail", "message": message, "signatureId": "", "title": "", "theme": {}}
-    return _render(data, status=status, ancestors="'none'", lang="en-US")
+    return _render(data, status=status, ancestors="'none'", lang=lang)
 
 
 # -- what the page loads and posts ---------------------------------------------------------------------------
@@ -426,7 +450,7 @@ class ActionRequest:
 
 
 def _too_large() -> SigningProblem:
-    return SigningProblem(Reason.TOO_LARGE, "What was sent is too large.", "form")
+    return SigningProblem(Reason.TOO_LARGE, N_("What was sent is too large."), "form")
 
 
 async def read_action(request: Request, signature_id: str) -> ActionRequest:
@@ -479,7 +503,7 @@ async def enter_pin(request: Request, signature_id: str, action: PinAction) -> R
     try:
         body = PinBody.model_validate_json(action.raw)
     except ValidationError:
-        return _bad_request("Enter the access code.")
+        return _bad_request(N_("Enter the access code."))
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
     outcome = await in_uow(
@@ -492,6 +516,7 @@ async def enter_pin(request: Request, signature_id: str, action: PinAction) -> R
         error = {"message": PIN_LOCKED_MESSAGE, "state": "pin_locked", "fields": {"pin": PIN_LOCKED_MESSAGE}}
         return JSONResponse({"error": error, "tries_left": 0}, status_code=403, headers=headers)
     left = outcome.tries_left
+    # The page shows "Tries left" in the signer's language from tries_left; the message is for anyone else.
     message = f"This access code is not right. {left} {'try' if left == 1 else 'tries'} left."
     error = {"message": message, "state": "form", "fields": {"pin": message}}
     return JSONResponse({"error": error, "tries_left": left}, status_code=403, headers=headers)
@@ -502,7 +527,7 @@ async def submit(request: Request, signature_id: str, action: Action) -> Respons
     try:
         body = SubmitBody.model_validate_json(action.raw)
     except ValidationError:
-        return _bad_request("The submission could not be read.")
+        return _bad_request(N_("The submission could not be read."))
     try:
         images = await to_thread.run_sync(prepare_all, body)
     except ImageRefused as exc:
@@ -541,7 +566,7 @@ async def decline(request: Request, signature_id: str, action: Action) -> Respon
     try:
         body = DeclineBody.model_validate_json(action.raw)
     except ValidationError:
-        return _bad_request("The request could not be read.")
+        return _bad_request(N_("The request could not be read."))
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
     await in_uow(
@@ -558,7 +583,7 @@ async def reassign(request: Request, signature_id: str, action: Action) -> Respo
     try:
         body = ReassignBody.model_validate_json(action.raw)
     except ValidationError:
-        return _bad_request("The request could not be read.")
+        return _bad_request(N_("The request could not be read."))
     ip, ua = client_ip(request), request.headers.get("user-agent")
     rt = runtime(request)
 

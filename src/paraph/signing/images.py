@@ -7,11 +7,17 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 
+from paraph.i18n import N_
 from paraph.pdf.signature_image import normalize_signature_image, render_typed_signature
 from paraph.signing.schemas import Adoption, SubmitBody
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 _DATA_URL_PREFIXES = ("data:image/png;base64,", "data:image/jpeg;base64,", "data:image/jpg;base64,")
+
+
+#: The PDF engine's refusals a signer can meet in another language than it writes, as the page shows them (the
+#: engine writes English; the page's script translates what it is answered).
+SIGNER_MESSAGES = (N_("No installed font can draw this signature; draw or upload it instead"),)
 
 
 class ImageRefused(ValueError):
@@ -53,10 +59,10 @@ def prepare(kind: str, adoption: Adoption) -> PreparedImage:
         if adoption.method == "type":
             text = " ".join((adoption.text or "").split())
             if not text:
-                raise ValueError("Type your name first.")
+                raise ValueError(N_("Type your name first."))
             return PreparedImage(kind, "type", render_typed_signature(text), text)
         if not adoption.image:
-            raise ValueError("Draw or upload your signature first.")
+            raise ValueError(N_("Draw or upload your signature first."))
         png = normalize_signature_image(decode_data_url(adoption.image), MAX_IMAGE_BYTES)
         return PreparedImage(kind, adoption.method, png, None)
     except ValueError as exc:

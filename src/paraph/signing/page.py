@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 from sqlalchemy.orm import Session
 
 from paraph.db import utcnow
+from paraph.i18n import N_
 from paraph.models import RequestField, SignatureRequest, Signer
 from paraph.signing import attachments, repository, rules
 from paraph.signing.access import PIN_TRIES, Access
@@ -22,11 +23,10 @@ from paraph.signing.service import allowed_methods, signer_fields
 from paraph.wire.validators import safe_link
 
 #: Labels Dropbox Sign's ``final_button_text`` may ask for; anything else keeps the default.
-FINAL_BUTTON_TEXTS = frozenset({"Save", "Send", "Continue", "Sign", "I agree"})
+FINAL_BUTTON_TEXTS = frozenset({N_("Save"), N_("Send"), N_("Continue"), N_("Sign"), N_("I agree")})
 DEFAULT_FINAL_BUTTON = "I agree"
 _HEX = re.compile(r"#?([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})")
 _HOST = re.compile(r"[a-z0-9.-]+")
-_LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
 #: White-labeling option -> CSS custom property of the page.
 THEME_VARIABLES = {
     "header_background_color": "--pp-header-bg",
@@ -123,10 +123,6 @@ def theme(*sources: dict[str, Any] | None) -> dict[str, str]:
         if base in out:
             out.setdefault(base + "-hover", out[base])
     return out
-
-
-def locale(value: str | None) -> str:
-    return value.replace("_", "-") if value and _LOCALE.fullmatch(value) else "en-US"
 
 
 def _autofill(spec: dict[str, Any], signer: Signer) -> str | None:
@@ -233,6 +229,7 @@ def page_data(
         "pin": pin if signer.pin_hash is not None else None,
         "title": sr.title,
         "message": sr.message or "",
+        "sentAt": sr.sent_at or sr.created_at,  # shown as the signer's language writes dates (not in the page's JSON)
         "requester": sr.account.email_address,
         "signer": {"name": signer.name, "email": signer.email_address},
         "testMode": sr.test_mode,

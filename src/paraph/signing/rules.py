@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paraph import sender_regex
+from paraph.i18n import N_
 
 MAX_TEXT_LENGTH = 4000
 MAX_REGEX_INPUT = sender_regex.MAX_VALUE_LENGTH
@@ -49,26 +50,30 @@ class Validation:
 
 
 VALIDATIONS: dict[str, Validation] = {
-    "numbers_only": Validation(r"[0-9]+(?:[.,][0-9]+)?", r"[0-9]+(?:[.,][0-9]+)?", "Enter numbers only."),
+    "numbers_only": Validation(r"[0-9]+(?:[.,][0-9]+)?", r"[0-9]+(?:[.,][0-9]+)?", N_("Enter numbers only.")),
     "letters_only": Validation(
-        r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", r"\p{L}+(?:[ '\-]\p{L}+)*", "Enter letters only.", js_flags="u"
+        r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", r"\p{L}+(?:[ '\-]\p{L}+)*", N_("Enter letters only."), js_flags="u"
     ),
     "phone_number": Validation(
-        r"\+?[0-9 ().\-]{7,24}", r"\+?[0-9 ().\-]{7,24}", "Enter a phone number, such as +1 415 555 0100.", "phone"
+        r"\+?[0-9 ().\-]{7,24}", r"\+?[0-9 ().\-]{7,24}", N_("Enter a phone number, such as +1 415 555 0100."), "phone"
     ),
-    "bank_routing_number": Validation(r"[0-9]{9}", r"[0-9]{9}", "Enter a 9-digit bank routing number.", "aba"),
-    "bank_account_number": Validation(r"[0-9]{4,17}", r"[0-9]{4,17}", "Enter a bank account number (4 to 17 digits)."),
+    "bank_routing_number": Validation(r"[0-9]{9}", r"[0-9]{9}", N_("Enter a 9-digit bank routing number."), "aba"),
+    "bank_account_number": Validation(
+        r"[0-9]{4,17}", r"[0-9]{4,17}", N_("Enter a bank account number (4 to 17 digits).")
+    ),
     "email_address": Validation(
-        r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+", r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+", "Enter an email address."
+        r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+", r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+", N_("Enter an email address.")
     ),
     "zip_code": Validation(
-        r"[0-9]{5}(?:-[0-9]{4})?", r"[0-9]{5}(?:-[0-9]{4})?", "Enter a ZIP code: 12345 or 12345-6789."
+        r"[0-9]{5}(?:-[0-9]{4})?", r"[0-9]{5}(?:-[0-9]{4})?", N_("Enter a ZIP code: 12345 or 12345-6789.")
     ),
     "social_security_number": Validation(
-        r"[0-9]{3}-?[0-9]{2}-?[0-9]{4}", r"[0-9]{3}-?[0-9]{2}-?[0-9]{4}", "Enter a social security number: 123-45-6789."
+        r"[0-9]{3}-?[0-9]{2}-?[0-9]{4}",
+        r"[0-9]{3}-?[0-9]{2}-?[0-9]{4}",
+        N_("Enter a social security number: 123-45-6789."),
     ),
     "employer_identification_number": Validation(
-        r"[0-9]{2}-?[0-9]{7}", r"[0-9]{2}-?[0-9]{7}", "Enter an employer identification number: 12-3456789."
+        r"[0-9]{2}-?[0-9]{7}", r"[0-9]{2}-?[0-9]{7}", N_("Enter an employer identification number: 12-3456789.")
     ),
 }
 
@@ -103,7 +108,7 @@ def validate_text(spec: Mapping[str, Any], value: str) -> str | None:
     if re.fullmatch(rule.python, value) is None:
         return rule.message
     if rule.extra == "aba" and not aba_checksum_ok(value):
-        return "This is not a valid bank routing number."
+        return N_("This is not a valid bank routing number.")
     if rule.extra == "phone" and sum(ch.isdigit() for ch in value) < 7:
         return rule.message
     return None
@@ -273,7 +278,7 @@ def check_submission(
         elif isinstance(raw, str | int | float) and not isinstance(raw, bool):
             values[api_id] = str(raw).strip() if kind != "text" else str(raw)
         else:
-            out.errors[api_id] = "Enter text."
+            out.errors[api_id] = N_("Enter text.")
             values[api_id] = ""
     out.hidden = hidden(rules, values)
     radio_on: dict[str, list[str]] = {}
@@ -288,18 +293,18 @@ def check_submission(
         if kind in TEXT_TYPES:
             problem = validate_text(spec, value)
             if problem is None and required and not value.strip():
-                problem = "This field is required."
+                problem = N_("This field is required.")
             if problem:
                 out.errors.setdefault(api_id, problem)
         elif kind == "dropdown":
             options = [str(o) for o in spec.get("options") or []]
             if value and value not in options:
-                out.errors[api_id] = "Choose one of the options."
+                out.errors[api_id] = N_("Choose one of the options.")
             elif required and not value:
-                out.errors[api_id] = "Choose an option."
+                out.errors[api_id] = N_("Choose an option.")
         elif kind in IMAGE_TYPES:
             if required and not value:
-                out.errors[api_id] = "Sign here." if kind == "signature" else "Initial here."
+                out.errors[api_id] = N_("Sign here.") if kind == "signature" else N_("Initial here.")
         elif kind in BOOLEAN_TYPES:
             if group:
                 in_group[group] = in_group.get(group, 0) + (1 if value else 0)
@@ -308,11 +313,11 @@ def check_submission(
             elif kind == "radio" and value:
                 radio_on.setdefault(f"\0{api_id}", []).append(api_id)
             elif required and not value:
-                out.errors[api_id] = "Check this box."
+                out.errors[api_id] = N_("Check this box.")
         out.values[api_id] = value
     for on in radio_on.values():
         if len(on) > 1:
-            out.errors[on[-1]] = "Choose only one option."
+            out.errors[on[-1]] = N_("Choose only one option.")
     group_specs = {str(g["group_id"]): g for g in groups}
     for group_id, checked in in_group.items():
         if group_id in out.hidden.groups:

@@ -15,6 +15,7 @@ from paraph import audit
 from paraph.audit import AuditTag
 from paraph.callbacks.events import EventType
 from paraph.db import utcnow
+from paraph.i18n import N_
 from paraph.mail import tasks as mail_tasks
 from paraph.models import RequestField, SignatureImage, SignatureRequest, Signer
 from paraph.models.signature_request import SignerStatus
@@ -94,7 +95,7 @@ def upload_attachment(
     sr, signer = access.sr, access.signer
     mine = dict(attachments.of_signer(sr, signer))
     if index not in mine:
-        raise SigningProblem(Reason.FORM, "No such attachment is asked of you.", "form")
+        raise SigningProblem(Reason.FORM, N_("No such attachment is asked of you."), "form")
     try:
         kind = attachments.check_file(data)
     except attachments.AttachmentRefused as exc:
@@ -196,7 +197,7 @@ def submit(
         date_value=date_value,
     )
     if checked.errors:
-        raise SigningProblem(Reason.FORM, "Some fields need your attention.", "form", errors=checked.errors)
+        raise SigningProblem(Reason.FORM, N_("Some fields need your attention."), "form", errors=checked.errors)
     missing = attachments.missing_required(sr, signer)
     if missing:
         raise SigningProblem(Reason.FORM, " ".join(missing.values()), "form", errors=missing)
@@ -276,10 +277,12 @@ def decline(
     access = _act(scope, signature_id, token, pin)
     sr, signer = access.sr, access.signer
     if not sr.allow_decline:
-        raise SigningProblem(Reason.NOT_ALLOWED, "This signature request cannot be declined.", "form")
+        raise SigningProblem(Reason.NOT_ALLOWED, N_("This signature request cannot be declined."), "form")
     reason = reason.strip()
     if not reason:
-        raise SigningProblem(Reason.FORM, "Say why you decline.", "form", errors={"reason": "Say why you decline."})
+        raise SigningProblem(
+            Reason.FORM, N_("Say why you decline."), "form", errors={"reason": N_("Say why you decline.")}
+        )
     now = utcnow()
     signer.status_code = SignerStatus.DECLINED
     signer.decline_reason = reason
@@ -313,19 +316,19 @@ def reassign(
     access = _act(scope, signature_id, token, pin)
     sr, signer = access.sr, access.signer
     if not sr.allow_reassign:
-        raise SigningProblem(Reason.NOT_ALLOWED, "This signature request cannot be reassigned.", "form")
+        raise SigningProblem(Reason.NOT_ALLOWED, N_("This signature request cannot be reassigned."), "form")
     errors: dict[str, str] = {}
     name = " ".join(name.split())
     if not name:
-        errors["name"] = "Enter the new signer's name."
+        errors["name"] = N_("Enter the new signer's name.")
     try:
         email_address = check_email(email_address)
     except ValueError:
-        errors["email_address"] = "Enter the new signer's email address."
+        errors["email_address"] = N_("Enter the new signer's email address.")
     if not errors and email_address.lower() == signer.email_address.lower():
-        errors["email_address"] = "Enter someone else's email address."
+        errors["email_address"] = N_("Enter someone else's email address.")
     if errors:
-        raise SigningProblem(Reason.FORM, "Some fields need your attention.", "form", errors=errors)
+        raise SigningProblem(Reason.FORM, N_("Some fields need your attention."), "form", errors=errors)
     _consume(access, utcnow())
     old_id, old_name, old_email = signer.signature_id, signer.name, signer.email_address
     requests.delete_tokens(session, signer)

@@ -87,7 +87,7 @@
           post(finished ? "hellosign:userFinishRequest" : "hellosign:userCancelRequest");
           break;
         case "hellosign:error":
-          showStatus(payload.message || "The page that shows this document reported an error.");
+          showStatus(payload.message || tr("The page that shows this document reported an error."));
           break;
         default:
           break;
@@ -100,7 +100,7 @@
     if (window.parent === window) {
       // Opened outside an iFrame: nobody to talk to. Allowed only where domain verification is skipped.
       if (ctx.verifyDomain) {
-        fail("This document can only be signed inside the page that embeds it.");
+        fail(tr("This document can only be signed inside the page that embeds it."));
         return;
       }
       ready();
@@ -108,7 +108,7 @@
     }
     parentOrigin = ctx.parentOrigin || (document.referrer ? originOf(document.referrer) : null);
     if (!parentOrigin) {
-      fail("This page does not know which page embeds it (parent_url is missing).");
+      fail(tr("This page does not know which page embeds it (parent_url is missing)."));
       return;
     }
     talking = true;
@@ -122,7 +122,7 @@
       verifyNonce = null;
       initialize();
       post("hellosign:error", { signatureId: data.signatureId, code: "domain_verification_failed" });
-      fail("The page that embeds this document could not be verified.");
+      fail(tr("The page that embeds this document could not be verified."));
     }, 10000);
     onVerified = function (ok) {
       clearTimeout(timer);
@@ -131,7 +131,7 @@
         ready();
       } else {
         post("hellosign:error", { signatureId: data.signatureId, code: "domain_not_allowed" });
-        fail("This document cannot be signed on this site.");
+        fail(tr("This document cannot be signed on this site."));
       }
     };
     verifyNonce = randomToken();
@@ -153,7 +153,7 @@
     var notice = document.createElement("main");
     notice.className = "pp-notice";
     var h = document.createElement("h1");
-    h.textContent = "This document cannot be shown";
+    h.textContent = tr("This document cannot be shown");
     var p = document.createElement("p");
     p.setAttribute("role", "alert");
     p.textContent = message;
@@ -182,7 +182,7 @@
     byId("pp-pin-form").addEventListener("submit", function (e) {
       e.preventDefault();
       var code = pinInput.value.trim();
-      if (!code) { pinError.textContent = "Enter the access code."; pinInput.setAttribute("aria-invalid", "true"); return; }
+      if (!code) { pinError.textContent = tr("Enter the access code."); pinInput.setAttribute("aria-invalid", "true"); return; }
       if (pinBusy) return;
       pinBusy = true;
       byId("pp-pin-submit").disabled = true;
@@ -207,7 +207,9 @@
           var err = json.error || {};
           pinInput.value = "";
           pinInput.setAttribute("aria-invalid", "true");
-          pinError.textContent = err.message || "Try again.";
+          pinError.textContent = err.state === "form" && json.tries_left > 0
+            ? tr("This access code is not right. Tries left: {count}.", { count: json.tries_left })
+            : err.message ? tr(err.message) : tr("Try again.");
           if (err.state === "pin_locked") {
             pinInput.disabled = true;
             byId("pp-pin-submit").disabled = true;
@@ -222,7 +224,7 @@
       }, function () {
         pinBusy = false;
         byId("pp-pin-submit").disabled = false;
-        pinError.textContent = "The server could not be reached. Check your connection and try again.";
+        pinError.textContent = tr("The server could not be reached. Check your connection and try again.");
       });
     });
     return;
@@ -258,16 +260,16 @@
   var groups = {};
   (data.groups || []).forEach(function (g) { groups[g.group_id] = g; });
 
-  function label(f) {
+  function label(f, bare) {
     var names = {
-      signature: "Signature", initials: "Initials", text: "Text", checkbox: "Checkbox", radio: "Option",
-      dropdown: "Choice", date_signed: "Date signed", "text-merge": "Text", "checkbox-merge": "Checkbox"
+      signature: tr("Signature"), initials: tr("Initials"), text: tr("Text"), checkbox: tr("Checkbox"), radio: tr("Option"),
+      dropdown: tr("Choice"), date_signed: tr("Date signed"), "text-merge": tr("Text"), "checkbox-merge": tr("Checkbox")
     };
     var text = f.name || names[f.type] || f.type;
     if (f.group && groups[f.group] && groups[f.group].group_label && f.type === "radio" && !f.name) {
       text = groups[f.group].group_label;
     }
-    return text + (f.required && !f.group ? " (required)" : "");
+    return f.required && !f.group && !bare ? tr("{label} (required)", { label: text }) : text;
   }
 
   function place(el, f, page) {
@@ -302,7 +304,7 @@
         el.className = "pp-field pp-other";
         el.setAttribute("aria-hidden", "true");
         if (typeof f.value === "string") el.textContent = f.value;
-        else if (f.value === true) el.textContent = f.type === "signature" || f.type === "initials" ? "Signed" : "\u2715";
+        else if (f.value === true) el.textContent = f.type === "signature" || f.type === "initials" ? tr("Signed") : "\u2715";
       }
     } else if (f.type === "text" || f.type === "text-merge") {
       el = document.createElement("input");
@@ -320,7 +322,7 @@
       el.className = "pp-field pp-select";
       var empty = document.createElement("option");
       empty.value = "";
-      empty.textContent = "Choose\u2026";
+      empty.textContent = tr("Choose\u2026");
       el.appendChild(empty);
       (f.options || []).forEach(function (o) {
         var opt = document.createElement("option");
@@ -345,7 +347,7 @@
       el = document.createElement("button");
       el.type = "button";
       el.className = "pp-field pp-sig pp-" + f.type;
-      el.textContent = f.type === "signature" ? "Sign here" : "Initial";
+      el.textContent = f.type === "signature" ? tr("Sign here") : tr("Initial");
       el.addEventListener("click", function () { onSignatureField(f); });
     } else {
       el = document.createElement("div");
@@ -391,7 +393,7 @@
       page.style.aspectRatio = p.width + " / " + p.height;
       var img = document.createElement("img");
       img.src = p.src;
-      img.alt = "Page " + p.page + (data.pages.length > 1 ? " of " + data.pages.length : "");
+      img.alt = data.pages.length > 1 ? tr("Page {page} of {count}", { page: p.page, count: data.pages.length }) : tr("Page {page}", { page: p.page });
       img.className = "pp-page-image";
       img.draggable = false;
       page.appendChild(img);
@@ -495,15 +497,15 @@
     if (f.validation_type === "custom_regex") {
       try {
         var re = new RegExp("^(?:" + (f.validation_custom_regex || "") + ")$");
-        if (!re.test(value)) return "Use " + (f.validation_custom_regex_format_label || "the expected format") + ".";
+        if (!re.test(value)) return tr("Use {format}.", { format: f.validation_custom_regex_format_label || tr("the expected format") });
       } catch (e) { return null; }
       return null;
     }
     var v = data.validations[f.validation_type];
     if (!v) return null;
-    if (!new RegExp("^(?:" + v.pattern + ")$", v.flags || "").test(value)) return v.message;
-    if (v.extra === "aba" && !abaOk(value)) return "This is not a valid bank routing number.";
-    if (v.extra === "phone" && (value.match(/[0-9]/g) || []).length < 7) return v.message;
+    if (!new RegExp("^(?:" + v.pattern + ")$", v.flags || "").test(value)) return tr(v.message);
+    if (v.extra === "aba" && !abaOk(value)) return tr("This is not a valid bank routing number.");
+    if (v.extra === "phone" && (value.match(/[0-9]/g) || []).length < 7) return tr(v.message);
     return null;
   }
 
@@ -532,18 +534,18 @@
       var value = valueOf(f);
       if (f.type === "text" || f.type === "text-merge") {
         var bad = validationError(f, value);
-        if (!bad && f.required && !String(value).trim()) bad = "This field is required.";
+        if (!bad && f.required && !String(value).trim()) bad = tr("This field is required.");
         if (bad) out[f.api_id] = bad;
       } else if (f.type === "dropdown") {
-        if (f.required && !value) out[f.api_id] = "Choose an option.";
+        if (f.required && !value) out[f.api_id] = tr("Choose an option.");
       } else if (f.type === "signature" || f.type === "initials") {
-        if (f.required && !value) out[f.api_id] = f.type === "signature" ? "Sign here." : "Initial here.";
+        if (f.required && !value) out[f.api_id] = f.type === "signature" ? tr("Sign here.") : tr("Initial here.");
       } else if (f.type === "checkbox" || f.type === "checkbox-merge" || f.type === "radio") {
         if (f.group) {
           inGroup[f.group] = inGroup[f.group] || { count: 0, first: f };
           if (value) inGroup[f.group].count += 1;
         } else if (f.required && !value && f.type !== "radio") {
-          out[f.api_id] = "Check this box.";
+          out[f.api_id] = tr("Check this box.");
         }
       }
     });
@@ -553,10 +555,11 @@
       var first = inGroup[g].first;
       var requirement = spec ? spec.requirement : (first.type === "radio" ? "require_0-1" : "require_0-ormore");
       var b = groupBounds(requirement);
-      var name = spec && spec.group_label ? "\u201c" + spec.group_label + "\u201d" : "this group";
+      var name = spec && spec.group_label ? "\u201c" + spec.group_label + "\u201d" : tr("this group");
       var n = inGroup[g].count;
-      if (n < b[0]) out["group:" + g] = (b[1] === b[0] ? "Select " : "Select at least ") + b[0] + " in " + name + ".";
-      else if (b[1] !== null && n > b[1]) out["group:" + g] = "Select at most " + b[1] + " in " + name + ".";
+      if (n < b[0]) out["group:" + g] = b[1] === b[0] ? tr("Select {count} in {name}.", { count: b[0], name: name })
+        : tr("Select at least {count} in {name}.", { count: b[0], name: name });
+      else if (b[1] !== null && n > b[1]) out["group:" + g] = tr("Select at most {count} in {name}.", { count: b[1], name: name });
     });
     return out;
   }
@@ -580,7 +583,7 @@
     var touched = els[f.api_id] && els[f.api_id].dataset.touched === "1";
     var message = serverErrors[f.api_id] ||
       (touched ? lastProblems[f.api_id] || (f.group ? lastProblems["group:" + f.group] : null) : null);
-    showStatus(message ? label(f).replace(" (required)", "") + ": " + message : "");
+    showStatus(message ? tr("{label}: {message}", { label: label(f, true), message: message }) : "");
   }
 
   function refresh() {
@@ -598,8 +601,8 @@
     });
     Object.keys(lastProblems).forEach(function () { left += 1; });
     byId("pp-progress").textContent = left === 0
-      ? "All required fields are filled in. Review the document, then click \u201c" + data.finalButtonText + "\u201d."
-      : left + (left === 1 ? " field needs" : " fields need") + " your attention.";
+      ? tr("All required fields are filled in. Review the document, then click \u201c{button}\u201d.", { button: tr(data.finalButtonText) })
+      : tr("Fields that need your attention: {count}", { count: left });
     if (guided) guidedShow();
   }
 
@@ -803,8 +806,8 @@
   function openDialog(kind, f) {
     dialogKind = kind;
     dialogField = f;
-    byId("pp-sig-title").textContent = kind === "signature" ? "Your signature" : "Your initials";
-    byId("pp-typed-label").textContent = kind === "signature" ? "Type your name" : "Type your initials";
+    byId("pp-sig-title").textContent = kind === "signature" ? tr("Your signature") : tr("Your initials");
+    byId("pp-typed-label").textContent = kind === "signature" ? tr("Type your name") : tr("Type your initials");
     var typed = byId("pp-typed");
     var previous = adopted[kind];
     typed.value = previous && previous.method === "type" ? previous.text
@@ -837,7 +840,7 @@
       var img = byId("pp-typed-preview");
       if (!text) { img.hidden = true; return; }
       img.src = typedUrl(text);
-      img.alt = "Preview of \u201c" + text + "\u201d in a handwriting font";
+      img.alt = tr("Preview of \u201c{text}\u201d in a handwriting font", { text: text });
       img.hidden = false;
     }, event ? 250 : 0); // typing waits for a pause; opening the tab shows the preview at once
   }
@@ -889,14 +892,14 @@
     uploaded = null;
     byId("pp-upload-preview").hidden = true;
     if (!file) return;
-    if (!/^image\/(png|jpeg)$/.test(file.type)) { error.textContent = "Choose a PNG or JPEG picture."; return; }
-    if (file.size > 5 * 1024 * 1024) { error.textContent = "The picture is larger than 5 MB."; return; }
+    if (!/^image\/(png|jpeg)$/.test(file.type)) { error.textContent = tr("Choose a PNG or JPEG picture."); return; }
+    if (file.size > 5 * 1024 * 1024) { error.textContent = tr("The picture is larger than {size} MB.", { size: 5 }); return; }
     var reader = new FileReader();
     reader.onload = function () {
       uploaded = reader.result;
       var img = byId("pp-upload-preview");
       img.src = uploaded;
-      img.alt = "Preview of the uploaded signature";
+      img.alt = tr("Preview of the uploaded signature");
       img.hidden = false;
       error.textContent = "";
     };
@@ -908,14 +911,14 @@
     var adoption;
     if (method === "type") {
       var text = byId("pp-typed").value.trim();
-      if (!text) { error.textContent = "Type your " + (dialogKind === "signature" ? "name" : "initials") + " first."; return; }
+      if (!text) { error.textContent = dialogKind === "signature" ? tr("Type your name first.") : tr("Type your initials first."); return; }
       adoption = { method: "type", text: text, preview: typedUrl(text) };
     } else if (method === "draw") {
-      if (!drawn) { error.textContent = "Draw your " + (dialogKind === "signature" ? "signature" : "initials") + " first."; return; }
+      if (!drawn) { error.textContent = dialogKind === "signature" ? tr("Draw your signature first.") : tr("Draw your initials first."); return; }
       var png = canvas.toDataURL("image/png");
       adoption = { method: "draw", image: png, preview: png };
     } else {
-      if (!uploaded) { error.textContent = "Choose a picture first."; return; }
+      if (!uploaded) { error.textContent = tr("Choose a picture first."); return; }
       adoption = { method: "upload", image: uploaded, preview: uploaded };
     }
     adopted[dialogKind] = adoption;
@@ -943,7 +946,7 @@
     el.appendChild(img);
     el.classList.add("pp-signed");
     el.dataset.touched = "1";
-    el.setAttribute("aria-label", label(f) + ": signed. Activate to change.");
+    el.setAttribute("aria-label", tr("{label}: signed. Activate to change.", { label: label(f) }));
   }
 
   function onSignatureField(f) {
@@ -976,10 +979,9 @@
     input.addEventListener("change", function () {
       var file = input.files && input.files[0];
       if (!file) return;
-      var hint = "Attach a PDF, PNG or JPEG file of at most 10 MB.";
-      if (file.type && !ATTACHMENT_TYPES.test(file.type)) { attachmentStatus(a.index, "This type of file is not accepted. " + hint, true); return; }
-      if (file.size > data.attachmentMaxBytes) { attachmentStatus(a.index, "The file is larger than 10 MB. " + hint, true); return; }
-      attachmentStatus(a.index, "Uploading\u2026", false);
+      if (file.type && !ATTACHMENT_TYPES.test(file.type)) { attachmentStatus(a.index, tr("This type of file is not accepted. Attach a PDF, PNG or JPEG file of at most 10 MB."), true); return; }
+      if (file.size > data.attachmentMaxBytes) { attachmentStatus(a.index, tr("The file is larger than 10 MB. Attach a PDF, PNG or JPEG file of at most 10 MB."), true); return; }
+      attachmentStatus(a.index, tr("Uploading\u2026"), false);
       var headers = {
         "Content-Type": file.type || "application/octet-stream",
         "X-Paraph-Token": data.token,
@@ -992,13 +994,14 @@
         return response.json().catch(function () { return {}; }).then(function (json) {
           if (response.ok && json.ok) {
             attached[a.index] = true;
-            attachmentStatus(a.index, "Attached: " + json.filename, false);
+            attachmentStatus(a.index, tr("Attached: {name}", { name: json.filename }), false);
             return;
           }
           var err = json.error || {};
-          attachmentStatus(a.index, (err.fields && err.fields["attachment-" + a.index]) || err.message || "The file could not be attached.", true);
+          var why = (err.fields && err.fields["attachment-" + a.index]) || err.message;
+          attachmentStatus(a.index, why ? tr(why) : tr("The file could not be attached."), true);
         });
-      }, function () { attachmentStatus(a.index, "The server could not be reached. Try again.", true); });
+      }, function () { attachmentStatus(a.index, tr("The server could not be reached. Check your connection and try again."), true); });
     });
   });
 
@@ -1038,7 +1041,7 @@
     }
     var missing = missingAttachment();
     if (missing) {
-      var message = "Attach \u201c" + missing.name + "\u201d before signing.";
+      var message = tr("Attach \u201c{name}\u201d before signing.", { name: missing.name });
       attachmentStatus(missing.index, message, true);
       showStatus(message);
       byId("pp-attachment-" + missing.index).focus();
@@ -1059,20 +1062,20 @@
     });
     busy = true;
     byId("pp-submit").disabled = true;
-    showStatus("Signing\u2026");
+    showStatus(tr("Signing\u2026"));
     send(data.api.submit, body).then(function (r) {
       busy = false;
       byId("pp-submit").disabled = false;
       if (!r.ok) return handleError(r);
       finished = true;
       post("hellosign:userSignRequest", { signatureId: data.signatureId });
-      done("Signed", "You signed \u201c" + (data.title || "the document") + "\u201d." +
-        (r.json.complete ? " Every signer has signed: the final document is being prepared."
-          : " The other signers will be asked to sign next."), true);
+      done(tr("Signed"), (data.title ? tr("You signed \u201c{title}\u201d.", { title: data.title }) : tr("You signed the document.")) + " " +
+        (r.json.complete ? tr("Every signer has signed: the final document is being prepared.")
+          : tr("The other signers will be asked to sign next.")), true);
     }, function () {
       busy = false;
       byId("pp-submit").disabled = false;
-      showStatus("The server could not be reached. Check your connection and try again.");
+      showStatus(tr("The server could not be reached. Check your connection and try again."));
     });
   }
 
@@ -1088,16 +1091,16 @@
     }
     if (err.state && err.state !== "form") {
       post("hellosign:error", { signatureId: data.signatureId, code: err.state });
-      done("Not signed", err.message || "This document can no longer be signed.", false);
+      done(tr("Not signed"), err.message ? tr(err.message) : tr("This document can no longer be signed."), false);
       return;
     }
     serverErrors = {};
     Object.keys(fieldsWithErrors).forEach(function (k) {
-      if (fieldById[k]) serverErrors[k] = fieldsWithErrors[k];
+      if (fieldById[k]) serverErrors[k] = tr(fieldsWithErrors[k]);
       var m = /^attachment-(\d+)$/.exec(k);
-      if (m && byId("pp-attachment-status-" + m[1])) attachmentStatus(m[1], fieldsWithErrors[k], true);
+      if (m && byId("pp-attachment-status-" + m[1])) attachmentStatus(m[1], tr(fieldsWithErrors[k]), true);
     });
-    showStatus(err.message || "Something went wrong; try again.");
+    showStatus(err.message ? tr(err.message) : tr("Something went wrong; try again."));
     var first = Object.keys(fieldsWithErrors).map(fieldForProblem).filter(Boolean)[0];
     if (first) goTo(first);
   }
@@ -1143,20 +1146,20 @@
     byId("pp-decline-cancel").addEventListener("click", function () { declineDialog.close(); });
     byId("pp-decline-confirm").addEventListener("click", function () {
       var reason = byId("pp-decline-reason").value.trim();
-      if (!reason) { byId("pp-decline-error").textContent = "Say why you decline."; return; }
+      if (!reason) { byId("pp-decline-error").textContent = tr("Say why you decline."); return; }
       if (busy) return;
       busy = true;
       send(data.api.decline, { reason: reason }).then(function (r) {
         busy = false;
         if (!r.ok) {
-          byId("pp-decline-error").textContent = (r.json.error && r.json.error.message) || "Try again.";
+          byId("pp-decline-error").textContent = r.json.error && r.json.error.message ? tr(r.json.error.message) : tr("Try again.");
           return;
         }
         declineDialog.close();
         finished = true;
         post("hellosign:userDeclineRequest", { signatureId: data.signatureId, reason: reason });
-        done("Declined", "You declined to sign \u201c" + (data.title || "the document") + "\u201d. The sender has been told.", false);
-      }, function () { busy = false; byId("pp-decline-error").textContent = "The server could not be reached."; });
+        done(tr("Declined"), (data.title ? tr("You declined to sign \u201c{title}\u201d.", { title: data.title }) : tr("You declined to sign this document.")) + " " + tr("The sender has been told."), false);
+      }, function () { busy = false; byId("pp-decline-error").textContent = tr("The server could not be reached. Check your connection and try again."); });
     });
   }
 
@@ -1172,22 +1175,22 @@
       var name = byId("pp-reassign-name").value.trim();
       var email = byId("pp-reassign-email").value.trim();
       var reason = byId("pp-reassign-reason").value.trim();
-      if (!name || !email) { byId("pp-reassign-error").textContent = "Enter their name and email address."; return; }
+      if (!name || !email) { byId("pp-reassign-error").textContent = tr("Enter their name and email address."); return; }
       if (busy) return;
       busy = true;
       send(data.api.reassign, { name: name, email_address: email, reason: reason }).then(function (r) {
         busy = false;
         if (!r.ok) {
           var err = r.json.error || {};
-          var detail = err.fields ? Object.keys(err.fields).map(function (k) { return err.fields[k]; }).join(" ") : "";
-          byId("pp-reassign-error").textContent = detail || err.message || "Try again.";
+          var detail = err.fields ? Object.keys(err.fields).map(function (k) { return tr(err.fields[k]); }).join(" ") : "";
+          byId("pp-reassign-error").textContent = detail || (err.message ? tr(err.message) : tr("Try again."));
           return;
         }
         reassignDialog.close();
         finished = true;
         post("hellosign:userReassignRequest", { signatureId: data.signatureId, name: name, email: email, reason: reason });
-        done("Reassigned", name + " (" + email + ") has been asked to sign in your place.", false);
-      }, function () { busy = false; byId("pp-reassign-error").textContent = "The server could not be reached."; });
+        done(tr("Reassigned"), tr("{name} ({email}) has been asked to sign in your place.", { name: name, email: email }), false);
+      }, function () { busy = false; byId("pp-reassign-error").textContent = tr("The server could not be reached. Check your connection and try again."); });
     });
   }
 

@@ -1,0 +1,69 @@
+"""A French account's signers: their mail in French, their signing page in French (the account's locale; a
+``user_culture`` still wins, the browser's Accept-Language does not), dates written the French way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+import pytest
+from babel.dates import format_date
+
+from tests.conftest import AccountInfo, Inbox, Server
+from tests.mail.helpers import html_of, links, text_of
+from tests.signing.helpers import api, create, f, page
+
+
+@pytest.fixture
+def settings_overrides(inbox: Inbox) -> dict[str, Any]:
+    return {"smtp_url": f"smtp://{inbox.host}:{inbox.port}"}
+
+
+def test_a_french_accounts_signer_gets_french_mail_and_a_french_page(
+    server: Server, account: AccountInfo, inbox: Inbox
+) -> None:
+    status, body = api(server, account, "PUT", "/account", json={"locale": "fr-FR"})
+    assert status == 200 and body["account"]["locale"] == "fr-FR", body
+    sr = create(
+        server,
+        account,
+        signers=[("Jacques Martin", "jacques@example.com")],
+        fields=[f("name", "text", 0, 72, 380, 220, 24, name="Nom"), f("sig", "signature", 0, 72, 420, 200, 40)],
+        title="Contrat",
+        message="Voici le contrat.",
+    )
+    mail = inbox.wait_for(1)[0]
+    text, markup = text_of(mail).replace("\r\n", "\n"), html_of(mail)
+    assert str(mail["Subject"]) == f"{account.email} vous a envoyé « Contrat » à signer"
+    assert text.startswith("Bonjour Jacques Martin,\n\n")
+    assert f"{account.email} vous a envoyé « Contrat » à vérifier et signer." in text
+    assert f"Message de {account.email} :\nVoici le contrat." in text
+    assert "Vérifier et signer:\nhttp://" in text and "Ce lien est personnel" in text
+    assert "Ceci est une demande en mode test" in text and text.endswith("Envoyé par Paraph\n")
+    assert ">Vérifier et signer</a>" in markup and "Ou ouvrez ce lien :" in markup
+
+    signature_id, token = links(mail)
+    url = f"{server.url}/sign/{signature_id}?token={token}"
+    sent = format_date(dt.datetime.fromtimestamp(sr["created_at"], dt.UTC), "long", locale="fr_FR")
+    french = page(server, url)
+    body_fr = html.unescape(french.data.decode())
+    assert french.status == 200 and '<html lang="fr-FR">' in body_fr
+    assert f"Envoyé le {sent}" in body_fr and "Champ suivant" in body_fr and "J\u2019accepte" in body_fr
+    assert "vous demande, Jacques Martin, de signer ce document." in body_fr
+    # The script's strings come with the page, as JSON.
+    assert '"Champs à compléter : {count}"' in body_fr or "Champs \\u00e0 compl\\u00e9ter" in body_fr
+    # The account's locale comes before the browser's; user_culture before both.
+    browser_de = urllib3_get(url, {"Accept-Language": "de-DE,de;q=0.9"})
+    assert '<html lang="fr-FR">' in browser_de
+    german = page(server, url, user_culture="de_DE").data.decode()
+    assert '<html lang="de-DE">' in german and "Nächstes Feld" in german
+    # A link that is not valid tells nothing of the request (not its account's locale): the browser's language.
+    wrong = html.unescape(urllib3_get(f"{server.url}/sign/{signature_id}?token=nope", {"Accept-Language": "fr-CA"}))
+    assert '<html lang="fr-FR">' in wrong and "Ce lien de signature n\u2019est pas valide." in wrong
+
+
+def urllib3_get(url: str, headers: dict[str, str]) -> str:
+    import urllib3
+
+    return urllib3.request("GET", url, headers=headers, retries=False, timeout=30).data.decode()
