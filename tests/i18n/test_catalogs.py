@@ -1,7 +1,7 @@
 """The catalogs: every string of the signing page (template, script, the messages its endpoints answer) and of
 the signer mails, extracted as `make i18n` extracts them, has a translation in every language's catalog, with
 the same placeholders; a missing one fails here rather than showing English (or a key) to a signer. And the
-choice of a language: ``user_culture``, else the account's locale, else Accept-Language, else English."""
+choice of a language: ``user_culture``, else Accept-Language, else the account's locale, else English."""
 
 from __future__ import annotations
 
@@ -65,10 +65,11 @@ def test_every_string_is_translated_with_its_placeholders(name: str, extracted: 
     assert not problems, f"{path}: run `make i18n` and translate:\n" + "\n".join(problems)
 
 
-def test_the_page_language_is_user_culture_then_the_account_then_the_browser_then_english() -> None:
+def test_the_page_language_is_user_culture_then_the_browser_then_the_account_then_english() -> None:
     assert i18n.choose("fr-FR", "de_DE", "ja") == "fr_FR"
-    assert i18n.choose("xx_YY", "de-de", "ja") == "de_DE"
-    assert i18n.choose(None, "en-US", "ja") == "en_US"  # an account's own locale comes before the browser's
+    assert i18n.choose("xx_YY", "de-de", None) == "de_DE"
+    assert i18n.choose(None, "fr-FR", "ja") == "ja_JP"  # the browser's language comes before the account's
+    assert i18n.choose(None, "fr-FR", "sw, tlh") == "fr_FR"  # ...when it is one Paraph speaks
     assert i18n.choose(None, None, "da, en;q=0.8") == "da_DK"
     assert i18n.choose(None, "tlh", "en-AU;q=0.2, pt;q=0.9, *;q=0.1") == "pt_BR"
     assert i18n.choose(None, None, "zh-TW,zh;q=0.9") == "zh_TW"

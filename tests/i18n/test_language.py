@@ -1,5 +1,5 @@
 """A French account's signers: their mail in French, their signing page in French (the account's locale; a
-``user_culture`` still wins, the browser's Accept-Language does not), dates written the French way."""
+``user_culture`` wins, then the browser's Accept-Language), dates written the French way."""
 
 from __future__ import annotations
 
@@ -53,9 +53,10 @@ def test_a_french_accounts_signer_gets_french_mail_and_a_french_page(
     assert "vous demande, Jacques Martin, de signer ce document." in body_fr
     # The script's strings come with the page, as JSON.
     assert '"Champs à compléter : {count}"' in body_fr or "Champs \\u00e0 compl\\u00e9ter" in body_fr
-    # The account's locale comes before the browser's; user_culture before both.
+    # The browser's language comes before the account's (Dropbox Sign: "else app uses browser language");
+    # user_culture before both.
     browser_de = urllib3_get(url, {"Accept-Language": "de-DE,de;q=0.9"})
-    assert '<html lang="fr-FR">' in browser_de
+    assert '<html lang="de-DE">' in browser_de
     german = page(server, url, user_culture="de_DE").data.decode()
     assert '<html lang="de-DE">' in german and "Nächstes Feld" in german
     # A link that is not valid tells nothing of the request (not its account's locale): the browser's language.

@@ -105,9 +105,10 @@ def from_accept_language(header: str | None) -> str | None:
 
 
 def choose(user_culture: str | None, account_locale: str | None, accept_language: str | None) -> str:
-    """The signing page's language: ``user_culture`` if it is a supported one, else the sender account's
-    ``locale``, else the browser's best match, else English (US)."""
-    return normalize(user_culture) or normalize(account_locale) or from_accept_language(accept_language) or DEFAULT
+    """The signing page's language: ``user_culture`` if it is a supported one, else the browser's best match
+    (as Dropbox Sign does: "else app uses browser language"), else the sender account's ``locale``, else
+    English (US)."""
+    return normalize(user_culture) or from_accept_language(accept_language) or normalize(account_locale) or DEFAULT
 
 
 def html_lang(code: str) -> str:

@@ -391,7 +391,7 @@ async def signer_final_copy(request: Request, signature_id: str) -> Response:
 
 
 def _language(params: EmbedParams, sr: SignatureRequest | None, accept_language: str | None) -> str:
-    """The page's language: ``user_culture``, else the sender account's locale, else the browser's."""
+    """The page's language: ``user_culture``, else the browser's, else the sender account's locale."""
     return i18n.choose(params.user_culture, sr.account.locale if sr is not None else None, accept_language)
 
 
