@@ -213,22 +213,33 @@ def list_visible(
     return _with_children(session, list(rows)), total
 
 
+_VIEW_VISIBLE = (
+    _SR_TABLE.c.account_id == sa.bindparam("account_id"),
+    _SR_TABLE.c.removed_at.is_(None),
+    _SR_TABLE.c.cancel_requested_at.is_(None),
+)
+_VIEW_COUNT = sa.select(sa.func.count()).select_from(_SR_TABLE).where(*_VIEW_VISIBLE)
+_VIEW_PAGE = (
+    sa.select(*_VIEW_COLUMNS)
+    .select_from(_VIEW_FROM)
+    .where(*_VIEW_VISIBLE)
+    .order_by(_SR_TABLE.c.created_at.desc(), _SR_TABLE.c.id.desc())
+    .offset(sa.bindparam("offset"))
+    .limit(sa.bindparam("limit"))
+)
+
+
 def list_visible_views(
     session: Session, account: Account, where: ColumnElement[bool] | None, offset: int, limit: int
 ) -> tuple[list[SignatureRequest], int]:
-    """:func:`list_visible` (canceled ones left out) as the API shows them, read-only (see the views above)."""
-    conditions = [*_visible(account)] + ([where] if where is not None else [])
-    total = session.scalar(sa.select(sa.func.count()).select_from(SignatureRequest).where(*conditions)) or 0
+    """:func:`list_visible` (canceled ones left out) as the API shows them, read-only (see the views above).
+    Without a search, both statements are the ones built once above."""
+    count, page = (_VIEW_COUNT, _VIEW_PAGE) if where is None else (_VIEW_COUNT.where(where), _VIEW_PAGE.where(where))
+    conn = session.connection()
+    total = conn.execute(count, {"account_id": account.id}).scalar() or 0
     if not total or offset >= total:
         return [], total
-    rows = session.connection().execute(
-        sa.select(*_VIEW_COLUMNS)
-        .select_from(_VIEW_FROM)
-        .where(*conditions)
-        .order_by(_SR_TABLE.c.created_at.desc(), _SR_TABLE.c.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
+    rows = conn.execute(page, {"account_id": account.id, "offset": offset, "limit": limit})
     return _views(session, rows), total
 
 
