@@ -8,9 +8,12 @@ import socket
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import urllib3
 
-from paraph.api_gate import RateTable
+from paraph.api_gate import KnownKeys, RateTable
+from paraph.db import utcnow
+from paraph.models import ApiKey
 from tests.conftest import AccountInfo, Server
 
 
@@ -65,6 +68,48 @@ def test_an_unknown_caller_gets_401_before_its_body_is_read(server: Server) -> N
         )
         answer = sock.recv(65536)  # times out (an error) if the server waits for the 100 MB first
     assert answer.startswith(b"HTTP/1.1 401 ")
+
+
+def test_a_revoked_key_is_refused_at_once_on_every_route_though_reads_remember_it(
+    server: Server, account: AccountInfo
+) -> None:
+    # the gate remembers the key after its first read; its budget is then spent (the next read would be a 429)
+    remaining = [_get(server, "/v3/account", _basic(account.api_key)).headers["X-RateLimit-Remaining"] for _ in "1234"]
+    assert remaining == ["3", "2", "1", "0"]
+    # revoked by another node: straight in the shared database, nothing this process hears of
+    with server.runtime.unit_of_work() as session:
+        session.execute(
+            sa.update(ApiKey)
+            .where(ApiKey.lookup == server.runtime.keys.lookup(account.api_key))
+            .values(revoked_at=utcnow())
+        )
+    paths = [
+        "/v3/account",
+        "/v3/signature_request/list?page_size=20",
+        "/v3/signature_request/list?page=zero",  # refused before the handler's transaction
+        "/v3/no/such/route",  # no handler at all
+        "/paraph/v1/events",
+    ]
+    for path in paths:
+        resp = _get(server, path, _basic(account.api_key))
+        assert resp.status == 401, (path, resp.data)
+        error = json.loads(resp.data)["error"]
+        assert (error["error_name"], error["error_msg"]) == (
+            "unauthorized",
+            "Unauthorized user. The API key is not valid.",
+        )
+        assert resp.headers["X-RateLimit-Remaining"] == "4"
+
+
+def test_known_keys_hold_no_key_and_are_bounded() -> None:
+    known = KnownKeys(max_size=10)
+    for key_id in range(100):
+        known.remember(f"lookup-{key_id}", f"key-{key_id}", key_id)
+    assert len(known) == 10
+    assert known.find("lookup-99", "key-99") == 99
+    assert known.find("lookup-99", "key-98") is None  # the value is compared, not only the lookup
+    assert known.find("lookup-0", "key-0") is None  # dropped
+    assert all("key-" not in repr(v) for v in known._rows.values())
 
 
 def test_the_table_is_bounded() -> None:

@@ -89,18 +89,25 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+#: Connections kept open per process, and how many more may be opened for a burst (closed when returned). The
+#: kept ones cover the API's usual concurrency (a read holds one connection; 16 clients at once in the read
+#: bench): below that, connections were opened and closed under load, a new PostgreSQL backend each time.
+POOL_SIZE = 20
+POOL_OVERFLOW = 10
+
+
 def create_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=10,
-            max_overflow=20,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
             **kwargs,
         )
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+    return sa.create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:

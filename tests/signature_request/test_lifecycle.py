@@ -14,6 +14,7 @@ from dropbox_sign import models
 
 from paraph.models import Job, SignatureRequest
 from paraph.signature_request import repository, tasks
+from paraph.signature_request.schemas import serialize_signature_request
 from tests.conftest import AccountInfo, Server
 from tests.factories import make_account
 from tests.receiver import Receiver
@@ -62,6 +63,29 @@ def test_it_gets_a_request_and_hides_it_from_other_accounts(server: Server, sdk:
     other = make_account(server.runtime)
     status, body = call_json(server, "GET", f"/signature_request/{created.signature_request_id}", other.api_key)
     assert status == 404 and body["error"]["error_name"] == "not_found"
+
+
+def test_reads_show_a_request_as_its_callbacks_and_writes_do(
+    server: Server, sdk: Any, receiver: Receiver, account: AccountInfo
+) -> None:
+    """GET and /list read plain rows (the repository's views); callbacks and writes serialize ORM objects."""
+    listen(sdk, receiver)
+    sr = send_and_wait(
+        sdk,
+        receiver,
+        files=[make_pdf()],
+        metadata={"deal": "alpha-7"},
+        signers=[signer(), signer("Jill", "jill@example.com")],
+    )
+    rid = sr.signature_request_id
+    with server.runtime.unit_of_work(write=False) as session:
+        loaded = repository.by_public_id(session, rid)
+        assert loaded is not None
+        expected = json.loads(json.dumps(serialize_signature_request(loaded, server.runtime.settings.base_url)))
+    status, got = call_json(server, "GET", f"/signature_request/{rid}", account.api_key)
+    assert status == 200 and got["signature_request"] == expected
+    status, listed = call_json(server, "GET", "/signature_request/list", account.api_key)
+    assert status == 200 and listed["signature_requests"] == [expected]
 
 
 def test_it_lists_pages_and_searches(server: Server, sdk: Any, account: AccountInfo) -> None:

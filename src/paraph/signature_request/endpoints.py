@@ -133,6 +133,16 @@ async def signature_request_list(request: Request) -> Response:
     return await api_call(request, run)
 
 
+# Right after /list (the one literal GET path it could shadow): FastAPI tries routes in order, and this is the
+# busiest. The paths of the routes below it have two segments or another method, so none is shadowed.
+@router.get("/signature_request/{signature_request_id}")
+async def signature_request_get(request: Request, signature_request_id: str) -> Response:
+    def run(ctx: ApiContext) -> Response:
+        return _one(ctx, service.view(ctx.session, ctx.account, signature_request_id))
+
+    return await api_call(request, run)
+
+
 def _flag(q: dict[str, Any], name: str, default: bool) -> bool:
     value = q.get(name)
     if value is None or value == "":
@@ -260,14 +270,6 @@ async def signature_request_release_hold(request: Request, signature_request_id:
             ctx.session, ctx.account, signature_request_id, ip_address=ctx.ip_address, user_agent=ctx.user_agent
         )
         return _one(ctx, sr)
-
-    return await api_call(request, run)
-
-
-@router.get("/signature_request/{signature_request_id}")
-async def signature_request_get(request: Request, signature_request_id: str) -> Response:
-    def run(ctx: ApiContext) -> Response:
-        return _one(ctx, service.get(ctx.session, ctx.account, signature_request_id))
 
     return await api_call(request, run)
 

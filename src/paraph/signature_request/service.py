@@ -52,11 +52,22 @@ def get(session: Session, account: Account, rid: str) -> SignatureRequest:
     return _get(session, account, rid)
 
 
+def view(session: Session, account: Account, rid: str) -> SignatureRequest:
+    """:func:`get` for a response only: a read-only view of the request (``repository.view_by_public_id``)."""
+    sr = repository.view_by_public_id(session, rid)
+    if sr is None or sr.account_id != account.id or sr.removed_at is not None:
+        raise NotFound("Not found.")
+    if sr.cancel_requested_at is not None:
+        raise Deleted("This signature request has been canceled.")
+    return sr
+
+
 def list_requests(
     session: Session, account: Account, query: str | None, page: int, page_size: int
 ) -> tuple[list[SignatureRequest], int]:
+    """The caller's requests for a response only: read-only views (``repository.list_visible_views``)."""
     where = compile_query(query, account)
-    return repository.list_visible(session, account, where, (page - 1) * page_size, page_size)
+    return repository.list_visible_views(session, account, where, (page - 1) * page_size, page_size)
 
 
 # -- lifecycle -------------------------------------------------------------------------------------------
