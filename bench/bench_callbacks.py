@@ -8,7 +8,7 @@
 2. Latency: events emitted at a steady 200 per second; for each, the time from the commit of the state
    change to the receiver's receipt. Printed: p50 and p99.
 Run on the embedded SQLite default (worker in the emitting process, as in `paraph serve`) and on PostgreSQL
-with two `paraph worker` processes (LISTEN/NOTIFY). Loopback only.
+with two `paraph worker` processes (LISTEN/NOTIFY). Loopback only. `--no-sqlite` / `--no-postgres` run one.
 """
 
 from __future__ import annotations
@@ -309,8 +309,9 @@ def main() -> None:
     rec = ReceiverProc()
     results: dict[str, dict[str, Any]] = {}
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            results["sqlite"] = run_backend("sqlite", f"sqlite:///{tmp}/bench.sqlite3", Path(tmp), rec)
+        if "--no-sqlite" not in sys.argv:
+            with tempfile.TemporaryDirectory() as tmp:
+                results["sqlite"] = run_backend("sqlite", f"sqlite:///{tmp}/bench.sqlite3", Path(tmp), rec)
         if "--no-postgres" not in sys.argv:
             cluster = Cluster()
             try:

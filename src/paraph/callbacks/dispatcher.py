@@ -56,7 +56,9 @@ class Dispatcher:
         self._lines: dict[int, deque[delivery.Claimed]] = {}
         self._turns: deque[int] = deque()
         self._waiting = 0  # claimed deliveries no sender has taken yet
-        self._sendable = asyncio.Event()  # set when a sender may find a delivery it can take
+        # Senders with nothing they may take, each parked on its own future: a new claim wakes as many as it
+        # brought deliveries, not all of them (waking every sender each time cost ~7 wake-ups per delivery).
+        self._parked: deque[asyncio.Future[None]] = deque()
         self._idle = asyncio.Event()  # set when nothing is waiting or being sent
         self._idle.set()
         self._sending = 0  # deliveries a sender has taken off the queue and not yet handed to the flush
@@ -154,6 +156,8 @@ class Dispatcher:
         # cases.
         while not self._stopping.is_set():
             self._wake_deliveries.clear()
+            if self._waiting:
+                self._unpark(1)  # a safety net: a sender looks again at least once per pass
             free = self._claim_room(idle_ok=True)
             claimed: list[delivery.Claimed] = []
             if free:
@@ -222,7 +226,7 @@ class Dispatcher:
             held_acct[c.account_id] = held_acct.get(c.account_id, 0) + 1
         self._waiting += len(claimed)
         self._idle.clear()
-        self._sendable.set()
+        self._unpark(len(claimed))
 
     def _take(self) -> delivery.Claimed | None:
         """The next delivery a sender may send: endpoints take turns, and one at its cap (or whose account is)
@@ -254,10 +258,18 @@ class Dispatcher:
         _decrement(self._in_flight_acct, c.account_id)
         self._sending -= 1
         self._let_go(c)
-        if self._waiting:
-            self._sendable.set()  # a delivery behind this endpoint's cap may go now
-        elif not self._sending:
+        # A delivery behind this endpoint's (account's) cap may go now: the sender calling this takes it next.
+        if not self._waiting and not self._sending:
             self._idle.set()
+
+    def _unpark(self, n: int) -> None:
+        """Wake up to ``n`` parked senders."""
+        parked = self._parked
+        while n > 0 and parked:
+            f = parked.popleft()
+            if not f.done():
+                f.set_result(None)
+                n -= 1
 
     def _let_go(self, c: delivery.Claimed) -> None:
         _decrement(self._held_ep, c.endpoint_id)
@@ -270,8 +282,9 @@ class Dispatcher:
         while True:
             c = self._take()
             if c is None:
-                self._sendable.clear()
-                await self._sendable.wait()
+                parked = asyncio.get_running_loop().create_future()
+                self._parked.append(parked)
+                await parked
                 continue
             try:
                 started = dt.datetime.now(dt.UTC)
