@@ -85,10 +85,18 @@ def shared_directory() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") if values.ValueClass is not values.MutexValue else None
 
 
+#: outcome -> its (counter, histogram) children, looked up once per process instead of per attempt (the
+#: delivery hot path calls this for every attempt).
+_attempt_children: dict[str, tuple[Counter, Histogram]] = {}
+
+
 def callback_attempt(ok: bool, transient: bool, latency_ms: int) -> None:
     outcome = "delivered" if ok else "retry" if transient else "failed"
-    CALLBACK_ATTEMPTS.labels(outcome).inc()
-    CALLBACK_SECONDS.labels(outcome).observe(latency_ms / 1000)
+    children = _attempt_children.get(outcome)
+    if children is None:
+        children = _attempt_children[outcome] = (CALLBACK_ATTEMPTS.labels(outcome), CALLBACK_SECONDS.labels(outcome))
+    children[0].inc()
+    children[1].observe(latency_ms / 1000)
 
 
 class Outbox:
