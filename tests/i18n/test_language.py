@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from babel.dates import format_date
 
+from paraph.signing.access import signing_link
 from tests.conftest import AccountInfo, Inbox, Server
 from tests.mail.helpers import html_of, links, text_of
-from tests.signing.helpers import api, create, f, page
+from tests.signing.helpers import action, api, create, f, page
 
 
 @pytest.fixture
@@ -68,3 +70,27 @@ def urllib3_get(url: str, headers: dict[str, str]) -> str:
     import urllib3
 
     return urllib3.request("GET", url, headers=headers, retries=False, timeout=30).data.decode()
+
+
+def test_a_message_with_a_name_in_it_is_shown_in_the_signers_language(server: Server, account: AccountInfo) -> None:
+    """ "Not your turn" names who signs first: the page shows it in French or German, the names as they are,
+    and an action's answer carries the msgid and values for the page's script to translate."""
+    status, _ = api(server, account, "PUT", "/account", json={"locale": "fr-FR"})
+    assert status == 200
+    sr = create(
+        server,
+        account,
+        signers=[("Ann Roe", "ann@example.com"), ("Bob Poe", "bob@example.com")],
+        fields=[f("sig0", "signature", 0, 72, 420, 200, 40), f("sig1", "signature", 1, 72, 520, 200, 40)],
+        ordered=True,
+    )
+    link = signing_link(server.runtime.settings, server.runtime.keys, sr["signatures"][1]["signature_id"])
+    french = html.unescape(page(server, link).data.decode())
+    assert "Ce n\u2019est pas encore votre tour : Ann Roe doit signer avant vous." in french, french
+    german = html.unescape(urllib3_get(link, {"Accept-Language": "de"}))
+    assert "Sie sind noch nicht an der Reihe: Zuerst muss Ann Roe unterschreiben." in german
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    status, body = action(server, sr["signatures"][1]["signature_id"], "decline", {"token": token, "reason": "x"})
+    assert status == 409 and body["error"]["message"] == "It is not your turn yet: waiting for Ann Roe to sign first."
+    assert body["error"]["message_id"] == "It is not your turn yet: waiting for {names} to sign first."
+    assert body["error"]["message_vars"] == {"names": "Ann Roe"}

@@ -74,6 +74,26 @@ def N_(message: str) -> str:
     return message
 
 
+class Message(str):
+    """A message with values in it: its English text, which it is (an API answer stays English), and the msgid
+    and values it was made of, so that a page can show it in the reader's language (:func:`translate`)."""
+
+    msgid: str
+    values: dict[str, Any]
+
+    def __new__(cls, msgid: str, **values: Any) -> Message:
+        made = super().__new__(cls, msgid.format(**values))
+        made.msgid, made.values = msgid, values
+        return made
+
+
+def translate(code: str, message: str) -> str:
+    """``message`` (a marked msgid, or a :class:`Message` with values) in ``code``'s language."""
+    if isinstance(message, Message):
+        return gettext(code, message.msgid, **message.values)
+    return gettext(code, message)
+
+
 def normalize(value: str | None) -> str | None:
     """The supported culture ``value`` names (``fr-FR``, ``fr_fr``, ``FR_FR``), or None."""
     if not value:

@@ -37,7 +37,7 @@ from paraph.audit import AuditTag
 from paraph.callbacks.events import EventType
 from paraph.config import Settings
 from paraph.db import utcnow
-from paraph.i18n import N_
+from paraph.i18n import N_, Message
 from paraph.models import SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import SignerStatus
 from paraph.scope import Scope
@@ -335,7 +335,7 @@ def signer_problem(sr: SignatureRequest, signer: Signer) -> SigningProblem | Non
         names = ", ".join(s.name or s.email_address for s in before)
         return SigningProblem(
             Reason.NOT_YOUR_TURN,
-            f"It is not your turn yet: waiting for {names} to sign first."
+            Message(N_("It is not your turn yet: waiting for {names} to sign first."), names=names)
             if signer.pin_hash is None
             else N_("It is not your turn yet: waiting for others to sign first."),
             "waiting",

@@ -108,8 +108,11 @@ def render_problem(p: SigningProblem, audience: Audience, page: ProblemPage | No
         return _render(page.data, status=status, ancestors=page.ancestors, lang=page.lang)
     if audience == "status":
         return Response(status_code=status, headers={"Cache-Control": "no-store"})
+    error: dict[str, Any] = {"message": p.message, "state": p.state, "fields": p.errors}
+    if isinstance(p.message, i18n.Message):  # for the page's script to show in the signer's language
+        error |= {"message_id": p.message.msgid, "message_vars": p.message.values}
     return JSONResponse(
-        {"error": {"message": p.message, "state": p.state, "fields": p.errors}},
+        {"error": error},
         status_code=status,
         headers={"Cache-Control": "no-store"},
     )
@@ -191,7 +194,7 @@ def _render(data: dict[str, Any], *, status: int, ancestors: str, lang: str) -> 
         i18n_json=framed_page.json_for_html(i18n.page_strings(lang)),
         _=i18n.template_gettext(lang),
         # A notice's message is the server's (translated); a document's is the sender's own words (as written).
-        message=i18n.gettext(lang, str(data.get("message") or "")) if data.get("state") != "ready" else "",
+        message=i18n.translate(lang, data.get("message") or "") if data.get("state") != "ready" else "",
         sent_on=i18n.format_date(sent, lang) if sent is not None else None,
         attachment_mb=i18n.format_number(10, lang),
         signature_mb=i18n.format_number(5, lang),

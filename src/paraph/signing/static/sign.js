@@ -12,6 +12,8 @@
   // Every string the signer sees goes through tr(): the page's language comes as JSON in #paraph-i18n
   // (msgid -> translation, from the gettext catalogs; `make i18n` extracts the tr("...") calls).
   const I18N = JSON.parse(document.getElementById("paraph-i18n")?.textContent || "{}"); function tr(msgid, vars) { let s = I18N[msgid] || msgid; for (const k in (vars || {})) s = s.split("{" + k + "}").join(String(vars[k])); return s; }
+  // A server message with values in it comes with its msgid and values too (message_id, message_vars).
+  function trError(err) { return err.message_id ? tr(err.message_id, err.message_vars) : tr(err.message); }
 
   var data = JSON.parse(document.getElementById("paraph-data").textContent);
   var embedded = data.mode === "embedded";
@@ -209,7 +211,7 @@
           pinInput.setAttribute("aria-invalid", "true");
           pinError.textContent = err.state === "form" && json.tries_left > 0
             ? tr("This access code is not right. Tries left: {count}.", { count: json.tries_left })
-            : err.message ? tr(err.message) : tr("Try again.");
+            : err.message ? trError(err) : tr("Try again.");
           if (err.state === "pin_locked") {
             pinInput.disabled = true;
             byId("pp-pin-submit").disabled = true;
@@ -1091,7 +1093,7 @@
     }
     if (err.state && err.state !== "form") {
       post("hellosign:error", { signatureId: data.signatureId, code: err.state });
-      done(tr("Not signed"), err.message ? tr(err.message) : tr("This document can no longer be signed."), false);
+      done(tr("Not signed"), err.message ? trError(err) : tr("This document can no longer be signed."), false);
       return;
     }
     serverErrors = {};
@@ -1100,7 +1102,7 @@
       var m = /^attachment-(\d+)$/.exec(k);
       if (m && byId("pp-attachment-status-" + m[1])) attachmentStatus(m[1], tr(fieldsWithErrors[k]), true);
     });
-    showStatus(err.message ? tr(err.message) : tr("Something went wrong; try again."));
+    showStatus(err.message ? trError(err) : tr("Something went wrong; try again."));
     var first = Object.keys(fieldsWithErrors).map(fieldForProblem).filter(Boolean)[0];
     if (first) goTo(first);
   }
@@ -1152,7 +1154,7 @@
       send(data.api.decline, { reason: reason }).then(function (r) {
         busy = false;
         if (!r.ok) {
-          byId("pp-decline-error").textContent = r.json.error && r.json.error.message ? tr(r.json.error.message) : tr("Try again.");
+          byId("pp-decline-error").textContent = r.json.error && r.json.error.message ? trError(r.json.error) : tr("Try again.");
           return;
         }
         declineDialog.close();
@@ -1183,7 +1185,7 @@
         if (!r.ok) {
           var err = r.json.error || {};
           var detail = err.fields ? Object.keys(err.fields).map(function (k) { return tr(err.fields[k]); }).join(" ") : "";
-          byId("pp-reassign-error").textContent = detail || (err.message ? tr(err.message) : tr("Try again."));
+          byId("pp-reassign-error").textContent = detail || (err.message ? trError(err) : tr("Try again."));
           return;
         }
         reassignDialog.close();
