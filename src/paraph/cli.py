@@ -380,6 +380,10 @@ def _serve(
         from paraph.migrate import upgrade
 
         upgrade(settings.effective_database_url)
+    problem = _secret_key_problem(settings)
+    if problem is not None:
+        say(problem)
+        return 2
     app = create_app(settings, run_worker=worker, warm_pdf_pool=warm_pdf_pool)
     log_config = logredact.uvicorn_log_config()
     if settings.log_format == "json":
@@ -463,12 +467,34 @@ def account_command(settings: Settings, email: str = "you@example.com") -> str:
     return command + (f" (with the same {' and '.join(same)})" if same else "")
 
 
+def _secret_key_problem(settings: Settings) -> str | None:
+    """Why this process must not start with its PARAPH_SECRET_KEY (another than the database's), or None."""
+    import sqlalchemy as sa
+
+    from paraph.db import Database
+    from paraph.ops.secret_check import secret_key_problem
+    from paraph.security import KeyBox
+
+    db = Database(settings.effective_database_url)
+    try:
+        with db.unit_of_work(write=False) as session:
+            return secret_key_problem(session, KeyBox(settings.effective_secret_key))
+    except sa.exc.DBAPIError:
+        return None  # no schema yet, or no database: the start that follows says so in its own words
+    finally:
+        db.dispose()
+
+
 def _worker(settings: Settings) -> int:
     from paraph import tasks
     from paraph.callbacks.dispatcher import Dispatcher
     from paraph.runtime import Runtime
     from paraph.worker.runner import JobLoops, Worker
 
+    problem = _secret_key_problem(settings)
+    if problem is not None:
+        say(problem)
+        return 2
     tasks.load()
     rt = Runtime(settings)
     rt.pdf_pool.warm()

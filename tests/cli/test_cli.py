@@ -233,3 +233,17 @@ def test_it_stops_cleanly_on_ctrl_c_and_sigterm(db_url: str, tmp_path: Path, how
     assert f"PARAPH_DATA_DIR={(tmp_path / 'var').resolve()} " in stderr
     assert "account create you@example.com --password" in stderr
     assert stderr.count("LibreOffice is not installed") == (1 if how == "ctrl-c" else 0), stderr
+
+
+def test_a_process_with_another_secret_key_refuses_to_start(db_url: str, tmp_path: Path) -> None:
+    """A node or worker whose PARAPH_SECRET_KEY is not the deployment's says so in one line and exits 2: it
+    could not compute an event_hash, read the seal, or accept the sign URLs the other nodes made."""
+    first = paraph_env(tmp_path / "a", db_url, PARAPH_SECRET_KEY="the-deployment-key-" + "x" * 24)
+    made = run_cli("account", "create", "keys@example.com", "--json", env=first)
+    assert made.returncode == 0, made.stderr
+    other = paraph_env(tmp_path / "b", db_url, PARAPH_SECRET_KEY="another-key-" + "y" * 32)
+    for args in (("worker",), ("serve", "--no-worker", "--port", str(free_port()))):
+        done = run_cli(*args, env=other)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "PARAPH_SECRET_KEY is not the key this database's secrets were encrypted with" in done.stderr
+        assert_quiet(done.stderr)
