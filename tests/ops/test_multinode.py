@@ -203,9 +203,9 @@ def processed(rt: Runtime, rid: str) -> bool:
         return sr.files_state == FilesState.READY
 
 
-def signature_field(**kw: Any) -> Any:
+def signature_field() -> Any:
     return models.SubFormFieldsPerDocumentSignature(
-        api_id=kw.get("api_id", "sig"),
+        api_id="sig",
         type="signature",
         signer=0,
         page=1,

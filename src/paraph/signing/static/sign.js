@@ -97,6 +97,20 @@
     });
   }
 
+  // The embedding page's origin: parent_url's (the server checked it), else the referrer's; null if neither.
+  function embeddingOrigin() {
+    return (data.embedded && data.embedded.parentOrigin) || (document.referrer ? originOf(document.referrer) : null);
+  }
+
+  // A PIN step or a notice in an iFrame: listen to the embedding page; true if it can be told anything.
+  function talkToParent() {
+    if (!embedded || window.parent === window) return false;
+    parentOrigin = embeddingOrigin();
+    talking = !!parentOrigin;
+    if (talking) listen();
+    return talking;
+  }
+
   function startEmbedded(ready) {
     var ctx = data.embedded || {};
     if (window.parent === window) {
@@ -108,7 +122,7 @@
       ready();
       return;
     }
-    parentOrigin = ctx.parentOrigin || (document.referrer ? originOf(document.referrer) : null);
+    parentOrigin = embeddingOrigin();
     if (!parentOrigin) {
       fail(tr("This page does not know which page embeds it (parent_url is missing)."));
       return;
@@ -168,15 +182,7 @@
   /* Nothing of the document is on this page. A right code answers a PIN pass: the page opens again with it
      (pin= in its URL, as the token is), and carries it on its images and actions. */
   if (data.state === "pin") {
-    if (embedded && window.parent !== window) {
-      parentOrigin = (data.embedded && data.embedded.parentOrigin) ||
-        (document.referrer ? originOf(document.referrer) : null);
-      talking = !!parentOrigin;
-      if (talking) {
-        listen();
-        initialize();
-      }
-    }
+    if (talkToParent()) initialize();
     var pinInput = byId("pp-pin-input");
     var pinError = byId("pp-pin-error");
     var pinBusy = false;
@@ -234,17 +240,11 @@
 
   // ---------------------------------------------------------------- a page that only tells something
   if (data.state !== "ready") {
-    if (embedded && window.parent !== window) {
-      parentOrigin = (data.embedded && data.embedded.parentOrigin) ||
-        (document.referrer ? originOf(document.referrer) : null);
-      talking = !!parentOrigin;
-      if (talking) {
-        listen();
-        finished = true;
-        // Initialize first so the library's init timeout does not fire an alert over our explanation.
-        initialize();
-        post("hellosign:error", { signatureId: data.signatureId, code: data.code || data.state });
-      }
+    if (talkToParent()) {
+      finished = true;
+      // Initialize first so the library's init timeout does not fire an alert over our explanation.
+      initialize();
+      post("hellosign:error", { signatureId: data.signatureId, code: data.code || data.state });
     }
     return;
   }
