@@ -46,7 +46,9 @@ def open_editor(page: Any, url: str, client_id: str, options: dict[str, Any]) ->
 
 
 def js_events(page: Any, name: str, count: int = 1) -> list[dict[str, Any]]:
-    page.wait_for_function(f"window.events.filter(e => e.name === {name!r}).length >= {count}")
+    # Up to 60 s: an event that follows a server round trip (send, createTemplate) once took more than the
+    # context's 20 s default in a fresh-clone CI run on a loaded machine (cause not established).
+    page.wait_for_function(f"window.events.filter(e => e.name === {name!r}).length >= {count}", timeout=60_000)
     return [e for e in page.evaluate("window.events") if e["name"] == name]
 
 
