@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paraph.auth import api_key_from_header, authenticate
 from paraph.errors import ApiError, ExceededRate, Unauthorized
+from paraph.hot_reads import HotReads, match
 from paraph.models import Account, ApiKey
 from paraph.runtime import Runtime
 from paraph.wire.responses import ApiJSONResponse
@@ -146,8 +147,16 @@ class ApiGate:
     """Authenticates and counts API requests; X-RateLimit-* on each of their responses. Throttles only when
     PARAPH_RATE_LIMIT_PER_HOUR is set: a self-hosted server does not throttle by default."""
 
-    def __init__(self, app: ASGIApp, runtime: Runtime, limit_per_hour: int, max_tracked: int = DEFAULT_MAX_TRACKED):
+    def __init__(
+        self,
+        app: ASGIApp,
+        runtime: Runtime,
+        limit_per_hour: int,
+        max_tracked: int = DEFAULT_MAX_TRACKED,
+        hot: HotReads | None = None,
+    ):
         self.app = app
+        self.hot = hot if hot is not None and hot.enabled else None
         self.runtime = runtime
         self.limit = limit_per_hour
         self.shown_limit = limit_per_hour or 100_000
@@ -220,6 +229,12 @@ class ApiGate:
             else:
                 await self._refuse(ExceededRate("Too many requests."), headers, scope, send)
             return
+        if self.hot is not None and caller.check is Check.PENDING:
+            # a GET of a known key: the gate may answer it itself (paraph.hot_reads), reading the key row
+            hot = match(scope)
+            if hot is not None and await self.hot.serve(hot, caller.key_id, scope, receive, send, headers):
+                caller.check = Check.VALID
+                return
         refused = False
 
         async def send_with_headers(message: Message) -> None:

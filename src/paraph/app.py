@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -22,6 +23,7 @@ from paraph.editor.endpoints import page_router as editor_page_router
 from paraph.editor.endpoints import router as editor_router
 from paraph.embedded.endpoints import router as embedded_router
 from paraph.errors import ApiError, BadRequest, Maintenance, MethodNotSupported, NotFound
+from paraph.hot_reads import ROUTE_NAMES, HotReads
 from paraph.inspector.endpoints import router as inspector_router
 from paraph.ops.endpoints import router as ops_router
 from paraph.ops.telemetry import Telemetry
@@ -57,6 +59,7 @@ def create_app(
     """The ASGI app. ``warm_pdf_pool`` starts the PDF processes at startup (``paraph serve``) instead of on
     the first document."""
     rt = runtime or Runtime(settings or Settings())
+    hot = _hot_reads(rt)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,6 +82,7 @@ def create_app(
                 worker.stop()
                 with contextlib.suppress(Exception):
                     await worker_task
+            await hot.close()
             rt.close()
 
     app = FastAPI(
@@ -99,10 +103,24 @@ def create_app(
         runtime=rt,
         limit_per_hour=rt.settings.rate_limit_per_hour,
         max_tracked=rt.settings.rate_limit_max_keys,
+        hot=hot,
     )
     app.add_middleware(StorableTextOnly)  # refuses NUL in a path or query before any lookup
     app.add_middleware(Telemetry)  # outermost: the request id and the HTTP metrics cover every answer
     return app
+
+
+def _hot_reads(rt: Runtime) -> HotReads:
+    """The gate's lane for the three busiest reads (``paraph.hot_reads``), with the routes it stands for."""
+    names = {name: kind for kind, name in ROUTE_NAMES.items()}
+    routes = {
+        names[route.name]: route
+        for router in (account_router, signature_request_router)
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.name in names
+    }
+    assert len(routes) == len(ROUTE_NAMES), "a hot read's route was renamed"
+    return HotReads(rt.db.url, rt.settings.base_url, routes)
 
 
 def _include_routers(app: FastAPI) -> None:

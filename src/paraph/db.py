@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -81,6 +81,24 @@ def insert_many(session: Session, table: str, columns: Sequence[str], rows: list
     session.connection().exec_driver_sql(sql, rows)
 
 
+# -- plans: reads written once, run on any driver -------------------------------------------------------
+#: A read as a generator: it yields a statement and its parameters, is sent back the rows (sequences of values
+#: in the statement's column order) and returns what it built. :func:`run_plan` runs one on a SQLAlchemy
+#: connection; ``paraph.hot_reads`` also on asyncpg.
+T = TypeVar("T")
+Rows = Sequence[Sequence[Any]]
+Plan = Generator[tuple[sa.Executable, dict[str, Any]], Rows, T]
+
+
+def run_plan(conn: sa.Connection, plan: Plan[T]) -> T:
+    try:
+        statement, params = next(plan)
+        while True:
+            statement, params = plan.send(conn.execute(statement, params).all())
+    except StopIteration as done:
+        return cast(T, done.value)
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -96,18 +114,23 @@ POOL_SIZE = 20
 POOL_OVERFLOW = 10
 
 
-def create_engine(url: str, **kwargs: Any) -> Engine:
+def create_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = POOL_OVERFLOW, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=POOL_SIZE,
-            max_overflow=POOL_OVERFLOW,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
             **kwargs,
         )
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True, **kwargs)
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, **kwargs)
+
+
+#: An execution option: the caller sends SQLite's deferred BEGIN itself, straight to the driver (the API gate's
+#: hot reads, where the event's statement cost as much as a query).
+BEGUN_BY_CALLER = "paraph_begun_by_caller"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -124,9 +147,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        if conn.get_execution_options().get("paraph_write"):
+        options = conn.get_execution_options()
+        if options.get("paraph_write"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        elif not options.get(BEGUN_BY_CALLER):
             conn.exec_driver_sql("BEGIN")
 
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
+from paraph.db import Plan
 from paraph.models import Account, ApiKey, DashboardSession
 
 
@@ -36,6 +38,31 @@ def owned_active_key(session: Session, account: Account, key_id: int) -> ApiKey 
     return session.scalars(
         sa.select(ApiKey).where(ApiKey.id == key_id, ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None))
     ).first()
+
+
+#: The holder of an unrevoked API key, by the key's row id: what ``GET /v3/account`` shows, read on a Core
+#: connection by ``paraph.hot_reads`` (the columns keep the model's attribute names).
+_HOLDER = (
+    sa.select(
+        ApiKey.id.label("key_id"),
+        Account.id.label("id"),
+        Account.account_id.label("account_id"),
+        Account.email_address.label("email_address"),
+        Account.callback_url.label("callback_url"),
+        Account.locale.label("locale"),
+    )
+    .join_from(ApiKey, Account, Account.id == ApiKey.account_id)
+    .where(ApiKey.id == sa.bindparam("key_id"), ApiKey.revoked_at.is_(None))
+)
+
+
+_HOLDER_KEYS = [c.name for c in _HOLDER.selected_columns]
+
+
+def key_holder(key_id: int) -> Plan[SimpleNamespace | None]:
+    """The account holding the unrevoked key row ``key_id`` (its row id as ``id``), or None: a plan."""
+    rows = yield _HOLDER, {"key_id": key_id}
+    return SimpleNamespace(**dict(zip(_HOLDER_KEYS, rows[0], strict=True))) if rows else None
 
 
 # -- dashboard sessions ----------------------------------------------------------------------------

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, joinedload, selectinload, with_parent
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
-from paraph.db import is_postgres
-from paraph.models import Account, Document, RequestField, SignatureRequest, Signer, SignUrlToken
+from paraph.db import Plan, is_postgres
+from paraph.models import Account, ApiKey, Document, RequestField, SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import FilesState
 from paraph.signature_request.state import LISTED, RequestState, state_expression
 
@@ -81,7 +83,16 @@ def _labelled(model: type[Any]) -> list[sa.Label[Any]]:
 _SR_TABLE = cast(sa.Table, SignatureRequest.__table__)
 # aliased: a search's ``from:`` is an EXISTS on accounts correlated to the request only
 _REQUESTER = cast(sa.Table, Account.__table__).alias("requester")
-_VIEW_COLUMNS = (*_labelled(SignatureRequest), _REQUESTER.c.email_address.label("requester_email_address"))
+#: What the responses never show: JSON columns a view would decode for nothing (``requested_fields`` holds every
+#: field of the request). ``serialize_signature_request`` reads none of them.
+_NOT_SHOWN = frozenset(
+    {"requested_fields", "form_field_groups", "form_field_rules", "field_options", "signing_options"}
+)
+_VIEW_COLUMNS = (
+    *(label for label in _labelled(SignatureRequest) if label.name not in _NOT_SHOWN),
+    _REQUESTER.c.email_address.label("requester_email_address"),
+)
+_VIEW_KEYS = [label.name for label in _VIEW_COLUMNS]
 _VIEW_FROM = _SR_TABLE.join(_REQUESTER, _REQUESTER.c.id == _SR_TABLE.c.account_id)
 _VIEW_ONE = (
     sa.select(*_VIEW_COLUMNS).select_from(_VIEW_FROM).where(_SR_TABLE.c.signature_request_id == sa.bindparam("rid"))
@@ -108,25 +119,35 @@ _VIEW_CHILDREN = (
 )
 
 
-def _views(session: Session, rows: sa.Result[Any]) -> list[SignatureRequest]:
+def _view(row: Sequence[Any]) -> SimpleNamespace:
+    """A request's view from a row of :data:`_VIEW_COLUMNS` (and maybe more columns after them)."""
+    view = SimpleNamespace(**dict(zip(_VIEW_KEYS, row, strict=False)), signers=[], response_fields=[])
+    view.account = SimpleNamespace(email_address=view.requester_email_address)
+    return view
+
+
+def _views(conn: sa.Connection, rows: Iterable[Sequence[Any]]) -> list[SignatureRequest]:
     views: list[SimpleNamespace] = []
     by_id: dict[int, SimpleNamespace] = {}
     for row in rows:
-        view = SimpleNamespace(**row._mapping, signers=[], response_fields=[])
-        view.account = SimpleNamespace(email_address=view.requester_email_address)
+        view = _view(row)
         views.append(view)
         by_id[view.id] = view
     if by_id:
-        conn = session.connection()
         for name, statement in _VIEW_CHILDREN:
             for child in conn.execute(statement, {"ids": list(by_id)}):
-                getattr(by_id[child.signature_request_id], name).append(SimpleNamespace(**child._mapping))
+                getattr(by_id[child.signature_request_id], name).append(SimpleNamespace(**child._asdict()))
     return cast(list[SignatureRequest], views)
 
 
 def view_by_public_id(session: Session, signature_request_id: str) -> SignatureRequest | None:
     """The request as the API shows it, read-only (see above), or None."""
-    found = _views(session, session.connection().execute(_VIEW_ONE, {"rid": signature_request_id}))
+    return view_on(session.connection(), signature_request_id)
+
+
+def view_on(conn: sa.Connection, signature_request_id: str) -> SignatureRequest | None:
+    """:func:`view_by_public_id` on a Core connection (``paraph.hot_reads``)."""
+    found = _views(conn, conn.execute(_VIEW_ONE, {"rid": signature_request_id}))
     return found[0] if found else None
 
 
@@ -234,13 +255,141 @@ def list_visible_views(
 ) -> tuple[list[SignatureRequest], int]:
     """:func:`list_visible` (canceled ones left out) as the API shows them, read-only (see the views above).
     Without a search, both statements are the ones built once above."""
+    return list_views_on(session.connection(), account.id, where, offset, limit)
+
+
+def list_views_on(
+    conn: sa.Connection, account_pk: int, where: ColumnElement[bool] | None, offset: int, limit: int
+) -> tuple[list[SignatureRequest], int]:
+    """:func:`list_visible_views` on a Core connection, by the account's row id (``paraph.hot_reads``)."""
     count, page = (_VIEW_COUNT, _VIEW_PAGE) if where is None else (_VIEW_COUNT.where(where), _VIEW_PAGE.where(where))
-    conn = session.connection()
-    total = conn.execute(count, {"account_id": account.id}).scalar() or 0
+    total = conn.execute(count, {"account_id": account_pk}).scalar() or 0
     if not total or offset >= total:
         return [], total
-    rows = conn.execute(page, {"account_id": account.id, "offset": offset, "limit": limit})
-    return _views(session, rows), total
+    rows = conn.execute(page, {"account_id": account_pk, "offset": offset, "limit": limit})
+    return _views(conn, rows), total
+
+
+# -- the same views for the API gate's hot reads (paraph.hot_reads) ------------------------------------------
+# Fewer statements for the same rows: the caller's key is checked in the request's statement (its account must
+# hold the key ``key_id``, unrevoked) and a page carries its total (``count(*) OVER ()``); one request's
+# collections are read with "=" (an expanding IN is rendered anew at every execution). The rows and their order
+# are those of the views above.
+#
+# Each read is a plan (``paraph.hot_reads.Plan``): a generator that yields a statement with its parameters,
+# is sent back the rows (sequences of values, in the statement's column order) and returns the views. The
+# lane runs it on a SQLAlchemy connection (SQLite) or on asyncpg (PostgreSQL), whose values come out of the
+# driver as those of the columns' types do (jsonb decoded, timestamptz in UTC).
+
+_KEY_HOLDER = (
+    sa.select(ApiKey.account_id)
+    .where(ApiKey.id == sa.bindparam("key_id"), ApiKey.revoked_at.is_(None))
+    .scalar_subquery()
+)
+_HELD_ONE = (
+    sa.select(*_VIEW_COLUMNS, _REQUESTER.c.account_id.label("requester_account_id"))
+    .select_from(_VIEW_FROM)
+    .where(_SR_TABLE.c.signature_request_id == sa.bindparam("rid"), _SR_TABLE.c.account_id == _KEY_HOLDER)
+)
+_RF_TABLE = cast(sa.Table, RequestField.__table__)
+_SIGNER_TABLE = cast(sa.Table, Signer.__table__)
+_SHOWN_FIELD = sa.or_(
+    _RF_TABLE.c.type == "text-merge", _RF_TABLE.c.type == "checkbox-merge", _RF_TABLE.c.filled_at.is_not(None)
+)
+_SIGNERS_SELECT = sa.select(*_labelled(Signer))
+_FIELDS_SELECT = sa.select(*_labelled(RequestField))
+_SIGNER_KEYS = [c.name for c in _SIGNERS_SELECT.selected_columns]
+_FIELD_KEYS = [c.name for c in _FIELDS_SELECT.selected_columns]
+#: (collection, statement, its column names) for one request (parameter ``id``)
+_OF_ONE = (
+    (
+        "signers",
+        _SIGNERS_SELECT.where(_SIGNER_TABLE.c.signature_request_id == sa.bindparam("id")).order_by(
+            _SIGNER_TABLE.c.position
+        ),
+        _SIGNER_KEYS,
+    ),
+    (
+        "response_fields",
+        _FIELDS_SELECT.where(_RF_TABLE.c.signature_request_id == sa.bindparam("id"), _SHOWN_FIELD).order_by(
+            _RF_TABLE.c.id
+        ),
+        _FIELD_KEYS,
+    ),
+)
+
+
+def _of_page(ids: Callable[[ColumnElement[int]], ColumnElement[bool]]) -> tuple[tuple[str, Any, list[str]], ...]:
+    """The collections of a page of requests (parameter ``ids``), in :func:`_views`' order."""
+    return (
+        (
+            "signers",
+            _SIGNERS_SELECT.where(ids(_SIGNER_TABLE.c.signature_request_id)).order_by(
+                _SIGNER_TABLE.c.signature_request_id, _SIGNER_TABLE.c.position
+            ),
+            _SIGNER_KEYS,
+        ),
+        (
+            "response_fields",
+            _FIELDS_SELECT.where(ids(_RF_TABLE.c.signature_request_id), _SHOWN_FIELD).order_by(
+                _RF_TABLE.c.signature_request_id, _RF_TABLE.c.id
+            ),
+            _FIELD_KEYS,
+        ),
+    )
+
+
+_OF_PAGE = _of_page(lambda column: column.in_(sa.bindparam("ids", expanding=True)))
+# PostgreSQL: the ids as one array parameter, so that the statement's text (and its prepared plan) never changes
+_OF_PAGE_ARRAY = _of_page(lambda column: column == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer))))
+_HELD_PAGE = (
+    sa.select(
+        *_VIEW_COLUMNS, _REQUESTER.c.account_id.label("requester_account_id"), sa.func.count().over().label("total")
+    )
+    .select_from(_VIEW_FROM)
+    .where(_SR_TABLE.c.account_id == _KEY_HOLDER, *_VIEW_VISIBLE[1:])
+    .order_by(_SR_TABLE.c.created_at.desc(), _SR_TABLE.c.id.desc())
+    .offset(sa.bindparam("offset"))
+    .limit(sa.bindparam("limit"))
+)
+
+
+def _child(keys: list[str], values: Sequence[Any]) -> SimpleNamespace:
+    return SimpleNamespace(**dict(zip(keys, values, strict=True)))
+
+
+def held_view(signature_request_id: str, key_id: int) -> Plan[SignatureRequest | None]:
+    """:func:`view_by_public_id` of a request whose account holds the unrevoked key ``key_id``, or None (no
+    such request, not that account's, or the key no longer valid). Its ``requester_account_id`` is the
+    account's public id."""
+    rows = yield _HELD_ONE, {"rid": signature_request_id, "key_id": key_id}
+    if not rows:
+        return None
+    view = _view(rows[0])
+    view.requester_account_id = rows[0][len(_VIEW_KEYS)]
+    for name, statement, keys in _OF_ONE:
+        children = yield statement, {"id": view.id}
+        setattr(view, name, [_child(keys, child) for child in children])
+    return cast(SignatureRequest, view)
+
+
+def held_page(key_id: int, offset: int, limit: int, *, arrays: bool) -> Plan[tuple[list[SignatureRequest], int] | None]:
+    """:func:`list_views_on` without a search, for the account holding the unrevoked key ``key_id``: the page
+    and the total, or None when the page is empty (past the end, no request, or the key no longer valid).
+    ``arrays``: pass the page's ids as one array (PostgreSQL)."""
+    rows = yield _HELD_PAGE, {"key_id": key_id, "offset": offset, "limit": limit}
+    if not rows:
+        return None
+    by_id: dict[int, SimpleNamespace] = {}
+    for row in rows:
+        view = _view(row)
+        view.requester_account_id = row[len(_VIEW_KEYS)]
+        by_id[view.id] = view
+    for name, statement, keys in _OF_PAGE_ARRAY if arrays else _OF_PAGE:
+        for values in (yield statement, {"ids": list(by_id)}):
+            child = _child(keys, values)
+            getattr(by_id[child.signature_request_id], name).append(child)
+    return cast(list[SignatureRequest], list(by_id.values())), int(rows[0][len(_VIEW_KEYS) + 1])
 
 
 def signer_owned(session: Session, account: Account, signature_id: str) -> Signer | None:
