@@ -8,7 +8,9 @@
 2. Latency: events emitted at a steady 200 per second; for each, the time from the commit of the state
    change to the receiver's receipt. Printed: p50 and p99.
 Run on the embedded SQLite default (worker in the emitting process, as in `paraph serve`) and on PostgreSQL
-with two `paraph worker` processes (LISTEN/NOTIFY). Loopback only. `--no-sqlite` / `--no-postgres` run one.
+with two `paraph worker` processes (LISTEN/NOTIFY), started, warmed up and frozen before each round's events
+are queued (their start-up stays out of the measured window, as the ceiling's does). Loopback only.
+`--no-sqlite` / `--no-postgres` run one; `BENCH_ROUNDS`, `BENCH_EVENTS` set the rounds and events.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -224,18 +227,70 @@ def receipt_rate(rec: ReceiverProc, n: int) -> float:
     return (len(times) - 1) / (times[-1] - times[0])
 
 
-def start_workers(name: str, rt: Runtime, env: dict[str, str]) -> Callable[[], None]:
-    """Start delivering: in this process on SQLite (as `paraph serve` does), two `paraph worker` processes on
-    PostgreSQL. Returns the stop function, which returns once every worker has drained and stopped: by then
-    every attempt a worker made is recorded (the worker's contract, checked after each round)."""
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def wait_idle(procs: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
+    """Until the processes (and their children, the PDF processes, which start in the background) have used
+    less than 2 % of a core for a second: a started worker is done importing and warming up."""
+
+    def family() -> list[int]:
+        pids = [p.pid for p in procs]
+        for p in procs:
+            children = Path(f"/proc/{p.pid}/task/{p.pid}/children")
+            if children.exists():
+                pids += [int(c) for c in children.read_text().split()]
+        return pids
+
+    def ticks() -> int:
+        total = 0
+        for pid in family():
+            try:
+                total += cpu_ticks(pid)
+            except OSError:
+                pass
+        return total
+
+    deadline = time.monotonic() + timeout
+    before = ticks()
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = ticks()
+        if now - before <= 2 * len(family()) * os.sysconf("SC_CLK_TCK") // 100:
+            return
+        before = now
+    raise RuntimeError("the workers did not settle within 60 s")
+
+
+def start_workers(
+    name: str, rt: Runtime, env: dict[str, str], account_id: str, rec: ReceiverProc
+) -> tuple[Callable[[], None], Callable[[], None]]:
+    """Start delivering, and return (go, stop). On SQLite the worker runs in this process (as `paraph serve`
+    does) and starts at ``go``. On PostgreSQL two `paraph worker` processes start at once, deliver one warm-up
+    event, settle (imports done, PDF processes up) and are frozen (SIGSTOP) until ``go`` (SIGCONT): the
+    events are queued with no worker running, as on SQLite, and no process start-up falls in the measured
+    window (the ceiling, in this already running process, pays none either). ``stop`` returns once every
+    worker has drained and stopped: by then every attempt a worker made is recorded (the worker's contract,
+    checked after each round)."""
     if name == "sqlite":
         inproc = InProcessWorker(rt)
-        inproc.start()
-        return inproc.stop
+        return inproc.start, inproc.stop
     procs = [
         subprocess.Popen([sys.executable, "-m", "paraph.cli", "worker"], env=env, stderr=subprocess.DEVNULL)
         for _ in range(2)
     ]
+    rec.reset()
+    emit_one(rt, account_id)
+    wait_count(rec, 1)
+    wait_idle(procs)
+    for p in procs:
+        os.kill(p.pid, signal.SIGSTOP)
+
+    def go() -> None:
+        for p in procs:
+            os.kill(p.pid, signal.SIGCONT)
 
     def stop() -> None:
         for p in procs:
@@ -244,7 +299,7 @@ def start_workers(name: str, rt: Runtime, env: dict[str, str]) -> Callable[[], N
             if p.wait(60) != 0:
                 raise RuntimeError(f"a paraph worker exited with {p.returncode} on SIGTERM")
 
-    return stop
+    return go, stop
 
 
 def run_backend(name: str, url: str, data_dir: Path, rec: ReceiverProc) -> dict[str, Any]:
@@ -270,11 +325,14 @@ def run_backend(name: str, url: str, data_dir: Path, rec: ReceiverProc) -> dict[
 
     paraph_rates, ceiling_rates = [], []
     missing: list[int] = []  # per round: deliveries the receiver got with no attempt recorded once stopped
+    warm_ups = 0
     for _ in range(ROUNDS):
         # N events queued with no worker running, then delivered.
+        go, stop = start_workers(name, rt, env, account_id, rec)
+        warm_ups += name != "sqlite"
         emit_batch(rt, account_id, N)
         rec.reset()
-        stop = start_workers(name, rt, env)
+        go()
         wait_count(rec, N)
         stop()
         missing.append(unrecorded(rt) - sum(missing))
@@ -283,8 +341,9 @@ def run_backend(name: str, url: str, data_dir: Path, rec: ReceiverProc) -> dict[
         rec.reset()
         uvloop.run(ceiling(rt, rec.url + "/hook"))
         ceiling_rates.append(receipt_rate(rec, N))
-    recorded = attempts_recorded(rt)
-    stop = start_workers(name, rt, env)
+    recorded = attempts_recorded(rt) - warm_ups
+    go, stop = start_workers(name, rt, env, account_id, rec)
+    go()
     rec.reset()
     emit_one(rt, account_id)  # the workers are up once this one has arrived
     wait_count(rec, 1)
