@@ -155,7 +155,7 @@ class HotReads:
             else:
                 found = self._run_sqlite(self._plan(hot, key_id, params, arrays=False))
         except (sa.exc.DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-            log.info("hot read of %s left to the app: %s", scope.get("path"), exc)
+            log.debug("hot read of %s left to the app: %s", scope.get("path"), exc)
             return False
         if found is None:
             return False
