@@ -5,18 +5,18 @@ An integrator polls these; each used to cost 6 to 15 times a bare FastAPI ping, 
 around a few indexed queries: a hand-off to a worker thread and back (and, under load, the threads' contention
 for the GIL: a third of the server's CPU time was system time), an ORM session and its transaction, FastAPI's
 routing and dependency layers. Here the gate answers a GET of a key it already knows (``api_gate.KnownKeys``)
-on the event loop's thread, with Core statements on a connection of its own: on SQLite a dedicated read-only
+on the event loop's thread, with Core statements on connections of its own: on SQLite a dedicated read-only
 connection used synchronously (a WAL read does not wait for the writer; a lock it would have to wait for makes
-it give up after :data:`SQLITE_BUSY_MS` and leave the request to the app), on PostgreSQL an asyncio connection
-pool on psycopg, in autocommit (each statement its own snapshot, as under READ COMMITTED in a transaction).
+it give up after :data:`SQLITE_BUSY_MS` and leave the request to the app), on PostgreSQL an asyncpg pool of
+read-only sessions in autocommit (each statement its own snapshot, as under READ COMMITTED in a transaction).
 
-The answers are the app's answers, byte for byte: the same statements (``repository.view_on``,
-``list_views_on``), the same serializers, the same JSON encoder. The lane answers only the plain case and
-hands everything else to the app unchanged, which answers it as before: a key no longer valid (the 401), a
-request that is not the caller's, removed or canceled (the 404, the 410), a query it does not take (a search,
-``account_id`` or ``email_address`` on the account), a bad page number, and any database error. Every answer
-reads the key row, unrevoked, with its account, in the same snapshot as the data: revocation takes effect at
-the next request on every node, as on the app's path.
+The answers are the app's answers, byte for byte: the same rows (``repository.held_view`` and ``held_page``
+give the views of ``view_by_public_id`` and ``list_visible_views``), the same serializers, the same JSON
+encoder. The lane answers only the plain case and hands everything else to the app unchanged, which answers
+it as before: a key no longer valid (the 401), a request that is not the caller's, removed or canceled (the
+404, the 410), a query it does not take (a search, ``account_id`` or ``email_address`` on the account), a bad
+page number, an empty page, and any database error. Every answer reads the key row, unrevoked, in the same
+statement as the data: revocation takes effect at the next request on every node, as on the app's path.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload, with_parent
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
-from paraph.db import Plan, is_postgres
+from paraph.db import Plan, is_postgres, run_plan
 from paraph.models import Account, ApiKey, Document, RequestField, SignatureRequest, Signer, SignUrlToken
 from paraph.models.signature_request import FilesState
 from paraph.signature_request.state import LISTED, RequestState, state_expression
@@ -97,26 +97,40 @@ _VIEW_FROM = _SR_TABLE.join(_REQUESTER, _REQUESTER.c.id == _SR_TABLE.c.account_i
 _VIEW_ONE = (
     sa.select(*_VIEW_COLUMNS).select_from(_VIEW_FROM).where(_SR_TABLE.c.signature_request_id == sa.bindparam("rid"))
 )
-_VIEW_CHILDREN = (
-    (
-        "signers",
-        sa.select(*_labelled(Signer))
-        .where(Signer.__table__.c.signature_request_id.in_(sa.bindparam("ids", expanding=True)))
-        .order_by(Signer.__table__.c.signature_request_id, Signer.__table__.c.position),
-    ),
-    (
-        "response_fields",
-        sa.select(*_labelled(RequestField))
-        .where(
-            RequestField.__table__.c.signature_request_id.in_(sa.bindparam("ids", expanding=True)),
-            sa.or_(
-                RequestField.__table__.c.type.in_(["text-merge", "checkbox-merge"]),
-                RequestField.__table__.c.filled_at.is_not(None),
-            ),
-        )
-        .order_by(RequestField.__table__.c.signature_request_id, RequestField.__table__.c.id),
-    ),
+_RF_TABLE = cast(sa.Table, RequestField.__table__)
+_SIGNER_TABLE = cast(sa.Table, Signer.__table__)
+_SHOWN_FIELD = sa.or_(
+    _RF_TABLE.c.type == "text-merge", _RF_TABLE.c.type == "checkbox-merge", _RF_TABLE.c.filled_at.is_not(None)
 )
+_SIGNERS_SELECT = sa.select(*_labelled(Signer))
+_FIELDS_SELECT = sa.select(*_labelled(RequestField))
+_SIGNER_KEYS = [c.name for c in _SIGNERS_SELECT.selected_columns]
+_FIELD_KEYS = [c.name for c in _FIELDS_SELECT.selected_columns]
+
+
+def _of_page(ids: Callable[[ColumnElement[int]], ColumnElement[bool]]) -> tuple[tuple[str, Any, list[str]], ...]:
+    """The collections of a page of requests (parameter ``ids``), in :func:`_views`' order."""
+    return (
+        (
+            "signers",
+            _SIGNERS_SELECT.where(ids(_SIGNER_TABLE.c.signature_request_id)).order_by(
+                _SIGNER_TABLE.c.signature_request_id, _SIGNER_TABLE.c.position
+            ),
+            _SIGNER_KEYS,
+        ),
+        (
+            "response_fields",
+            _FIELDS_SELECT.where(ids(_RF_TABLE.c.signature_request_id), _SHOWN_FIELD).order_by(
+                _RF_TABLE.c.signature_request_id, _RF_TABLE.c.id
+            ),
+            _FIELD_KEYS,
+        ),
+    )
+
+
+_OF_PAGE = _of_page(lambda column: column.in_(sa.bindparam("ids", expanding=True)))
+# PostgreSQL: the ids as one array parameter, so that the statement's text (and its prepared plan) never changes
+_OF_PAGE_ARRAY = _of_page(lambda column: column == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer))))
 
 
 def _view(row: Sequence[Any]) -> SimpleNamespace:
@@ -127,26 +141,31 @@ def _view(row: Sequence[Any]) -> SimpleNamespace:
 
 
 def _views(conn: sa.Connection, rows: Iterable[Sequence[Any]]) -> list[SignatureRequest]:
-    views: list[SimpleNamespace] = []
+    return run_plan(conn, _views_plan(list(rows)))
+
+
+def _views_plan(rows: Sequence[Sequence[Any]], *, arrays: bool = False) -> Plan[list[SignatureRequest]]:
+    """The views of a page of request rows, their collections read by one statement each (a plan, see
+    below). ``arrays``: pass the page's ids as one array (PostgreSQL)."""
     by_id: dict[int, SimpleNamespace] = {}
     for row in rows:
         view = _view(row)
-        views.append(view)
         by_id[view.id] = view
     if by_id:
-        for name, statement in _VIEW_CHILDREN:
-            for child in conn.execute(statement, {"ids": list(by_id)}):
-                getattr(by_id[child.signature_request_id], name).append(SimpleNamespace(**child._asdict()))
-    return cast(list[SignatureRequest], views)
+        for name, statement, keys in _OF_PAGE_ARRAY if arrays else _OF_PAGE:
+            for values in (yield statement, {"ids": list(by_id)}):
+                child = _child(keys, values)
+                getattr(by_id[child.signature_request_id], name).append(child)
+    return cast(list[SignatureRequest], list(by_id.values()))
+
+
+def _child(keys: list[str], values: Sequence[Any]) -> SimpleNamespace:
+    return SimpleNamespace(**dict(zip(keys, values, strict=True)))
 
 
 def view_by_public_id(session: Session, signature_request_id: str) -> SignatureRequest | None:
     """The request as the API shows it, read-only (see above), or None."""
-    return view_on(session.connection(), signature_request_id)
-
-
-def view_on(conn: sa.Connection, signature_request_id: str) -> SignatureRequest | None:
-    """:func:`view_by_public_id` on a Core connection (``paraph.hot_reads``)."""
+    conn = session.connection()
     found = _views(conn, conn.execute(_VIEW_ONE, {"rid": signature_request_id}))
     return found[0] if found else None
 
@@ -255,13 +274,7 @@ def list_visible_views(
 ) -> tuple[list[SignatureRequest], int]:
     """:func:`list_visible` (canceled ones left out) as the API shows them, read-only (see the views above).
     Without a search, both statements are the ones built once above."""
-    return list_views_on(session.connection(), account.id, where, offset, limit)
-
-
-def list_views_on(
-    conn: sa.Connection, account_pk: int, where: ColumnElement[bool] | None, offset: int, limit: int
-) -> tuple[list[SignatureRequest], int]:
-    """:func:`list_visible_views` on a Core connection, by the account's row id (``paraph.hot_reads``)."""
+    conn, account_pk = session.connection(), account.id
     count, page = (_VIEW_COUNT, _VIEW_PAGE) if where is None else (_VIEW_COUNT.where(where), _VIEW_PAGE.where(where))
     total = conn.execute(count, {"account_id": account_pk}).scalar() or 0
     if not total or offset >= total:
@@ -291,15 +304,6 @@ _HELD_ONE = (
     .select_from(_VIEW_FROM)
     .where(_SR_TABLE.c.signature_request_id == sa.bindparam("rid"), _SR_TABLE.c.account_id == _KEY_HOLDER)
 )
-_RF_TABLE = cast(sa.Table, RequestField.__table__)
-_SIGNER_TABLE = cast(sa.Table, Signer.__table__)
-_SHOWN_FIELD = sa.or_(
-    _RF_TABLE.c.type == "text-merge", _RF_TABLE.c.type == "checkbox-merge", _RF_TABLE.c.filled_at.is_not(None)
-)
-_SIGNERS_SELECT = sa.select(*_labelled(Signer))
-_FIELDS_SELECT = sa.select(*_labelled(RequestField))
-_SIGNER_KEYS = [c.name for c in _SIGNERS_SELECT.selected_columns]
-_FIELD_KEYS = [c.name for c in _FIELDS_SELECT.selected_columns]
 #: (collection, statement, its column names) for one request (parameter ``id``)
 _OF_ONE = (
     (
@@ -319,29 +323,6 @@ _OF_ONE = (
 )
 
 
-def _of_page(ids: Callable[[ColumnElement[int]], ColumnElement[bool]]) -> tuple[tuple[str, Any, list[str]], ...]:
-    """The collections of a page of requests (parameter ``ids``), in :func:`_views`' order."""
-    return (
-        (
-            "signers",
-            _SIGNERS_SELECT.where(ids(_SIGNER_TABLE.c.signature_request_id)).order_by(
-                _SIGNER_TABLE.c.signature_request_id, _SIGNER_TABLE.c.position
-            ),
-            _SIGNER_KEYS,
-        ),
-        (
-            "response_fields",
-            _FIELDS_SELECT.where(ids(_RF_TABLE.c.signature_request_id), _SHOWN_FIELD).order_by(
-                _RF_TABLE.c.signature_request_id, _RF_TABLE.c.id
-            ),
-            _FIELD_KEYS,
-        ),
-    )
-
-
-_OF_PAGE = _of_page(lambda column: column.in_(sa.bindparam("ids", expanding=True)))
-# PostgreSQL: the ids as one array parameter, so that the statement's text (and its prepared plan) never changes
-_OF_PAGE_ARRAY = _of_page(lambda column: column == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer))))
 _HELD_PAGE = (
     sa.select(
         *_VIEW_COLUMNS, _REQUESTER.c.account_id.label("requester_account_id"), sa.func.count().over().label("total")
@@ -352,10 +333,6 @@ _HELD_PAGE = (
     .offset(sa.bindparam("offset"))
     .limit(sa.bindparam("limit"))
 )
-
-
-def _child(keys: list[str], values: Sequence[Any]) -> SimpleNamespace:
-    return SimpleNamespace(**dict(zip(keys, values, strict=True)))
 
 
 def held_view(signature_request_id: str, key_id: int) -> Plan[SignatureRequest | None]:
@@ -374,22 +351,16 @@ def held_view(signature_request_id: str, key_id: int) -> Plan[SignatureRequest |
 
 
 def held_page(key_id: int, offset: int, limit: int, *, arrays: bool) -> Plan[tuple[list[SignatureRequest], int] | None]:
-    """:func:`list_views_on` without a search, for the account holding the unrevoked key ``key_id``: the page
+    """:func:`list_visible_views` without a search, for the account holding the unrevoked key ``key_id``: the page
     and the total, or None when the page is empty (past the end, no request, or the key no longer valid).
     ``arrays``: pass the page's ids as one array (PostgreSQL)."""
     rows = yield _HELD_PAGE, {"key_id": key_id, "offset": offset, "limit": limit}
     if not rows:
         return None
-    by_id: dict[int, SimpleNamespace] = {}
-    for row in rows:
-        view = _view(row)
-        view.requester_account_id = row[len(_VIEW_KEYS)]
-        by_id[view.id] = view
-    for name, statement, keys in _OF_PAGE_ARRAY if arrays else _OF_PAGE:
-        for values in (yield statement, {"ids": list(by_id)}):
-            child = _child(keys, values)
-            getattr(by_id[child.signature_request_id], name).append(child)
-    return cast(list[SignatureRequest], list(by_id.values())), int(rows[0][len(_VIEW_KEYS) + 1])
+    views = yield from _views_plan(rows, arrays=arrays)
+    for view, row in zip(views, rows, strict=True):
+        cast(Any, view).requester_account_id = row[len(_VIEW_KEYS)]
+    return views, int(rows[0][len(_VIEW_KEYS) + 1])
 
 
 def signer_owned(session: Session, account: Account, signature_id: str) -> Signer | None:
