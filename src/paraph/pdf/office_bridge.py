@@ -163,6 +163,15 @@ def _convert(desktop: Any, request: dict[str, Any]) -> dict[str, Any]:
                 pass
 
 
+def _answers(desktop: Any) -> bool:
+    """Whether the office still answers over UNO: a call on a dead one raises (DisposedException)."""
+    try:
+        desktop.getComponents()
+    except Exception:
+        return False
+    return True
+
+
 def main() -> int:
     _die_with_parent()
     soffice_bin, profile_url, pipe = sys.argv[1:4]
@@ -181,14 +190,18 @@ def main() -> int:
         for line in sys.stdin:
             if not line.strip():
                 continue
-            if office.poll() is not None:  # died while idle: a new one, the file is not to blame
+            if office.poll() is not None or not _answers(desktop):
+                # Died while idle: a new one, the file is not to blame. The process we started may outlive
+                # the office by a moment (a launcher waiting on soffice.bin), hence the question over UNO too.
                 # On a pipe of its own: a LibreOffice killed while idle can leave its pipe behind, and a new
                 # one asked to accept on that name may never answer (the conversion then ran out of time).
+                office.kill()
+                office.wait(5)
                 restarts += 1
                 office, desktop = _connect(soffice_bin, profile_url, f"{pipe}-{restarts}")
             reply = _convert(desktop, json.loads(line))
-            if office.poll() is not None:  # died on this file: no reply, the caller reports the crash
-                return 1
+            if office.poll() is not None or (not reply.get("ok") and not _answers(desktop)):
+                return 1  # died on this file: no reply, the caller reports the crash
             out.write(json.dumps(reply) + "\n")
             out.flush()
     finally:
