@@ -109,7 +109,8 @@ _FIELD_KEYS = [c.name for c in _FIELDS_SELECT.selected_columns]
 
 
 def _of_page(ids: Callable[[ColumnElement[int]], ColumnElement[bool]]) -> tuple[tuple[str, Any, list[str]], ...]:
-    """The collections of a page of requests (parameter ``ids``), in :func:`_views`' order."""
+    """(collection, statement, its column names) for the requests that ``ids`` selects, in :func:`_views`'
+    order."""
     return (
         (
             "signers",
@@ -253,11 +254,9 @@ def list_visible(
     return _with_children(session, list(rows)), total
 
 
-_VIEW_VISIBLE = (
-    _SR_TABLE.c.account_id == sa.bindparam("account_id"),
-    _SR_TABLE.c.removed_at.is_(None),
-    _SR_TABLE.c.cancel_requested_at.is_(None),
-)
+#: A listed request: neither removed nor canceled.
+_IN_LISTS = (_SR_TABLE.c.removed_at.is_(None), _SR_TABLE.c.cancel_requested_at.is_(None))
+_VIEW_VISIBLE = (_SR_TABLE.c.account_id == sa.bindparam("account_id"), *_IN_LISTS)
 _VIEW_COUNT = sa.select(sa.func.count()).select_from(_SR_TABLE).where(*_VIEW_VISIBLE)
 _VIEW_PAGE = (
     sa.select(*_VIEW_COLUMNS)
@@ -289,7 +288,7 @@ def list_visible_views(
 # collections are read with "=" (an expanding IN is rendered anew at every execution). The rows and their order
 # are those of the views above.
 #
-# Each read is a plan (``paraph.hot_reads.Plan``): a generator that yields a statement with its parameters,
+# Each read is a plan (``paraph.db.Plan``): a generator that yields a statement with its parameters,
 # is sent back the rows (sequences of values, in the statement's column order) and returns the views. The
 # lane runs it on a SQLAlchemy connection (SQLite) or on asyncpg (PostgreSQL), whose values come out of the
 # driver as those of the columns' types do (jsonb decoded, timestamptz in UTC).
@@ -304,23 +303,8 @@ _HELD_ONE = (
     .select_from(_VIEW_FROM)
     .where(_SR_TABLE.c.signature_request_id == sa.bindparam("rid"), _SR_TABLE.c.account_id == _KEY_HOLDER)
 )
-#: (collection, statement, its column names) for one request (parameter ``id``)
-_OF_ONE = (
-    (
-        "signers",
-        _SIGNERS_SELECT.where(_SIGNER_TABLE.c.signature_request_id == sa.bindparam("id")).order_by(
-            _SIGNER_TABLE.c.position
-        ),
-        _SIGNER_KEYS,
-    ),
-    (
-        "response_fields",
-        _FIELDS_SELECT.where(_RF_TABLE.c.signature_request_id == sa.bindparam("id"), _SHOWN_FIELD).order_by(
-            _RF_TABLE.c.id
-        ),
-        _FIELD_KEYS,
-    ),
-)
+#: One request's collections (parameter ``id``): "=" instead of an expanding IN; the same rows in the same order.
+_OF_ONE = _of_page(lambda column: column == sa.bindparam("id"))
 
 
 _HELD_PAGE = (
@@ -328,7 +312,7 @@ _HELD_PAGE = (
         *_VIEW_COLUMNS, _REQUESTER.c.account_id.label("requester_account_id"), sa.func.count().over().label("total")
     )
     .select_from(_VIEW_FROM)
-    .where(_SR_TABLE.c.account_id == _KEY_HOLDER, *_VIEW_VISIBLE[1:])
+    .where(_SR_TABLE.c.account_id == _KEY_HOLDER, *_IN_LISTS)
     .order_by(_SR_TABLE.c.created_at.desc(), _SR_TABLE.c.id.desc())
     .offset(sa.bindparam("offset"))
     .limit(sa.bindparam("limit"))
