@@ -75,10 +75,34 @@ def utc_driver_value(value: dt.datetime, sqlite: bool) -> str | dt.datetime:
 
 
 def insert_many(session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """One executemany INSERT of ``rows`` (values already in their stored form) straight to the driver."""
-    _, mark = driver_style(session)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    session.connection().exec_driver_sql(sql, rows)
+    """INSERT ``rows`` (values already in their stored form) straight to the driver: on SQLite one executemany;
+    on PostgreSQL one statement, each column sent as an array and the rows unzipped by ``unnest``, instead of a
+    statement per row: the server parses, plans and runs one statement for a batch of callback attempts."""
+    if not rows:
+        return
+    sqlite, mark = driver_style(session)
+    if sqlite:
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+        session.connection().exec_driver_sql(sql, rows)
+        return
+    session.connection().exec_driver_sql(
+        _unnest_insert(session.get_bind().dialect, table, tuple(columns)), tuple(map(list, zip(*rows, strict=True)))
+    )
+
+
+_UNNEST_INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def _unnest_insert(dialect: Dialect, table: str, columns: tuple[str, ...]) -> str:
+    """``INSERT INTO table (columns) SELECT * FROM unnest(%s::type[], ...)``, the types from the models."""
+    sql = _UNNEST_INSERTS.get((table, columns))
+    if sql is None:
+        t = Base.metadata.tables[table]
+        arrays = ", ".join(f"%s::{t.c[c].type.compile(dialect)}[]" for c in columns)
+        sql = _UNNEST_INSERTS[table, columns] = (
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
+        )
+    return sql
 
 
 # -- plans: reads written once, run on any driver -------------------------------------------------------

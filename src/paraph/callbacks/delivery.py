@@ -79,16 +79,39 @@ class Shares:
     together), may take: at most ``per_endpoint`` and ``per_account`` deliveries claimed and not yet sent.
     ``endpoints`` and ``accounts`` count what the worker holds now. A claim skips the deliveries of an endpoint
     or account whose share is used up: they stay queued in the database, where the next claim (this worker's
-    or another's) finds them, and the window stays open to everyone else's."""
+    or another's) finds them, and the window stays open to everyone else's.
+
+    ``look_past``: whether a claim that filled an endpoint's (account's) share looks further for other
+    endpoints' deliveries. The claim sets ``exhausted`` when it saw the end of the due deliveries it looked
+    for (past those it left out)."""
 
     per_endpoint: int
     per_account: int
     endpoints: Mapping[int, int] = field(default_factory=dict)
     accounts: Mapping[int, int] = field(default_factory=dict)
+    look_past: bool = True
+    exhausted: bool = False
+
+    def left_out(self) -> tuple[frozenset[int], frozenset[int]]:
+        return left_out(self.endpoints, self.accounts, self.per_endpoint, self.per_account)
 
 
-#: Rounds of one claim: a round ends early when an endpoint or account used up its share, and the next one
-#: looks past their deliveries.
+def left_out(
+    endpoints: Mapping[int, int], accounts: Mapping[int, int], per_endpoint: int, per_account: int
+) -> tuple[frozenset[int], frozenset[int]]:
+    """The endpoints and accounts a claim leaves out, given what the worker holds of each: those holding more
+    than half their share. A claim fills an endpoint (account) up to its share and looks for more only once
+    it has sent half of that: under a flood of one endpoint's callbacks a claim brings half a share, not the
+    few sent since the last one."""
+    return (
+        frozenset(e for e, n in endpoints.items() if n > per_endpoint // 2),
+        frozenset(a for a, n in accounts.items() if n > per_account // 2),
+    )
+
+
+#: Rounds of one claim. A round reads at most one endpoint's share of rows (its row locks are taken before
+#: the shares are counted: a larger read would lock rows another worker could have claimed). The next round
+#: reads on, past the endpoints and accounts whose share the last one used up (when ``look_past``).
 _CLAIM_ROUNDS = 4
 
 
@@ -99,8 +122,9 @@ def claim(
 
     This is the hot path: the statements go straight to the driver, no SQLAlchemy compilation or type
     processing per call. Each round selects due, unleased rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on
-    SQLite the write transaction is ``BEGIN IMMEDIATE``), leaving out the endpoints and accounts whose share
-    is used up, keeps those that fit their share, and leases them with one ``UPDATE ... RETURNING``."""
+    SQLite the write transaction is ``BEGIN IMMEDIATE``), leaving out the endpoints and accounts that hold more
+    than half their share (:meth:`Shares.left_out`) or whose share this claim used up, keeps those that fit
+    their share, and leases them with one ``UPDATE ... RETURNING``."""
     sqlite, m = driver_style(session)
     conn = session.connection()
     now = utcnow()
@@ -111,13 +135,17 @@ def claim(
     per_account = shares.per_account if shares is not None else limit
     by_endpoint: dict[int, int] = dict(shares.endpoints) if shares is not None else {}
     by_account: dict[int, int] = dict(shares.accounts) if shares is not None else {}
-    full_endpoints = {e for e, n in by_endpoint.items() if n >= per_endpoint}
-    full_accounts = {a for a, n in by_account.items() if n >= per_account}
+    if shares is not None:
+        left_endpoints, left_accounts = shares.left_out()
+    else:
+        left_endpoints = left_accounts = frozenset()
+    full_endpoints, full_accounts = set(left_endpoints), set(left_accounts)
     endpoints: dict[int, tuple[str | None, str, int]] = {}
     out: list[Claimed] = []
     skip_params: list[Any]
+    look_past = shares is None or shares.look_past
     for _ in range(_CLAIM_ROUNDS):
-        want = min(limit - len(out), _IN_CHUNK)
+        want = min(limit - len(out), _IN_CHUNK, per_endpoint)
         if want <= 0:
             break
         skip, skip_params = "", []
@@ -135,6 +163,8 @@ def claim(
             f"LIMIT {m}{lock}",
             (DeliveryState.PENDING.value, now_v, now_v, *skip_params, want),
         ).all()
+        if shares is not None:
+            shares.exhausted = len(rows) < want
         if not rows:
             break
         picked: list[int] = []
@@ -166,8 +196,8 @@ def claim(
                 r = leased[delivery_id]
                 url, secret, account_id = endpoints[r[1]]
                 out.append(Claimed(r[0], r[1], account_id, url, r[2] or "", r[3], secret, worker_id, r[4]))
-        if len(rows) < want or not filled:
-            break  # no more due deliveries, or none was left out: another round would find nothing new
+        if len(rows) < want or (filled and not look_past):
+            break  # no more due deliveries, or the caller knows there are none past those it fills
     return out
 
 

@@ -73,6 +73,10 @@ class Dispatcher:
         self._window = runtime.settings.callback_concurrency * delivery.PREFETCH
         self._share = max(1, self._window // 2)
         self._claiming = False  # a claim is running (one at a time, so the window is never overfilled)
+        # After a claim that left endpoints or accounts out and found nothing else: what it left out, and when.
+        # Until new work is announced (wake), the poll interval passes or one of them may be claimed for again,
+        # another claim would walk the same backlog for nothing (:meth:`_dry`).
+        self._dry_after: tuple[frozenset[int], frozenset[int], float] | None = None
         self._sender: CallbackSender | None = None
         self._claimer: asyncio.Task[None] | None = None
         # Deliveries this worker holds a lease on, from their claim until their attempt is recorded (or they are
@@ -99,6 +103,7 @@ class Dispatcher:
             self._stay.append(asyncio.create_task(self._sender_loop(), name=f"paraph-sender-{i}"))
 
     def wake(self) -> None:
+        self._dry_after = None  # new deliveries may be due: look for them
         self._wake_deliveries.set()
 
     async def halt(self) -> None:
@@ -160,16 +165,19 @@ class Dispatcher:
                 self._unpark(1)  # a safety net: a sender looks again at least once per pass
             free = self._claim_room(idle_ok=True)
             claimed: list[delivery.Claimed] = []
+            shares = self._shares()
             if free:
                 self._claiming = True
                 try:
-                    claimed = await to_thread.run_sync(self._claim_deliveries, free, self._shares())
+                    claimed = await to_thread.run_sync(self._claim_deliveries, free, shares)
                 except Exception:
                     log.exception("claiming deliveries failed")
                     await asyncio.sleep(self.poll_interval)
                 finally:
                     self._claiming = False
             self._put(claimed)
+            if free:
+                self._claimed(shares)
             if len(claimed) < free // 2 or not free:
                 await self._wait(self._wake_deliveries, self.poll_interval)
 
@@ -180,7 +188,7 @@ class Dispatcher:
 
         Deliveries waiting for an endpoint or account at its in-flight cap do not count against the window
         (they would shut everyone else out while a slow endpoint takes its time), up to a second window."""
-        if self._claiming or self._stopping.is_set():
+        if self._claiming or self._stopping.is_set() or self._dry():
             return 0
         limit = self._window
         held = self._waiting + self._sending
@@ -189,6 +197,36 @@ class Dispatcher:
         if free >= limit // 2 or (idle_ok and free > 0 and ready < limit // 4):
             return min(free, 500)
         return 0
+
+    def _recently_dry(self) -> bool:
+        """Whether a claim saw the end of the due deliveries (past those it left out) less than the poll
+        interval ago, and no new work was announced since (:meth:`wake`, a failed attempt's retry)."""
+        if self._dry_after is not None and time.monotonic() - self._dry_after[2] >= self.poll_interval:
+            self._dry_after = None
+        return self._dry_after is not None
+
+    def _dry(self) -> bool:
+        """Whether a claim now would only look past endpoints (accounts) it leaves out and find nothing: one
+        recently saw the end of the due deliveries, leaving out no more than one would now. A claim looking
+        past a flooding endpoint walks its whole backlog in the database: once per poll interval, not after
+        every recorded batch.
+
+        A claim that leaves nothing out always runs: on PostgreSQL a claim also passes over rows another
+        worker's claim has locked and not taken, so "the end" may have been a moment's."""
+        if not self._recently_dry():
+            return False
+        assert self._dry_after is not None
+        endpoints, accounts, _ = self._dry_after
+        now_endpoints, now_accounts = self._left_out()
+        return bool(now_endpoints or now_accounts) and now_endpoints >= endpoints and now_accounts >= accounts
+
+    def _left_out(self) -> tuple[frozenset[int], frozenset[int]]:
+        return delivery.left_out(self._held_ep, self._held_acct, self._share, self._share)
+
+    def _claimed(self, shares: delivery.Shares) -> None:
+        """After a claim's deliveries are queued: note whether it saw the end of the due ones (:meth:`_dry`)."""
+        if shares.exhausted:
+            self._dry_after = (*self._left_out(), time.monotonic())
 
     def _blocked(self) -> int:
         """Claimed deliveries whose endpoint or account is at its in-flight cap."""
@@ -203,7 +241,13 @@ class Dispatcher:
 
     def _shares(self) -> delivery.Shares:
         """What this worker holds per endpoint and account, copied on the event loop for the claim's thread."""
-        return delivery.Shares(self._share, self._share, dict(self._held_ep), dict(self._held_acct))
+        return delivery.Shares(
+            self._share,
+            self._share,
+            dict(self._held_ep),
+            dict(self._held_acct),
+            look_past=not self._recently_dry(),
+        )
 
     def _claim_deliveries(self, limit: int, shares: delivery.Shares) -> list[delivery.Claimed]:
         with self.rt.unit_of_work() as session:
@@ -321,8 +365,9 @@ class Dispatcher:
             if room:
                 self._claiming = True
             claimed: list[delivery.Claimed] = []
+            shares = self._shares()
             try:
-                claimed = await to_thread.run_sync(self._record, batch, room, self._shares())
+                claimed = await to_thread.run_sync(self._record, batch, room, shares)
             except Exception:
                 # Leases expire and the events go out again: at-least-once, never lost.
                 log.exception("recording %d callback attempts failed", len(batch))
@@ -331,6 +376,10 @@ class Dispatcher:
                     self._claiming = False
                 self._leased.difference_update(o.claimed.delivery_id for o in batch)
             self._put(claimed)
+            if room:
+                self._claimed(shares)
+            if any(not o.result.ok for o in batch):
+                self._dry_after = None  # a retry may be due at once
         self._wake_deliveries.set()
 
     def _record(self, batch: list[delivery.Outcome], claim: int, shares: delivery.Shares) -> list[delivery.Claimed]:
