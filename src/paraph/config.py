@@ -55,12 +55,19 @@ class Settings(BaseSettings):
     callback_max_in_flight_per_endpoint: int = Field(
         default=25,
         ge=1,
-        description="Callback POSTs in flight to one endpoint (the account's URL or one app's) per worker process.",
+        description=(
+            "Callback POSTs in flight to one endpoint (the account's URL or one app's) per worker process, while"
+            " another endpoint's callbacks wait (alone and answering within 1 s, an endpoint may use all the"
+            " senders but this many)."
+        ),
     )
     callback_max_in_flight_per_account: int = Field(
         default=50,
         ge=1,
-        description="Callback POSTs in flight to one account's endpoints together per worker process.",
+        description=(
+            "Callback POSTs in flight to one account's endpoints together per worker process, while another"
+            " endpoint's callbacks wait."
+        ),
     )
     # Mail
     smtp_url: str | None = Field(

@@ -1,6 +1,7 @@
 """A slow endpoint slows only itself: an endpoint that accepts connections and never answers holds at most its
 share of the senders (per endpoint, and per account across its URL and its apps'), the rest of its backlog
-stays queued in the database, and another account's callbacks go out past it."""
+stays queued in the database, and another account's callbacks go out past it. A fast endpoint alone with work
+may borrow the idle senders, all but one endpoint's cap."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from tests.callbacks.helpers import point_account_at
 from tests.client import wait_until
 from tests.conftest import AccountInfo
 from tests.factories import emit_events, make_account
-from tests.receiver import HangingServer, Receiver
+from tests.receiver import HangingServer, Receiver, ReceiverServer
 
 
 @pytest.fixture
@@ -118,6 +119,34 @@ def test_an_accounts_endpoints_together_stay_within_its_cap(
     finally:
         hanging.stop()
         running.stop()
+
+
+def test_a_fast_endpoint_alone_borrows_the_idle_senders_but_one_caps_worth(
+    runtime: Runtime, account: AccountInfo, receiver: Receiver, start_worker: Any
+) -> None:
+    """Six senders, a cap of two per endpoint (three per account). The endpoint answers its first two callbacks
+    at once and then holds every later one: having answered quickly while alone with work, it borrows up to
+    four senders (six less one cap), not six; the two left take another account's callback at once."""
+    receiver.behaviour.hold_after = 2
+    point_account_at(runtime, account, receiver.url + "/fast")
+    emit_events(runtime, account, 20)
+    other_srv = ReceiverServer()
+    other_receiver = other_srv.start()
+    running = start_worker()
+    try:
+        wait_until(lambda: len(receiver.received) == 2 + 4)
+        other = make_account(runtime)
+        point_account_at(runtime, other, other_receiver.url + "/b")
+        [sent] = emit_events(runtime, other, 1)
+        [got] = other_receiver.wait_for(1, timeout=30)
+        assert got.headers["webhook-id"] == sent
+        assert len(receiver.received) == 6  # still four held: no sender beyond the borrowing cap
+        receiver.behaviour.released.set()
+        wait_until(lambda: dict(states_of(runtime, account)) == {"delivered": 20})
+    finally:
+        receiver.behaviour.released.set()
+        running.stop()
+        other_srv.stop()
 
 
 def states_of(rt: Runtime, acct: AccountInfo) -> list[tuple[str, int]]:

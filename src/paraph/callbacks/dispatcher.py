@@ -5,7 +5,9 @@ Fairness: one endpoint (or one account, its URL and its apps' together) has at m
 ``callback_max_in_flight_per_endpoint`` (``_per_account``) POSTs in flight per worker, and at most half the
 window claimed; the senders take claimed deliveries endpoint by endpoint in turn. An endpoint that accepts
 connections and never answers so holds a few senders and slows only its own callbacks: the rest of its backlog
-stays queued in the database, and everyone else's is claimed and sent past it.
+stays queued in the database, and everyone else's is claimed and sent past it. The caps hold while another
+endpoint has deliveries waiting: an endpoint alone with work that answers quickly borrows the idle senders, all
+but one endpoint's cap (:meth:`Dispatcher._may_borrow`).
 
 The worker (:mod:`paraph.worker.runner`) runs a :class:`Dispatcher` beside its job loops. On SIGTERM it stops
 claiming, lets in-flight sends finish (bounded by the callback timeout) and records them. This is the hot path
@@ -33,6 +35,11 @@ log = logging.getLogger(__name__)
 
 #: How long finished attempts wait to be recorded together (seconds).
 FLUSH_DELAY = 0.02
+
+#: An endpoint that is the only one with callbacks waiting in a worker, and answers quickly, may use the senders
+#: the others leave idle (:meth:`Dispatcher._may_borrow`): its last attempt succeeded in less than this many
+#: seconds and ended less than this many seconds ago.
+QUICK_ANSWER = 1.0
 
 
 class Dispatcher:
@@ -69,6 +76,9 @@ class Dispatcher:
         self._held_acct: dict[int, int] = {}
         self._cap_ep = runtime.settings.callback_max_in_flight_per_endpoint
         self._cap_acct = runtime.settings.callback_max_in_flight_per_account
+        # Borrowing: all the senders but one endpoint's cap (kept for the next endpoint whose callbacks come).
+        self._borrow_cap = max(self._cap_ep, runtime.settings.callback_concurrency - self._cap_ep)
+        self._quick: dict[int, float] = {}  # endpoint -> when its last quick success ended (monotonic)
         #: The claim window, and the part of it one endpoint or account may hold.
         self._window = runtime.settings.callback_concurrency * delivery.PREFETCH
         self._share = max(1, self._window // 2)
@@ -232,12 +242,27 @@ class Dispatcher:
         """Claimed deliveries whose endpoint or account is at its in-flight cap."""
         n = 0
         for ep, line in self._lines.items():
-            if (
-                self._in_flight_ep.get(ep, 0) >= self._cap_ep
-                or self._in_flight_acct.get(line[0].account_id, 0) >= self._cap_acct
-            ):
+            if not self._may_send(ep, line[0].account_id):
                 n += len(line)
         return n
+
+    def _may_send(self, ep: int, account_id: int) -> bool:
+        """Whether a sender may take a delivery to endpoint ``ep`` of account ``account_id`` now."""
+        n_ep, n_acct = self._in_flight_ep.get(ep, 0), self._in_flight_acct.get(account_id, 0)
+        if n_ep < self._cap_ep and n_acct < self._cap_acct:
+            return True
+        return n_ep < self._borrow_cap and n_acct < self._borrow_cap and self._may_borrow(ep)
+
+    def _may_borrow(self, ep: int) -> bool:
+        """Whether endpoint ``ep`` may have more POSTs in flight than its cap (and its account's), up to all the
+        senders but one endpoint's cap: while it is the only endpoint with deliveries waiting for a sender in
+        this worker, and answers quickly (:data:`QUICK_ANSWER`). The caps keep a slow endpoint from holding
+        the senders everyone else needs; when nobody else needs them, one fast endpoint (the common case: one
+        integration, one callback URL) is not held to a share of an idle pool. An endpoint that never answered,
+        or stopped answering, does not borrow; one that hangs while borrowing holds the borrowed senders until
+        their attempts time out, and the senders it left free take the next endpoint's callbacks."""
+        quick = self._quick.get(ep)
+        return quick is not None and len(self._turns) == 1 and time.monotonic() - quick < QUICK_ANSWER
 
     def _shares(self) -> delivery.Shares:
         """What this worker holds per endpoint and account, copied on the event loop for the claim's thread."""
@@ -281,7 +306,9 @@ class Dispatcher:
             line = self._lines[ep]
             c = line[0]
             n_ep, n_acct = flying_ep.get(ep, 0), flying_acct.get(c.account_id, 0)
-            if n_ep < self._cap_ep and n_acct < self._cap_acct:
+            if (n_ep < self._cap_ep and n_acct < self._cap_acct) or (
+                n_ep < self._borrow_cap and n_acct < self._borrow_cap and self._may_borrow(ep)
+            ):
                 line.popleft()
                 turns.popleft()
                 if line:
@@ -316,8 +343,19 @@ class Dispatcher:
                 n -= 1
 
     def _let_go(self, c: delivery.Claimed) -> None:
-        _decrement(self._held_ep, c.endpoint_id)
+        if not _decrement(self._held_ep, c.endpoint_id):
+            self._quick.pop(c.endpoint_id, None)  # a new burst starts within the cap
         _decrement(self._held_acct, c.account_id)
+
+    def _answered(self, c: delivery.Claimed, result: AttemptResult) -> None:
+        """Note how quickly ``c``'s endpoint answered (see :meth:`_may_borrow`); a quick answer while its
+        deliveries wait behind its cap brings one more sender: senders join a fast endpoint one by one."""
+        if result.ok and result.latency_ms < QUICK_ANSWER * 1000:
+            self._quick[c.endpoint_id] = time.monotonic()
+            if c.endpoint_id in self._lines and len(self._turns) == 1:
+                self._unpark(1)
+        else:
+            self._quick.pop(c.endpoint_id, None)
 
     async def _sender_loop(self) -> None:
         """One of the ``callback_concurrency`` senders: take a claimed delivery, send it, hand the outcome to
@@ -334,6 +372,7 @@ class Dispatcher:
                 started = dt.datetime.now(dt.UTC)
                 result = await send_claimed(sender, c)
                 metrics.callback_attempt(result.ok, result.transient, result.latency_ms)
+                self._answered(c, result)
                 self._outcomes.append(delivery.Outcome(c, result, started))
                 self._flush.set()
             finally:
@@ -412,12 +451,13 @@ class Dispatcher:
         await until(event, self._stopping, seconds)
 
 
-def _decrement(counts: dict[int, int], key: int) -> None:
+def _decrement(counts: dict[int, int], key: int) -> int:
     n = counts[key] - 1
     if n:
         counts[key] = n
     else:
         del counts[key]
+    return n
 
 
 async def send_claimed(sender: CallbackSender | None, c: delivery.Claimed) -> AttemptResult:
