@@ -47,7 +47,7 @@ def test_a_claim_fills_an_endpoint_to_its_share_and_reads_past_it(runtime: Runti
 def test_an_endpoint_holding_more_than_half_its_share_is_left_out(runtime: Runtime, backlog: dict[str, int]) -> None:
     a = backlog[A]
     shares = delivery.Shares(4, 8, {a: 3})
-    assert shares.left_out() == ({a}, frozenset())
+    assert shares.left_out() == (frozenset({a}), frozenset())
     assert claim(runtime, shares) == {B: 2}
     # Once it has sent half its share, it is filled up to the share again.
     assert claim(runtime, delivery.Shares(4, 8, {a: 2})) == {A: 2}
