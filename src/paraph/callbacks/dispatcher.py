@@ -83,9 +83,9 @@ class Dispatcher:
         self._window = runtime.settings.callback_concurrency * delivery.PREFETCH
         self._share = max(1, self._window // 2)
         self._claiming = False  # a claim is running (one at a time, so the window is never overfilled)
-        # After a claim that left endpoints or accounts out and found nothing else: what it left out, and when.
-        # Until new work is announced (wake), the poll interval passes or one of them may be claimed for again,
-        # another claim would walk the same backlog for nothing (:meth:`_dry`).
+        # After a claim that saw the end of the due deliveries: the endpoints and accounts left out then, and
+        # when. Until new work is announced (wake), the poll interval passes or one of them may be claimed for
+        # again, a claim reading past them would walk their backlog for nothing (:meth:`_dry`).
         self._dry_after: tuple[frozenset[int], frozenset[int], float] | None = None
         self._sender: CallbackSender | None = None
         self._claimer: asyncio.Task[None] | None = None
