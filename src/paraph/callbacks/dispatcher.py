@@ -175,9 +175,9 @@ class Dispatcher:
                 self._unpark(1)  # a safety net: a sender looks again at least once per pass
             free = self._claim_room(idle_ok=True)
             claimed: list[delivery.Claimed] = []
-            shares = self._shares()
             if free:
                 self._claiming = True
+                shares = self._shares()
                 try:
                     claimed = await to_thread.run_sync(self._claim_deliveries, free, shares)
                 except Exception:
@@ -185,8 +185,7 @@ class Dispatcher:
                     await asyncio.sleep(self.poll_interval)
                 finally:
                     self._claiming = False
-            self._put(claimed)
-            if free:
+                self._put(claimed)
                 self._claimed(shares)
             if len(claimed) < free // 2 or not free:
                 await self._wait(self._wake_deliveries, self.poll_interval)
@@ -299,24 +298,22 @@ class Dispatcher:
 
     def _take(self) -> delivery.Claimed | None:
         """The next delivery a sender may send: endpoints take turns, and one at its cap (or whose account is)
-        is passed over. None when every waiting delivery is behind a cap (or none waits)."""
+        and not borrowing (:meth:`_may_send`) is passed over. None when every waiting delivery is behind a cap
+        (or none waits)."""
         turns, flying_ep, flying_acct = self._turns, self._in_flight_ep, self._in_flight_acct
         for _ in range(len(turns)):
             ep = turns[0]
             line = self._lines[ep]
             c = line[0]
-            n_ep, n_acct = flying_ep.get(ep, 0), flying_acct.get(c.account_id, 0)
-            if (n_ep < self._cap_ep and n_acct < self._cap_acct) or (
-                n_ep < self._borrow_cap and n_acct < self._borrow_cap and self._may_borrow(ep)
-            ):
+            if self._may_send(ep, c.account_id):
                 line.popleft()
                 turns.popleft()
                 if line:
                     turns.append(ep)
                 else:
                     del self._lines[ep]
-                flying_ep[ep] = n_ep + 1
-                flying_acct[c.account_id] = n_acct + 1
+                flying_ep[ep] = flying_ep.get(ep, 0) + 1
+                flying_acct[c.account_id] = flying_acct.get(c.account_id, 0) + 1
                 self._waiting -= 1
                 self._sending += 1
                 return c
