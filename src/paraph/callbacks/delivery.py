@@ -135,10 +135,7 @@ def claim(
     per_account = shares.per_account if shares is not None else limit
     by_endpoint: dict[int, int] = dict(shares.endpoints) if shares is not None else {}
     by_account: dict[int, int] = dict(shares.accounts) if shares is not None else {}
-    if shares is not None:
-        left_endpoints, left_accounts = shares.left_out()
-    else:
-        left_endpoints = left_accounts = frozenset()
+    left_endpoints, left_accounts = shares.left_out() if shares is not None else (frozenset(), frozenset())
     full_endpoints, full_accounts = set(left_endpoints), set(left_accounts)
     endpoints: dict[int, tuple[str | None, str, int]] = {}
     out: list[Claimed] = []

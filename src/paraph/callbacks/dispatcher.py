@@ -349,7 +349,7 @@ class Dispatcher:
         deliveries wait behind its cap brings one more sender: senders join a fast endpoint one by one."""
         if result.ok and result.latency_ms < QUICK_ANSWER * 1000:
             self._quick[c.endpoint_id] = time.monotonic()
-            if c.endpoint_id in self._lines and len(self._turns) == 1:
+            if c.endpoint_id in self._lines and self._may_borrow(c.endpoint_id):
                 self._unpark(1)
         else:
             self._quick.pop(c.endpoint_id, None)
